@@ -1,0 +1,184 @@
+"""Files in volumes: `/Volumes/<catalog>/<schema>/<volume>/<path>` mapped to storage, safely.
+
+Every user-supplied path is checked twice: lexically (no `..`, no empty or `.` parts, no
+backslashes or NUL) and physically (after following symlinks it must still lie under the
+volume's root), so neither `../../etc/passwd` nor a symlink planted in an external volume
+can reach outside it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from .errors import AlreadyExists, InvalidArgument, InvalidPath, NotFound
+from .model import ObjectInfo
+
+VOLUMES_ROOT = "/Volumes"
+
+
+@dataclass(frozen=True)
+class VolumePath:
+    """A parsed `/Volumes/c/s/v/rel` path (names lower-cased, `rel` without leading slash)."""
+
+    catalog: str
+    schema: str
+    volume: str
+    rel: str
+
+    @property
+    def volume_root(self) -> str:
+        return f"{VOLUMES_ROOT}/{self.catalog}/{self.schema}/{self.volume}"
+
+    def __str__(self) -> str:
+        return f"{self.volume_root}/{self.rel}" if self.rel else self.volume_root
+
+
+def is_volume_path(text: str) -> bool:
+    return text.startswith(VOLUMES_ROOT + "/") or text.startswith("dbfs:" + VOLUMES_ROOT + "/")
+
+
+def parse_volume_path(text: str) -> VolumePath:
+    raw = text[len("dbfs:"):] if text.startswith("dbfs:") else text
+    if "\x00" in raw or "\\" in raw:
+        raise InvalidPath(f"invalid characters in volume path {text!r}")
+    if not raw.startswith(VOLUMES_ROOT + "/"):
+        raise InvalidPath(f"not a volume path: {text!r} (expected /Volumes/<catalog>/<schema>/<volume>/...)")
+    parts = raw[len(VOLUMES_ROOT) + 1:].split("/")
+    # A trailing slash is harmless ("/Volumes/c/s/v/dir/"); anything else empty is not.
+    if parts and parts[-1] == "":
+        parts = parts[:-1]
+    if len(parts) < 3:
+        raise InvalidPath(f"volume path {text!r} must name /Volumes/<catalog>/<schema>/<volume>")
+    for p in parts:
+        if p in ("", ".", ".."):
+            raise InvalidPath(f"volume path {text!r} may not contain empty, '.' or '..' components")
+    cat, sch, vol = (p.lower() for p in parts[:3])
+    return VolumePath(cat, sch, vol, "/".join(parts[3:]))
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # /Volumes/... path (directories end with '/')
+    name: str
+    size: int
+    modification_time: datetime
+    is_dir: bool
+
+
+class VolumeFiles:
+    """File operations inside one volume."""
+
+    def __init__(self, info: ObjectInfo):
+        if info.kind != "VOLUME" or not info.location:
+            raise InvalidArgument(f"{info.full_name} is not a volume")
+        self.info = info
+        self.root = Path(info.location).resolve()
+
+    def physical(self, rel: str) -> Path:
+        rel_path = PurePosixPath(rel) if rel else PurePosixPath()
+        if rel_path.is_absolute() or any(p in ("..", ".") for p in rel_path.parts):
+            raise InvalidPath(f"path escapes volume {self.info.volume_path}: {rel!r}")
+        candidate = self.root.joinpath(*rel_path.parts)
+        resolved = candidate.resolve()
+        if resolved != self.root and self.root not in resolved.parents:
+            raise InvalidPath(
+                f"path {self.info.volume_path}/{rel} resolves outside its volume (symbolic link?)")
+        return candidate
+
+    def user_path(self, physical: Path) -> str:
+        rel = physical.relative_to(self.root).as_posix()
+        return self.info.volume_path if rel == "." else f"{self.info.volume_path}/{rel}"
+
+    def _entry(self, p: Path, st: os.stat_result | None = None) -> FileEntry:
+        st = st or p.stat()
+        is_dir = p.is_dir()
+        up = self.user_path(p)
+        return FileEntry(up + ("/" if is_dir else ""), p.name + ("/" if is_dir else ""),
+                         0 if is_dir else st.st_size,
+                         datetime.fromtimestamp(st.st_mtime, tz=timezone.utc), is_dir)
+
+    def list(self, rel: str = "") -> list[FileEntry]:
+        """Immediate children of a directory (or the file itself), like Databricks `LIST`."""
+        target = self.physical(rel)
+        if not target.exists():
+            raise NotFound("path", f"{self.info.volume_path}/{rel}".rstrip("/"))
+        if target.is_file():
+            return [self._entry(target)]
+        out = []
+        with os.scandir(target) as it:
+            for e in it:
+                p = Path(e.path)
+                if e.is_symlink():
+                    try:
+                        self.physical(p.relative_to(self.root).as_posix())
+                    except InvalidPath:
+                        continue  # never show what points outside
+                out.append(self._entry(p, e.stat()))
+        out.sort(key=lambda f: f.path)
+        return out
+
+    def put(self, local: str | os.PathLike, rel: str, *, overwrite: bool = False) -> list[str]:
+        """Copy a local file or directory tree into the volume; returns the volume paths written."""
+        src = Path(local).expanduser()
+        if not src.exists():
+            raise NotFound("path", str(src))
+        into_dir = rel == "" or rel.endswith("/")
+        rel = rel.rstrip("/")
+        dest = self.physical(rel)
+        if into_dir or dest.is_dir():
+            dest = self.physical(f"{rel}/{src.name}".lstrip("/"))
+        written: list[str] = []
+        pairs = [(src, dest)] if src.is_file() else [
+            (f, dest / f.relative_to(src)) for f in sorted(src.rglob("*")) if f.is_file()]
+        for s, d in pairs:
+            self.physical(d.relative_to(self.root).as_posix())  # re-check every nested path
+            if d.exists() and not overwrite:
+                raise AlreadyExists("path", self.user_path(d), "use OVERWRITE to replace it")
+        for s, d in pairs:
+            d.parent.mkdir(parents=True, exist_ok=True)
+            tmp = d.with_name(f".{d.name}.lakelens-tmp")
+            shutil.copyfile(s, tmp)
+            os.replace(tmp, d)  # readers never see a half-written file
+            written.append(self.user_path(d))
+        return written
+
+    def get(self, rel: str, local: str | os.PathLike, *, overwrite: bool = False) -> list[str]:
+        """Copy a file or directory out of the volume to a local path; returns local paths."""
+        src = self.physical(rel)
+        if not src.exists():
+            raise NotFound("path", f"{self.info.volume_path}/{rel}")
+        dest = Path(local).expanduser()
+        if dest.is_dir():
+            dest = dest / src.name
+        pairs = [(src, dest)] if src.is_file() else [
+            (f, dest / f.relative_to(src)) for f in sorted(src.rglob("*")) if f.is_file()]
+        out = []
+        for s, d in pairs:
+            self.physical(s.relative_to(self.root).as_posix())
+            if d.exists() and not overwrite:
+                raise AlreadyExists("path", str(d), "use OVERWRITE to replace it")
+            d.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(s, d)
+            out.append(str(d))
+        return out
+
+    def remove(self, rel: str, *, recursive: bool = False) -> int:
+        """Remove a file (or, with `recursive`, a directory); returns how many files went."""
+        if not rel:
+            raise InvalidPath(f"refusing to remove the root of volume {self.info.volume_path}; use DROP VOLUME")
+        target = self.physical(rel)
+        if not target.exists() and not target.is_symlink():
+            raise NotFound("path", f"{self.info.volume_path}/{rel}")
+        if target.is_dir() and not target.is_symlink():
+            if not recursive:
+                raise InvalidArgument(
+                    f"{self.info.volume_path}/{rel} is a directory; use REMOVE ... RECURSIVE")
+            count = sum(1 for f in target.rglob("*") if f.is_file())
+            shutil.rmtree(target)
+            return count
+        target.unlink()
+        return 1

@@ -1,0 +1,298 @@
+"""Sessions: run statements against the catalog and Spark, return Arrow tables."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, replace
+
+import pyarrow as pa
+
+from lakelens.catalog import Catalog, Column, LakelensError, ObjectInfo
+from lakelens.sql import (
+    CatalogCommand,
+    CreateTable,
+    CreateView,
+    Explain,
+    Rows,
+    SessionChange,
+    SessionContext,
+    SparkQuery,
+    SparkWrite,
+    parse_statement,
+    plan_statement,
+    split_statements,
+)
+from lakelens.sql.plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG
+from lakelens.sql.resolve import physical_table
+
+from .config import Config
+
+_ARROW_TYPES = {
+    "string": pa.string(), "boolean": pa.bool_(), "bigint": pa.int64(), "int": pa.int32(),
+    "timestamp": pa.timestamp("us", tz="UTC"), "double": pa.float64(),
+}
+
+_catalogs: dict[tuple[str, str], Catalog] = {}
+_catalogs_lock = threading.Lock()
+
+
+def catalog_for(cfg: Config) -> Catalog:
+    """One Catalog (one connection pool) per metastore URL in a process."""
+    key = (cfg.catalog_url, str(cfg.warehouse))
+    with _catalogs_lock:
+        if key not in _catalogs:
+            cfg.home.mkdir(parents=True, exist_ok=True)
+            _catalogs[key] = Catalog(cfg.catalog_url, cfg.warehouse, default_owner=cfg.user)
+            _catalogs[key].ensure_defaults(cfg.get("session.catalog", "main"), cfg.get("session.schema", "default"))
+        return _catalogs[key]
+
+
+class SparkError(LakelensError):
+    """An error Spark raised, with lakelens names put back in place of physical paths."""
+
+
+def rows_to_arrow(rows: Rows) -> pa.Table:
+    if not rows.columns:
+        return pa.table({})
+    arrays = []
+    for i, (_, typ) in enumerate(rows.columns):
+        arrays.append(pa.array([r[i] for r in rows.rows], type=_ARROW_TYPES.get(typ, pa.string())))
+    return pa.Table.from_arrays(arrays, names=[c for c, _ in rows.columns])
+
+
+def _columns_of(schema) -> list[Column]:
+    return [Column(f.name, f.dataType.simpleString(), f.nullable, (f.metadata or {}).get("comment"))
+            for f in schema.fields]
+
+
+@dataclass
+class StatementResult:
+    table: pa.Table
+    statement: str
+    elapsed_s: float
+
+
+class Session:
+    """A user's session: current catalog and schema, its own Spark session, one statement at a time."""
+
+    def __init__(self, config: Config, user: str | None = None):
+        self.config = config
+        self.catalog = catalog_for(config)
+        self.ctx = SessionContext(config.get("session.catalog", "main"), config.get("session.schema", "default"),
+                                  user or config.user)
+        self._spark = None
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def spark(self):
+        if self._spark is None:
+            from .spark import session_for
+
+            self._spark = session_for(self.config)
+        return self._spark
+
+    @property
+    def current_catalog(self) -> str:
+        return self.ctx.catalog
+
+    @property
+    def current_schema(self) -> str:
+        return self.ctx.schema
+
+    def sql(self, text: str) -> pa.Table:
+        """Run one or more `;`-separated statements; returns the last one's result."""
+        result = pa.table({})
+        for r in self.run_script(text):
+            result = r.table
+        return result
+
+    def run_script(self, text: str):
+        """Run statements one by one, yielding each result (stops at the first error)."""
+        statements = split_statements(text)
+        if not statements:
+            from lakelens.sql import SqlSyntaxError
+
+            raise SqlSyntaxError("empty statement")
+        for statement in statements:
+            start = time.perf_counter()
+            table = self.execute(statement)
+            yield StatementResult(table, statement, time.perf_counter() - start)
+
+    def plan(self, statement: str):
+        return plan_statement(parse_statement(statement), self.catalog, self.ctx)
+
+    def execute(self, statement: str) -> pa.Table:
+        plan = self.plan(statement)
+        return self._run(plan)
+
+    # ------------------------------------------------------------------ running plans
+    def _run(self, plan) -> pa.Table:
+        if isinstance(plan, Rows):
+            return rows_to_arrow(plan)
+        if isinstance(plan, CatalogCommand):
+            return rows_to_arrow(plan.run(self.catalog))
+        if isinstance(plan, SessionChange):
+            self.ctx = replace(self.ctx, catalog=plan.catalog, schema=plan.schema)
+            return pa.table({})
+        if isinstance(plan, SparkQuery):
+            with self._spark_errors(plan.reads):
+                return self.spark.sql(plan.sql).toArrow()
+        if isinstance(plan, SparkWrite):
+            return self._run_write(plan)
+        if isinstance(plan, CreateTable):
+            return self._run_create_table(plan)
+        if isinstance(plan, CreateView):
+            with self._spark_errors(plan.reads):
+                schema = self.spark.sql(plan.resolved_sql).schema
+            self.catalog.create_view(plan.catalog, plan.schema, plan.name, view_text=plan.view_text,
+                                     columns=_columns_of(schema), comment=plan.comment, owner=self.ctx.user,
+                                     replace=plan.replace, if_not_exists=plan.if_not_exists)
+            self.catalog.record_lineage([r.full_name for r in plan.reads],
+                                        f"{plan.catalog}.{plan.schema}.{plan.name}", "CREATE VIEW", self.ctx.user)
+            return pa.table({})
+        if isinstance(plan, Explain):
+            return rows_to_arrow(Rows([("plan", "string")], [(self._explain(plan),)]))
+        raise TypeError(f"unknown plan {type(plan).__name__}")
+
+    def _explain(self, plan: Explain) -> str:
+        inner = plan.inner
+        lines = [f"== lakelens plan: {type(inner).__name__} =="]
+        reads = getattr(inner, "reads", [])
+        for info in {r.full_name: r for r in reads}.values():
+            lines.append(f"read {info.kind.lower()} {info.full_name} -> {self._physical_name(info)}")
+        sql = getattr(inner, "sql", None) or getattr(inner, "spark_sql", None) or getattr(inner, "query_sql", None)
+        if isinstance(inner, CatalogCommand):
+            lines.append(f"catalog: {inner.describe}")
+        if sql:
+            lines.append("== Spark SQL ==")
+            lines.append(sql)
+            if isinstance(inner, SparkQuery):
+                mode = f"{plan.mode} " if plan.mode else ""
+                with self._spark_errors(reads):
+                    text = self.spark.sql(f"EXPLAIN {mode}{sql}").collect()[0][0]
+                lines.append("== Spark plan ==")
+                lines.append(text.rstrip())
+        return "\n".join(lines)
+
+    @staticmethod
+    def _physical_name(info: ObjectInfo) -> str:
+        if info.kind == "TABLE":
+            return physical_table(info).sql("spark")
+        return info.location or "(query)"
+
+    def _run_write(self, plan: SparkWrite) -> pa.Table:
+        info = plan.target
+        with self._spark_errors(plan.reads + [info]):
+            if plan.append_query:
+                df = self.spark.sql(plan.sql)
+                names = [c.name for c in info.columns]
+                if len(df.columns) != len(names):
+                    raise LakelensError(
+                        f"INSERT_COLUMN_ARITY_MISMATCH: {info.full_name} has {len(names)} column(s), "
+                        f"the query produces {len(df.columns)}", error_class="INSERT_COLUMN_ARITY_MISMATCH",
+                        sqlstate="21S01")
+                # INSERT is positional: the query's columns take the table's names and types.
+                df = df.selectExpr(*[f"CAST(`{src}` AS {c.type}) AS `{c.name}`"
+                                     for src, c in zip(df.columns, info.columns)])
+                df.write.mode("append").parquet(info.location)
+                result = pa.table({})
+            else:
+                result = self.spark.sql(plan.sql).toArrow()
+        self._refresh_columns(info)
+        if plan.operation != "ALTER":
+            self.catalog.record_lineage([r.full_name for r in plan.reads if r.full_name != info.full_name],
+                                        info.full_name, plan.operation, self.ctx.user)
+        return result
+
+    def _refresh_columns(self, info: ObjectInfo) -> None:
+        schema = self.spark.sql(f"SELECT * FROM {physical_table(info).sql('spark')} LIMIT 0").schema
+        cols = _columns_of(schema)
+        if list(cols) != list(info.columns):
+            self.catalog.update_object(info, columns=cols)
+
+    def _run_create_table(self, plan: CreateTable) -> pa.Table:
+        existing = plan.replace_existing
+        if existing is None:
+            info = self.catalog.reserve_table(
+                plan.catalog, plan.schema, plan.name, fmt=plan.format,
+                location=plan.location if plan.external else None, storage_key=plan.storage_key,
+                comment=plan.comment, properties=plan.properties, owner=self.ctx.user,
+                partitioned_by=plan.partitioned_by)
+        else:
+            info = existing
+        try:
+            with self._spark_errors(plan.reads + [info]):
+                if plan.spark_sql:
+                    self.spark.sql(plan.spark_sql).collect()
+                elif plan.query_sql:
+                    writer = self.spark.sql(plan.query_sql).write.mode("overwrite" if existing else "errorifexists")
+                    if plan.partitioned_by:
+                        writer = writer.partitionBy(*plan.partitioned_by)
+                    writer.parquet(plan.location)
+                else:
+                    empty = self.spark.createDataFrame([], schema=plan.columns_ddl)
+                    empty.write.mode("overwrite" if existing else "errorifexists").parquet(plan.location)
+                ref = physical_table(info).sql("spark")
+                columns = _columns_of(self.spark.sql(f"SELECT * FROM {ref} LIMIT 0").schema)
+        except BaseException:
+            if existing is None:
+                self.catalog.abort_table(info)
+            raise
+        if existing is None:
+            self.catalog.commit_table(info.id, columns)
+        else:
+            self.catalog.update_object(existing, columns=columns, comment=plan.comment, properties=plan.properties)
+        self.catalog.record_lineage([r.full_name for r in plan.reads], info.full_name,
+                                    "CREATE TABLE AS SELECT" if plan.reads else "CREATE TABLE", self.ctx.user)
+        return pa.table({})
+
+    # ------------------------------------------------------------------ errors
+    def _spark_errors(self, infos: list[ObjectInfo]):
+        return _SparkErrorMapper(self, infos)
+
+
+class _SparkErrorMapper:
+    """Turn Spark exceptions into SparkError with user-facing names instead of storage paths."""
+
+    def __init__(self, session: Session, infos: list[ObjectInfo]):
+        self.session, self.infos = session, infos
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None:
+            return False
+        from pyspark.errors import PySparkException
+
+        if not isinstance(exc, PySparkException):
+            return False
+        raise self.translate(exc) from None
+
+    def translate(self, exc) -> SparkError:
+        try:
+            error_class = exc.getCondition() or "SPARK_ERROR"
+        except Exception:
+            error_class = getattr(exc, "getErrorClass", lambda: None)() or "SPARK_ERROR"
+        try:
+            sqlstate = exc.getSqlState() or "XX000"
+        except Exception:
+            sqlstate = "XX000"
+        text = str(exc)
+        # Drop Spark's logical-plan dump and JVM stack; keep the sentence a user can act on.
+        text = re.split(r";\s*\n'|\n\tat |\nJVM stacktrace:", text, maxsplit=1)[0].strip()
+        for info in self.infos:
+            if info.kind == "TABLE":
+                text = text.replace(physical_table(info).sql("spark"), info.full_name)
+                text = text.replace(f"{ICEBERG_SPARK_CATALOG}.{ICEBERG_NAMESPACE}.t_{info.storage_key}", info.full_name)
+            if info.location:
+                text = text.replace(f"file:{info.location}", info.volume_path if info.kind == "VOLUME" else info.full_name)
+                text = text.replace(info.location, info.volume_path if info.kind == "VOLUME" else info.full_name)
+        text = re.sub(r"`?__lakelens_target__`?", "target", text)
+        if not text.startswith("[") and not text.startswith(error_class):
+            text = f"{error_class}: {text}"
+        elif text.startswith(f"[{error_class}]"):
+            text = f"{error_class}:{text[len(error_class) + 2:]}"
+        return SparkError(text, error_class=error_class.split(".")[0], sqlstate=sqlstate)

@@ -1,0 +1,81 @@
+"""The one Spark session per process, with Delta and Iceberg configured.
+
+Starting Spark costs 10–20 s, so the root session is created once and every lakelens
+session gets a cheap `newSession()` of it (own SQL conf and current state, shared JVM and
+caches). Spark never learns lakelens names: it is handed physical locations.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from lakelens.sql.plans import ICEBERG_SPARK_CATALOG
+
+from .config import Config, log4j_path
+
+_lock = threading.Lock()
+_root = None
+_root_conf: dict[str, str] = {}
+
+
+def _builder_conf(cfg: Config) -> dict[str, str]:
+    conf = cfg.spark_conf()
+    packages = [cfg.get("packages.delta"), cfg.get("packages.iceberg")]
+    extra = conf.pop("spark.jars.packages", "")
+    conf["spark.jars.packages"] = ",".join(p for p in packages + extra.split(",") if p)
+    conf.setdefault("spark.sql.extensions", ",".join([
+        "io.delta.sql.DeltaSparkSessionExtension",
+        "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"]))
+    conf.setdefault("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+    conf.setdefault("spark.sql.warehouse.dir", str(cfg.home / "spark-warehouse"))
+    conf.setdefault("spark.jars.ivy", str(Path(os.environ.get("LAKELENS_IVY_HOME", "~/.ivy2.5.2")).expanduser()))
+    java_opts = f"-Dlog4j2.configurationFile=file:{log4j_path()} -Dderby.system.home={cfg.home}"
+    conf["spark.driver.extraJavaOptions"] = (conf.get("spark.driver.extraJavaOptions", "") + " " + java_opts).strip()
+    # Workers must run the same interpreter as the driver (the project's virtualenv).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return conf
+
+
+def root_session(cfg: Config):
+    """The process-wide SparkSession, started on first use."""
+    global _root, _root_conf
+    with _lock:
+        if _root is not None:
+            return _root
+        from pyspark.sql import SparkSession
+
+        logging.getLogger("py4j").setLevel(logging.ERROR)
+        logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+        logging.getLogger("pyspark").setLevel(logging.ERROR)
+        builder = SparkSession.builder
+        _root_conf = _builder_conf(cfg)
+        for k, v in _root_conf.items():
+            builder = builder.config(k, v)
+        _root = builder.getOrCreate()
+        _root.sparkContext.setLogLevel("ERROR")
+        return _root
+
+
+def session_for(cfg: Config):
+    """A fresh Spark session sharing the root's JVM, pointed at this home's Iceberg warehouse."""
+    spark = root_session(cfg).newSession()
+    prefix = f"spark.sql.catalog.{ICEBERG_SPARK_CATALOG}"
+    spark.conf.set(prefix, "org.apache.iceberg.spark.SparkCatalog")
+    spark.conf.set(f"{prefix}.type", "hadoop")
+    spark.conf.set(f"{prefix}.warehouse", str(cfg.warehouse / "iceberg"))
+    # Sessions see each other's commits at once (no 30 s table cache).
+    spark.conf.set(f"{prefix}.cache-enabled", "false")
+    return spark
+
+
+def stop() -> None:
+    global _root
+    with _lock:
+        if _root is not None:
+            _root.stop()
+            _root = None

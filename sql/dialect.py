@@ -1,0 +1,320 @@
+"""The `lakelens` SQL dialect: Spark SQL plus the catalog and volume statements.
+
+sqlglot's Spark dialect round-trips Spark SQL, but it does not know the statements a
+lakehouse catalog adds (``CREATE CATALOG``, ``CREATE VOLUME``, ``SHOW VOLUMES``, ``LIST
+'/Volumes/…'``, ``PUT … INTO …``, ``RESTORE TABLE … TO VERSION AS OF``, …): it either
+fails or falls back to an opaque ``Command``. This dialect subclasses Spark and parses
+them into real expression nodes, so every statement reaching the planner has an AST.
+
+>>> import sqlglot
+>>> sqlglot.parse_one("SHOW VOLUMES IN demo.media LIKE 'sc*'", read=Lakelens)
+ShowObjects(this=VOLUMES, scope=[demo, media], like='sc*')
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.dialects.spark import Spark
+from sqlglot.tokens import TokenType
+
+
+class LakelensStatement(exp.Expression):
+    """Base of lakelens-only statements (answered by the catalog, never sent to Spark)."""
+
+    def __repr__(self) -> str:  # compact and stable, used in docs and errors
+        args = ", ".join(f"{k}={v!r}" for k, v in self.args.items() if v not in (None, False, []))
+        return f"{type(self).__name__}({args})"
+
+
+class CreateCatalog(LakelensStatement):
+    arg_types = {"this": True, "exists": False, "comment": False}
+
+
+class DropCatalog(LakelensStatement):
+    arg_types = {"this": True, "exists": False, "cascade": False}
+
+
+class AlterCatalog(LakelensStatement):
+    arg_types = {"this": True, "owner": False, "rename": False}
+
+
+class CreateVolume(LakelensStatement):
+    arg_types = {"this": True, "exists": False, "external": False, "location": False, "comment": False}
+
+
+class DropVolume(LakelensStatement):
+    arg_types = {"this": True, "exists": False}
+
+
+class AlterObject(LakelensStatement):
+    """`ALTER SCHEMA|VOLUME|TABLE|VIEW name [SET] OWNER TO user` (Spark has no AST for it)."""
+
+    arg_types = {"kind": True, "this": True, "owner": False, "rename": False}
+
+
+class ShowObjects(LakelensStatement):
+    """SHOW CATALOGS|SCHEMAS|TABLES|VIEWS|VOLUMES|FUNCTIONS|TABLE EXTENDED|TBLPROPERTIES|
+    PARTITIONS|CREATE TABLE|COLUMNS [IN|FROM scope] [LIKE pattern]."""
+
+    arg_types = {"this": True, "scope": False, "like": False, "target": False}
+
+
+class DescribeObject(LakelensStatement):
+    """DESCRIBE [CATALOG|SCHEMA|TABLE|VOLUME|HISTORY|FUNCTION] [EXTENDED] name."""
+
+    arg_types = {"kind": False, "this": True, "extended": False}
+
+
+class CommentOn(LakelensStatement):
+    arg_types = {"kind": True, "this": True, "comment": True}
+
+
+class ListFiles(LakelensStatement):
+    arg_types = {"this": True}
+
+
+class RemoveFiles(LakelensStatement):
+    arg_types = {"this": True, "recursive": False}
+
+
+class PutFile(LakelensStatement):
+    arg_types = {"this": True, "target": True, "overwrite": False}
+
+
+class GetFile(LakelensStatement):
+    arg_types = {"this": True, "target": True, "overwrite": False}
+
+
+class RestoreTable(LakelensStatement):
+    arg_types = {"this": True, "version": False, "timestamp": False}
+
+
+class ExplainStatement(LakelensStatement):
+    arg_types = {"this": True, "mode": False}
+
+
+SHOW_KINDS = {
+    "CATALOGS", "SCHEMAS", "DATABASES", "TABLES", "VIEWS", "VOLUMES", "FUNCTIONS", "USER FUNCTIONS",
+    "TABLE EXTENDED", "TBLPROPERTIES", "PARTITIONS", "CREATE TABLE", "COLUMNS", "CURRENT SCHEMA",
+}
+
+
+class Lakelens(Spark):
+    class Tokenizer(Spark.Tokenizer):
+        # SHOW is a "command" in Spark's tokenizer (its rest becomes an opaque string); we parse it.
+        COMMANDS = Spark.Tokenizer.COMMANDS - {TokenType.SHOW}
+
+    class Parser(Spark.Parser):
+        def _parse_statement(self):
+            if self._curr is None:
+                return None
+            start = self._index
+            stmt = self._parse_lakelens_statement()
+            if stmt is not None:
+                return stmt
+            self._retreat(start)
+            return super()._parse_statement()
+
+        # -- helpers ----------------------------------------------------------------
+        def _name_parts(self) -> list[str]:
+            parts = []
+            while True:
+                ident = self._parse_id_var(any_token=True)
+                if ident is None:
+                    self.raise_error("Expected a name")
+                parts.append(ident.name)
+                if not self._match(TokenType.DOT):
+                    return parts
+
+        def _string(self) -> str:
+            s = self._parse_string()
+            if not isinstance(s, exp.Literal) or not s.is_string:
+                self.raise_error("Expected a quoted string")
+            return s.this
+
+        def _if_exists(self) -> bool:
+            return bool(self._match_text_seq("IF", "EXISTS"))
+
+        def _if_not_exists(self) -> bool:
+            return bool(self._match_text_seq("IF", "NOT", "EXISTS"))
+
+        def _like(self) -> str | None:
+            if self._match(TokenType.LIKE) or self._match(TokenType.ILIKE):
+                return self._string()
+            s = self._parse_string()  # Spark also allows `SHOW TABLES 'pattern'`
+            return s.this if isinstance(s, exp.Literal) else None
+
+        # -- statements ------------------------------------------------------------
+        def _parse_lakelens_statement(self):
+            word = self._curr.text.upper()
+            if word == "CREATE":
+                self._advance()
+                if self._match_text_seq("CATALOG"):
+                    exists = self._if_not_exists()
+                    name = self._name_parts()
+                    comment = self._string() if self._match(TokenType.COMMENT) else None
+                    return CreateCatalog(this=name, exists=exists, comment=comment)
+                external = bool(self._match_text_seq("EXTERNAL"))
+                if self._match_text_seq("VOLUME"):
+                    exists = self._if_not_exists()
+                    name = self._name_parts()
+                    location = comment = None
+                    while self._curr:
+                        if self._match_text_seq("LOCATION"):
+                            location = self._string()
+                        elif self._match(TokenType.COMMENT):
+                            comment = self._string()
+                        else:
+                            self.raise_error("Expected LOCATION or COMMENT")
+                    if external and not location:
+                        self.raise_error("CREATE EXTERNAL VOLUME needs LOCATION '<path>'")
+                    return CreateVolume(this=name, exists=exists, external=external or bool(location),
+                                        location=location, comment=comment)
+                return None
+            if word == "DROP":
+                self._advance()
+                if self._match_text_seq("CATALOG"):
+                    exists = self._if_exists()
+                    name = self._name_parts()
+                    cascade = bool(self._match_text_seq("CASCADE"))
+                    self._match_text_seq("RESTRICT")
+                    return DropCatalog(this=name, exists=exists, cascade=cascade)
+                if self._match_text_seq("VOLUME"):
+                    exists = self._if_exists()
+                    return DropVolume(this=self._name_parts(), exists=exists)
+                return None
+            if word == "ALTER":
+                self._advance()
+                kind = self._curr and self._curr.text.upper()
+                if kind not in ("CATALOG", "SCHEMA", "DATABASE", "VOLUME", "TABLE", "VIEW"):
+                    return None
+                self._advance()
+                name = self._name_parts()
+                self._match(TokenType.SET)
+                if self._match_text_seq("OWNER", "TO"):
+                    owner = self._parse_id_var(any_token=True) or self._parse_string()
+                    node = AlterCatalog if kind == "CATALOG" else AlterObject
+                    args = {"this": name, "owner": owner.name if owner else None}
+                    return node(**args) if kind == "CATALOG" else node(kind=kind, **args)
+                if kind in ("CATALOG", "VOLUME") and self._match_text_seq("RENAME", "TO"):
+                    new = self._name_parts()
+                    return AlterCatalog(this=name, rename=new) if kind == "CATALOG" else \
+                        AlterObject(kind=kind, this=name, rename=new)
+                return None
+            if word == "SHOW":
+                self._advance()
+                return self._parse_show()
+            if word in ("DESCRIBE", "DESC"):
+                self._advance()
+                return self._parse_describe_object()
+            if word == "COMMENT" and self._next and self._next.text.upper() == "ON":
+                self._advance(2)
+                kind = self._curr.text.upper()
+                if kind not in ("CATALOG", "SCHEMA", "DATABASE", "TABLE", "VIEW", "VOLUME"):
+                    self.raise_error("COMMENT ON expects CATALOG, SCHEMA, TABLE, VIEW or VOLUME")
+                self._advance()
+                name = self._name_parts()
+                if not self._match(TokenType.IS):
+                    self.raise_error("Expected IS")
+                comment = None if self._match(TokenType.NULL) else self._string()
+                return CommentOn(kind=kind, this=name, comment=comment)
+            if word == "LIST" and self._next and self._next.token_type == TokenType.STRING:
+                self._advance()
+                return ListFiles(this=self._string())
+            if word in ("REMOVE", "RM") and self._next and self._next.token_type == TokenType.STRING:
+                self._advance()
+                path = self._string()
+                return RemoveFiles(this=path, recursive=bool(self._match_text_seq("RECURSIVE")))
+            if word == "PUT" and self._next and self._next.token_type == TokenType.STRING:
+                self._advance()
+                src = self._string()
+                if not self._match(TokenType.INTO):
+                    self.raise_error("Expected INTO '/Volumes/...'")
+                dest = self._string()
+                return PutFile(this=src, target=dest, overwrite=bool(self._match_text_seq("OVERWRITE")))
+            if word == "GET" and self._next and self._next.token_type == TokenType.STRING:
+                self._advance()
+                src = self._string()
+                if not self._match_text_seq("TO"):
+                    self.raise_error("Expected TO '<local path>'")
+                dest = self._string()
+                return GetFile(this=src, target=dest, overwrite=bool(self._match_text_seq("OVERWRITE")))
+            if word == "RESTORE":
+                self._advance()
+                self._match(TokenType.TABLE)
+                name = self._name_parts()
+                self._match_text_seq("TO")
+                if self._match_text_seq("VERSION", "AS", "OF"):
+                    return RestoreTable(this=name, version=self._parse_number().to_py())
+                if self._match_text_seq("TIMESTAMP", "AS", "OF"):
+                    return RestoreTable(this=name, timestamp=self._string())
+                self.raise_error("Expected TO VERSION AS OF <n> or TO TIMESTAMP AS OF '<ts>'")
+            if word == "EXPLAIN":
+                # Spark's tokenizer treats EXPLAIN as a command and hands us the rest as one string.
+                self._advance()
+                rest = self._curr.text if self._curr else ""
+                self._advance()
+                mode = None
+                head = rest.split(None, 1)
+                if head and head[0].upper() in ("EXTENDED", "FORMATTED", "CODEGEN", "COST", "LOGICAL"):
+                    mode, rest = head[0].upper(), (head[1] if len(head) > 1 else "")
+                if not rest.strip():
+                    self.raise_error("EXPLAIN needs a statement")
+                return ExplainStatement(this=parse_one(rest), mode=mode)
+            return None
+
+        def _parse_show(self):
+            kind = None
+            for candidate in sorted(SHOW_KINDS, key=len, reverse=True):
+                words = candidate.split()
+                if self._match_text_seq(*words):
+                    kind = candidate
+                    break
+            if kind is None:
+                self.raise_error("Unsupported SHOW statement")
+            kind = {"DATABASES": "SCHEMAS", "USER FUNCTIONS": "FUNCTIONS"}.get(kind, kind)
+            if kind in ("TBLPROPERTIES", "PARTITIONS", "CREATE TABLE"):
+                return ShowObjects(this=kind, target=self._name_parts())
+            scope = target = None
+            if kind == "COLUMNS":
+                if not (self._match(TokenType.IN) or self._match(TokenType.FROM)):
+                    self.raise_error("Expected IN <table>")
+                target = self._name_parts()
+            if self._match(TokenType.IN) or self._match(TokenType.FROM):
+                scope = self._name_parts()
+            like = self._like()
+            return ShowObjects(this=kind, scope=scope, like=like, target=target)
+
+        def _parse_describe_object(self):
+            kind = None
+            if self._curr and self._curr.text.upper() in ("CATALOG", "SCHEMA", "DATABASE", "TABLE", "VOLUME",
+                                                            "HISTORY", "FUNCTION", "VIEW"):
+                kind = self._curr.text.upper()
+                self._advance()
+            if kind == "DATABASE":
+                kind = "SCHEMA"
+            if self._curr and self._curr.text.upper() == "QUERY":
+                return None  # DESCRIBE QUERY ...: not ours
+            extended = False
+            if self._curr and self._curr.text.upper() in ("EXTENDED", "FORMATTED"):
+                extended = True
+                self._advance()
+            if self._curr and self._curr.token_type in (TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN):
+                return None
+            name = self._name_parts()
+            if self._curr:
+                self.raise_error("Unexpected text after the name")
+            return DescribeObject(kind=kind or "TABLE", this=name, extended=extended)
+
+
+def parse(sql: str) -> list[exp.Expression]:
+    """Parse one or more `;`-separated statements with the lakelens dialect."""
+    import sqlglot
+
+    return [s for s in sqlglot.parse(sql, read=Lakelens) if s is not None]
+
+
+def parse_one(sql: str) -> exp.Expression:
+    import sqlglot
+
+    return sqlglot.parse_one(sql, read=Lakelens)

@@ -1,0 +1,50 @@
+"""Three-level names: filling in the session's current catalog and schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from lakelens.catalog import InvalidArgument
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """What a statement is planned against: the session's current catalog, schema and user."""
+
+    catalog: str = "main"
+    schema: str = "default"
+    user: str = "admin"
+
+
+def full_name(parts: list[str], ctx: SessionContext) -> tuple[str, str, str]:
+    """`t` → (cat, schema, t); `s.t` → (cat, s, t); `c.s.t` → (c, s, t)."""
+    parts = [p.lower() for p in parts]
+    if len(parts) == 1:
+        return ctx.catalog, ctx.schema, parts[0]
+    if len(parts) == 2:
+        return ctx.catalog, parts[0], parts[1]
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    raise InvalidArgument(f"name {'.'.join(parts)!r} has {len(parts)} parts; at most catalog.schema.object")
+
+
+def schema_name(parts: list[str] | None, ctx: SessionContext) -> tuple[str, str]:
+    """`s` → (cat, s); `c.s` → (c, s); None → current."""
+    if not parts:
+        return ctx.catalog, ctx.schema
+    parts = [p.lower() for p in parts]
+    if len(parts) == 1:
+        return ctx.catalog, parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise InvalidArgument(f"schema name {'.'.join(parts)!r} has too many parts; use catalog.schema")
+
+
+def table_parts(table: exp.Table) -> list[str]:
+    return [p.name for p in (table.args.get("catalog"), table.args.get("db"), table.this) if p is not None]
+
+
+def qualified_table(cat: str, schema: str, name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name), db=exp.to_identifier(schema), catalog=exp.to_identifier(cat))

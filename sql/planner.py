@@ -1,0 +1,584 @@
+"""Turn one parsed statement into a plan the engine can run.
+
+Classification happens here: catalog statements become `CatalogCommand`s answered by the
+catalog, table DDL and DML become Spark plans over physical references, queries become
+`SparkQuery`s. The planner reads the catalog but never changes it and never runs Spark.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from lakelens.catalog import (
+    FORMATS,
+    TABLE,
+    VIEW,
+    VOLUME,
+    Catalog,
+    InvalidArgument,
+    NotFound,
+    ObjectInfo,
+    Unsupported,
+    VolumeFiles,
+    parse_volume_path,
+)
+
+from . import describe as d
+from . import dialect as ll
+from .errors import UnsupportedStatement
+from .names import SessionContext, full_name, schema_name, table_parts
+from .plans import (
+    CatalogCommand,
+    CreateTable,
+    CreateView,
+    Explain,
+    Plan,
+    Rows,
+    SessionChange,
+    SparkQuery,
+    SparkWrite,
+)
+from .resolve import (
+    Resolution,
+    iceberg_identifier,
+    physical_table,
+    qualify_names,
+    resolve_object,
+    resolve_query,
+)
+
+QUERY_TYPES = (exp.Query, exp.Values)
+_TARGET = "__lakelens_target__"
+
+
+def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) -> Plan:
+    handler = _HANDLERS.get(type(stmt))
+    if handler is None and isinstance(stmt, QUERY_TYPES):
+        handler = _plan_query
+    if handler is None:
+        text = stmt.sql(dialect="spark") if not isinstance(stmt, exp.Command) else f"{stmt.this} {stmt.expression}"
+        raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: lakelens does not support this statement: {text[:200]}")
+    return handler(stmt, catalog, ctx)
+
+
+# ---------------------------------------------------------------------------- queries
+def _plan_query(stmt, catalog, ctx) -> Plan:
+    res = Resolution(ctx, catalog)
+    resolved = resolve_query(stmt.copy(), res)
+    return SparkQuery(res.finish_sql(resolved), reads=res.reads)
+
+
+# ---------------------------------------------------------------------------- catalogs & schemas
+def _plan_create_catalog(stmt: ll.CreateCatalog, catalog, ctx):
+    name = ".".join(stmt.this)
+
+    def run(cat: Catalog) -> Rows:
+        cat.create_catalog(name, comment=stmt.args.get("comment"), owner=ctx.user,
+                           if_not_exists=bool(stmt.args.get("exists")))
+        cat.create_schema(name, "default", owner=ctx.user, if_not_exists=True)
+        return Rows([], [])
+
+    return CatalogCommand(f"create catalog {name}", run)
+
+
+def _plan_drop_catalog(stmt: ll.DropCatalog, catalog, ctx):
+    name = ".".join(stmt.this)
+    if name.lower() == ctx.catalog:
+        raise InvalidArgument(f"cannot drop the current catalog {name}; USE CATALOG another one first")
+    return CatalogCommand(f"drop catalog {name}", lambda cat: (
+        cat.drop_catalog(name, cascade=bool(stmt.args.get("cascade")), if_exists=bool(stmt.args.get("exists"))),
+        Rows([], []))[1])
+
+
+def _plan_alter_catalog(stmt: ll.AlterCatalog, catalog, ctx):
+    name = ".".join(stmt.this)
+    rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
+    return CatalogCommand(f"alter catalog {name}", lambda cat: (
+        cat.alter_catalog(name, owner=stmt.args.get("owner"), rename_to=rename), Rows([], []))[1])
+
+
+def _plan_create(stmt: exp.Create, catalog, ctx):
+    kind = (stmt.args.get("kind") or "").upper()
+    if kind in ("SCHEMA", "DATABASE"):
+        cat, sch = schema_name(table_parts(stmt.this), ctx)
+        props = stmt.args.get("properties")
+        comment = None
+        if props:
+            for p in props.expressions:
+                if isinstance(p, exp.SchemaCommentProperty):
+                    comment = p.this.name
+
+        def run(c: Catalog) -> Rows:
+            c.create_schema(cat, sch, comment=comment, owner=ctx.user, if_not_exists=bool(stmt.args.get("exists")))
+            return Rows([], [])
+
+        return CatalogCommand(f"create schema {cat}.{sch}", run)
+    if kind == "TABLE":
+        return _plan_create_table(stmt, catalog, ctx)
+    if kind == "VIEW":
+        return _plan_create_view(stmt, catalog, ctx)
+    raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: CREATE {kind} is not supported")
+
+
+def _plan_drop(stmt: exp.Drop, catalog, ctx):
+    kind = (stmt.args.get("kind") or "").upper()
+    exists = bool(stmt.args.get("exists"))
+    if kind in ("SCHEMA", "DATABASE"):
+        cat, sch = schema_name(table_parts(stmt.this or stmt.args["tables"][0]), ctx)
+        if (cat, sch) == (ctx.catalog, ctx.schema):
+            raise InvalidArgument(f"cannot drop the current schema {cat}.{sch}; USE another one first")
+        cascade = bool(stmt.args.get("cascade"))
+        return CatalogCommand(f"drop schema {cat}.{sch}", lambda c: (
+            c.drop_schema(cat, sch, cascade=cascade, if_exists=exists), Rows([], []))[1])
+    if kind in ("TABLE", "VIEW"):
+        tables = stmt.args.get("tables") or [stmt.this]
+        names = [full_name(table_parts(t), ctx) for t in tables]
+        want = TABLE if kind == "TABLE" else VIEW
+
+        def run(c: Catalog) -> Rows:
+            for cat, sch, name in names:
+                try:
+                    info = c.get_object(cat, sch, name)
+                except NotFound as e:
+                    if exists and e.kind in ("relation", "table", "view"):
+                        continue
+                    raise
+                if info.kind != want:
+                    raise InvalidArgument(
+                        f"WRONG_COMMAND_FOR_OBJECT_TYPE: {info.full_name} is a {info.kind.lower()}; "
+                        f"use DROP {info.kind}")
+                c.drop_object(info)
+            return Rows([], [])
+
+        return CatalogCommand(f"drop {kind.lower()} " + ", ".join(".".join(n) for n in names), run)
+    raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: DROP {kind} is not supported")
+
+
+def _plan_use(stmt: exp.Use, catalog: Catalog, ctx):
+    kind = (stmt.args.get("kind").name.upper() if stmt.args.get("kind") else "")
+    parts = [p.lower() for p in table_parts(stmt.this)]
+    if kind == "CATALOG":
+        if len(parts) != 1:
+            raise InvalidArgument("USE CATALOG takes one name")
+        catalog.get_catalog(parts[0])
+        # Like Databricks: switching catalog moves to its `default` schema when it has one.
+        schemas = {s.name for s in catalog.list_schemas(parts[0])}
+        return SessionChange(parts[0], "default" if "default" in schemas else (sorted(schemas) or ["default"])[0])
+    cat, sch = schema_name(parts, ctx)
+    catalog.get_schema(cat, sch)
+    return SessionChange(cat, sch)
+
+
+def _plan_comment(stmt: ll.CommentOn, catalog: Catalog, ctx):
+    kind, parts, comment = stmt.args["kind"], stmt.this, stmt.args.get("comment") or ""
+
+    def run(c: Catalog) -> Rows:
+        if kind == "CATALOG":
+            c.alter_catalog(".".join(parts), comment=comment)
+        elif kind in ("SCHEMA", "DATABASE"):
+            c.alter_schema(*schema_name(parts, ctx), comment=comment)
+        else:
+            info = c.get_object(*full_name(parts, ctx), kinds=(TABLE, VIEW) if kind in ("TABLE", "VIEW") else (VOLUME,))
+            c.update_object(info, comment=comment)
+        return Rows([], [])
+
+    return CatalogCommand(f"comment on {kind.lower()}", run)
+
+
+def _plan_alter_object(stmt: ll.AlterObject, catalog: Catalog, ctx):
+    kind = stmt.args["kind"]
+    owner = stmt.args.get("owner")
+    if kind in ("SCHEMA", "DATABASE"):
+        cat, sch = schema_name(stmt.this, ctx)
+        return CatalogCommand(f"alter schema {cat}.{sch}", lambda c: (
+            c.alter_schema(cat, sch, owner=owner), Rows([], []))[1])
+    kinds = (VOLUME,) if kind == "VOLUME" else (TABLE, VIEW)
+    info = catalog.get_object(*full_name(stmt.this, ctx), kinds=kinds)
+    rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
+    return CatalogCommand(f"alter {kind.lower()} {info.full_name}", lambda c: (
+        c.update_object(info, owner=owner, rename_to=rename), Rows([], []))[1])
+
+
+# ---------------------------------------------------------------------------- SHOW / DESCRIBE
+def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
+    kind, scope, like = stmt.this, stmt.args.get("scope"), stmt.args.get("like")
+    if kind == "CATALOGS":
+        return d.show_catalogs(catalog, like)
+    if kind == "SCHEMAS":
+        cat = scope[0].lower() if scope else ctx.catalog
+        if scope and len(scope) > 1:
+            raise InvalidArgument("SHOW SCHEMAS IN takes a catalog name")
+        return d.show_schemas(catalog, cat, like)
+    if kind in ("TABLES", "VIEWS", "VOLUMES", "TABLE EXTENDED"):
+        cat, sch = schema_name(scope, ctx)
+        fn = {"TABLES": d.show_tables, "VIEWS": d.show_views, "VOLUMES": d.show_volumes,
+              "TABLE EXTENDED": d.show_table_extended}[kind]
+        return fn(catalog, cat, sch, like)
+    if kind == "CURRENT SCHEMA":
+        return Rows([("catalog", "string"), ("namespace", "string")], [(ctx.catalog, ctx.schema)])
+    if kind == "FUNCTIONS":
+        text = "SHOW FUNCTIONS" + (f" LIKE '{like}'" if like else "")
+        return SparkQuery(text)
+    target = stmt.args.get("target")
+    info = resolve_object(Resolution(ctx, catalog), target)
+    if kind == "CREATE TABLE":
+        if info.kind == VOLUME:
+            raise InvalidArgument(f"{info.full_name} is a volume, not a table")
+        return d.show_create_table(info)
+    if kind == "COLUMNS":
+        if scope:  # SHOW COLUMNS IN t IN schema
+            info = resolve_object(Resolution(ctx, catalog), list(scope) + [target[-1]])
+        return d.show_columns(info)
+    _require_table(info, f"SHOW {kind}")
+    if kind == "TBLPROPERTIES":
+        if info.format == "parquet":
+            return Rows([("key", "string"), ("value", "string")], sorted(info.properties.items()))
+        return SparkQuery(f"SHOW TBLPROPERTIES {physical_table(info).sql('spark')}", reads=[info])
+    if kind == "PARTITIONS":
+        if not info.partitioned_by:
+            raise InvalidArgument(
+                f"INVALID_PARTITION_OPERATION.PARTITION_SCHEMA_IS_EMPTY: {info.full_name} is not partitioned")
+        cols = ", ".join(f"`{c}`" for c in info.partitioned_by)
+        concat = " || '/' || ".join(f"'{c}=' || coalesce(cast(`{c}` AS STRING), '__HIVE_DEFAULT_PARTITION__')"
+                                   for c in info.partitioned_by)
+        return SparkQuery(f"SELECT DISTINCT {concat} AS partition FROM {physical_table(info).sql('spark')} "
+                          f"ORDER BY partition", reads=[info])
+    raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: SHOW {kind}")
+
+
+def _require_table(info: ObjectInfo, what: str) -> None:
+    if info.kind != TABLE:
+        raise InvalidArgument(f"{what} needs a table; {info.full_name} is a {info.kind.lower()}")
+
+
+def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
+    kind, parts, extended = stmt.args.get("kind"), stmt.this, bool(stmt.args.get("extended"))
+    if kind == "CATALOG":
+        c = catalog.get_catalog(".".join(parts))
+        return d.info_rows([("Catalog Name", c.name), ("Comment", c.comment), ("Owner", c.owner),
+                            ("Created Time", c.created_at)])
+    if kind == "SCHEMA":
+        s = catalog.get_schema(*schema_name(parts, ctx))
+        pairs = [("Catalog Name", s.catalog), ("Namespace Name", s.name), ("Comment", s.comment),
+                 ("Owner", s.owner), ("Created Time", s.created_at)]
+        if extended:
+            pairs.append(("Properties", s.properties))
+        return d.info_rows(pairs)
+    if kind == "FUNCTION":
+        return SparkQuery(f"DESCRIBE FUNCTION {'EXTENDED ' if extended else ''}{'.'.join(parts)}")
+    if kind == "VOLUME":
+        return d.describe_volume(catalog.get_object(*full_name(parts, ctx), kinds=(VOLUME,)))
+    info = resolve_object(Resolution(ctx, catalog), parts)
+    if kind == "HISTORY":
+        _require_table(info, "DESCRIBE HISTORY")
+        if info.format == "delta":
+            return SparkQuery(f"DESCRIBE HISTORY {physical_table(info).sql('spark')}", reads=[info])
+        if info.format == "iceberg":
+            ident = iceberg_identifier(info)
+            return SparkQuery(
+                f"SELECT h.snapshot_id AS version, h.made_current_at AS timestamp, s.operation, "
+                f"s.summary AS operationParameters, h.parent_id AS readVersion, h.is_current_ancestor "
+                f"FROM {ident}.history h LEFT JOIN {ident}.snapshots s ON h.snapshot_id = s.snapshot_id "
+                f"ORDER BY h.made_current_at DESC", reads=[info])
+        raise Unsupported(f"DESCRIBE HISTORY: {info.full_name} is a parquet table, which keeps no history")
+    if info.kind == VOLUME:
+        return d.describe_volume(info)
+    return d.describe_table(info, extended, catalog.lineage_of(info.full_name) if extended else None)
+
+
+# ---------------------------------------------------------------------------- volumes
+def _volume(catalog: Catalog, path: str) -> tuple[VolumeFiles, str]:
+    vp = parse_volume_path(path)
+    info = catalog.get_object(vp.catalog, vp.schema, vp.volume, kinds=(VOLUME,))
+    return VolumeFiles(info), vp.rel
+
+
+def _plan_list(stmt: ll.ListFiles, catalog, ctx):
+    files, rel = _volume(catalog, stmt.this)
+    return CatalogCommand(f"list {stmt.this}", lambda c: d.list_files(files.list(rel)))
+
+
+def _plan_remove(stmt: ll.RemoveFiles, catalog, ctx):
+    files, rel = _volume(catalog, stmt.this)
+    recursive = bool(stmt.args.get("recursive"))
+    return CatalogCommand(f"remove {stmt.this}", lambda c: Rows(
+        [("path", "string"), ("files_removed", "bigint")], [(stmt.this, files.remove(rel, recursive=recursive))]))
+
+
+def _plan_put(stmt: ll.PutFile, catalog, ctx):
+    files, rel = _volume(catalog, stmt.args["target"])
+    if stmt.args["target"].endswith("/") and rel:
+        rel += "/"  # "INTO '/Volumes/c/s/v/dir/'" means into that directory
+    overwrite = bool(stmt.args.get("overwrite"))
+    return CatalogCommand(f"put {stmt.this}", lambda c: Rows(
+        [("path", "string")], [(p,) for p in files.put(stmt.this, rel, overwrite=overwrite)]))
+
+
+def _plan_get(stmt: ll.GetFile, catalog, ctx):
+    files, rel = _volume(catalog, stmt.this)
+    overwrite = bool(stmt.args.get("overwrite"))
+    return CatalogCommand(f"get {stmt.this}", lambda c: Rows(
+        [("local_path", "string")], [(p,) for p in files.get(rel, stmt.args["target"], overwrite=overwrite)]))
+
+
+def _plan_create_volume(stmt: ll.CreateVolume, catalog, ctx):
+    cat, sch, name = full_name(stmt.this, ctx)
+    return CatalogCommand(f"create volume {cat}.{sch}.{name}", lambda c: (c.create_volume(
+        cat, sch, name, location=stmt.args.get("location"), comment=stmt.args.get("comment"), owner=ctx.user,
+        if_not_exists=bool(stmt.args.get("exists"))), Rows([], []))[1])
+
+
+def _plan_drop_volume(stmt: ll.DropVolume, catalog, ctx):
+    cat, sch, name = full_name(stmt.this, ctx)
+
+    def run(c: Catalog) -> Rows:
+        try:
+            info = c.get_object(cat, sch, name, kinds=(VOLUME,))
+        except NotFound as e:
+            if stmt.args.get("exists") and e.kind == "volume":
+                return Rows([], [])
+            raise
+        c.drop_object(info)
+        return Rows([], [])
+
+    return CatalogCommand(f"drop volume {cat}.{sch}.{name}", run)
+
+
+# ---------------------------------------------------------------------------- tables
+def _properties(stmt: exp.Create) -> dict:
+    out = {"format": "delta", "location": None, "comment": None, "partitioned_by": [], "tblproperties": {}}
+    props = stmt.args.get("properties")
+    keep = []
+    for p in props.expressions if props else []:
+        if isinstance(p, exp.FileFormatProperty):
+            out["format"] = p.this.name.lower()
+        elif isinstance(p, exp.LocationProperty):
+            out["location"] = p.this.name
+        elif isinstance(p, exp.SchemaCommentProperty):
+            out["comment"] = p.this.name
+            keep.append(p)
+        elif isinstance(p, exp.PartitionedByProperty):
+            schema = p.this
+            cols = schema.expressions if isinstance(schema, exp.Schema) else [schema]
+            out["partitioned_by"] = [c.name.lower() for c in cols]
+            keep.append(p)
+        elif isinstance(p, exp.Property):
+            out["tblproperties"][p.this.name if isinstance(p.this, exp.Literal) else p.name] = p.args["value"].name
+            keep.append(p)
+        else:
+            keep.append(p)
+    out["keep"] = keep
+    return out
+
+
+def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
+    target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
+    cat, sch, name = full_name(table_parts(target), ctx)
+    catalog.get_schema(cat, sch)
+    p = _properties(stmt)
+    fmt = p["format"]
+    if fmt not in FORMATS:
+        raise Unsupported(f"table format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
+    existing = None
+    try:
+        existing = catalog.get_object(cat, sch, name)
+    except NotFound:
+        pass
+    replace = bool(stmt.args.get("replace"))
+    if existing is not None:
+        if stmt.args.get("exists"):
+            return Rows([], [])
+        if not replace:
+            from lakelens.catalog import AlreadyExists
+
+            raise AlreadyExists("table", existing.full_name)
+        if existing.kind != TABLE:
+            raise InvalidArgument(f"CREATE OR REPLACE TABLE cannot replace {existing.kind.lower()} {existing.full_name}")
+        if existing.format != fmt:
+            raise InvalidArgument(
+                f"CREATE OR REPLACE TABLE cannot change {existing.full_name} from {existing.format} to {fmt}; drop it first")
+    if p["location"] and fmt == "iceberg":
+        raise Unsupported("external Iceberg tables (LOCATION) are not supported yet; create a managed Iceberg table")
+    key = existing.storage_key if existing else catalog.new_storage_key()
+    external = bool(p["location"]) if existing is None else existing.storage == "EXTERNAL"
+    location = (existing.location if existing else (p["location"] or catalog.managed_location(TABLE, fmt, key)))
+    res = Resolution(ctx, catalog)
+    query = stmt.expression
+    if query is not None:
+        query = resolve_query(query.copy(), res)
+    info_stub = _stub(cat, sch, name, fmt, location, key)
+    spark_sql = query_sql = columns_ddl = None
+    if fmt == "parquet":
+        if query is not None:
+            query_sql = res.finish_sql(query)
+        elif isinstance(stmt.this, exp.Schema):
+            columns_ddl = ", ".join(c.sql("spark") for c in stmt.this.expressions)
+        else:
+            raise InvalidArgument("CREATE TABLE needs columns or AS SELECT")
+    else:
+        new = stmt.copy()
+        ref = physical_table(info_stub)
+        if isinstance(new.this, exp.Schema):
+            new.this.set("this", ref)
+        else:
+            new.set("this", ref)
+        keep = [exp.FileFormatProperty(this=exp.Var(this=fmt))] + [k.copy() for k in p["keep"]]
+        new.set("properties", exp.Properties(expressions=keep))
+        new.set("exists", False)
+        if query is not None:
+            new.set("expression", query)
+        if existing is not None:
+            new.set("replace", True)
+        spark_sql = res.finish_sql(new)
+    return CreateTable(
+        catalog=cat, schema=sch, name=name, format=fmt, storage_key=key, location=location, external=external,
+        spark_sql=spark_sql, query_sql=query_sql, columns_ddl=columns_ddl, comment=p["comment"],
+        properties=p["tblproperties"], partitioned_by=p["partitioned_by"], replace_existing=existing,
+        reads=res.reads)
+
+
+def _stub(cat, sch, name, fmt, location, key) -> ObjectInfo:
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    return ObjectInfo(id=0, catalog=cat, schema=sch, name=name, kind=TABLE, storage=None, format=fmt,
+                      location=location, view_text=None, columns=(), owner="", comment=None, properties={},
+                      created_at=now, updated_at=now, storage_key=key)
+
+
+def _plan_create_view(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
+    if stmt.args.get("temporary") or (stmt.args.get("properties") and any(
+            isinstance(p, exp.TemporaryProperty) for p in stmt.args["properties"].expressions)):
+        raise Unsupported("temporary views are not supported; create a view in a schema")
+    target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
+    cat, sch, name = full_name(table_parts(target), ctx)
+    catalog.get_schema(cat, sch)
+    comment = None
+    props = stmt.args.get("properties")
+    for p in props.expressions if props else []:
+        if isinstance(p, exp.SchemaCommentProperty):
+            comment = p.this.name
+    view_text = qualify_names(stmt.expression.copy(), ctx).sql("spark")
+    res = Resolution(ctx, catalog)
+    resolved = resolve_query(stmt.expression.copy(), res)
+    return CreateView(cat, sch, name, view_text, res.finish_sql(resolved), comment,
+                      replace=bool(stmt.args.get("replace")), if_not_exists=bool(stmt.args.get("exists")),
+                      reads=res.reads)
+
+
+def _dml_target(table: exp.Expression, res: Resolution, operation: str) -> tuple[ObjectInfo, exp.Table]:
+    inner = table.this if isinstance(table, exp.Schema) else table
+    info = resolve_object(res, table_parts(inner))
+    if info.kind != TABLE:
+        raise InvalidArgument(f"{operation} needs a table; {info.full_name} is a {info.kind.lower()}")
+    ref = physical_table(info)
+    return info, ref
+
+
+def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
+    operation = {exp.Insert: "INSERT", exp.Merge: "MERGE", exp.Update: "UPDATE", exp.Delete: "DELETE"}[type(stmt)]
+    stmt = stmt.copy()
+    res = Resolution(ctx, catalog)
+    target_node = stmt.this
+    inner = target_node.this if isinstance(target_node, exp.Schema) else target_node
+    info, ref = _dml_target(target_node, res, operation)
+    if operation != "INSERT":
+        ref.set("alias", inner.args.get("alias") or exp.TableAlias(this=exp.to_identifier(info.name)))
+    if info.format == "parquet":
+        if operation != "INSERT" or isinstance(target_node, exp.Schema) or stmt.args.get("overwrite"):
+            raise Unsupported(f"{operation} on parquet table {info.full_name}: only INSERT INTO ... SELECT/VALUES "
+                              "is supported; use a Delta or Iceberg table for updates")
+        query = resolve_query(stmt.expression.copy(), res)
+        return SparkWrite(res.finish_sql(query), info, operation, reads=res.reads, append_query=True)
+    # The target is a write, not a read: park it behind a placeholder while reads resolve.
+    inner.replace(exp.Table(this=exp.to_identifier(_TARGET)))
+    resolved = resolve_query(stmt, res)
+    for table in resolved.find_all(exp.Table):
+        if table.name == _TARGET:
+            table.replace(ref)
+            break
+    return SparkWrite(res.finish_sql(resolved), info, operation, reads=res.reads)
+
+
+def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
+    kind = (stmt.args.get("kind") or "").upper()
+    res = Resolution(ctx, catalog)
+    info = resolve_object(res, table_parts(stmt.this))
+    actions = stmt.args.get("actions") or []
+    if len(actions) == 1 and isinstance(actions[0], exp.AlterRename):
+        new = ".".join(table_parts(actions[0].this))
+        return CatalogCommand(f"rename {info.full_name}", lambda c: (
+            c.update_object(info, rename_to=new), Rows([], []))[1])
+    if kind == "VIEW" or info.kind == VIEW:
+        raise Unsupported("ALTER VIEW: use CREATE OR REPLACE VIEW")
+    _require_table(info, "ALTER TABLE")
+    if info.format == "parquet":
+        raise Unsupported(f"ALTER TABLE on parquet table {info.full_name}; only RENAME TO is supported")
+    new = stmt.copy()
+    new.set("this", physical_table(info))
+    return SparkWrite(new.sql("spark"), info, "ALTER", reads=[])
+
+
+def _plan_restore(stmt: ll.RestoreTable, catalog: Catalog, ctx) -> Plan:
+    info = resolve_object(Resolution(ctx, catalog), stmt.this)
+    _require_table(info, "RESTORE")
+    version, ts = stmt.args.get("version"), stmt.args.get("timestamp")
+    if info.format == "delta":
+        clause = f"VERSION AS OF {int(version)}" if version is not None else f"TIMESTAMP AS OF '{ts}'"
+        return SparkWrite(f"RESTORE TABLE {physical_table(info).sql('spark')} TO {clause}", info, "RESTORE")
+    if info.format == "iceberg":
+        from .plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG
+
+        table = f"'{ICEBERG_NAMESPACE}.t_{info.storage_key}'"
+        if version is not None:
+            call = f"CALL {ICEBERG_SPARK_CATALOG}.system.rollback_to_snapshot({table}, {int(version)})"
+        else:
+            call = f"CALL {ICEBERG_SPARK_CATALOG}.system.rollback_to_timestamp({table}, TIMESTAMP '{ts}')"
+        return SparkWrite(call, info, "RESTORE")
+    raise Unsupported(f"RESTORE: {info.full_name} is a parquet table, which keeps no versions")
+
+
+def _plan_set(stmt: exp.Set, catalog, ctx) -> Plan:
+    return SparkQuery(stmt.sql("spark"))
+
+
+def _plan_explain(stmt: ll.ExplainStatement, catalog, ctx) -> Plan:
+    return Explain(plan_statement(stmt.this, catalog, ctx), stmt.args.get("mode"))
+
+
+def _plan_describe_native(stmt: exp.Describe, catalog, ctx) -> Plan:
+    # DESCRIBE QUERY / DESCRIBE (SELECT ...): describe the resolved query's output.
+    inner = stmt.this
+    if isinstance(inner, QUERY_TYPES):
+        plan = _plan_query(inner, catalog, ctx)
+        return SparkQuery(f"DESCRIBE QUERY {plan.sql}", reads=plan.reads)
+    raise UnsupportedStatement("UNSUPPORTED_STATEMENT: DESCRIBE form not supported")
+
+
+_HANDLERS = {
+    ll.CreateCatalog: _plan_create_catalog,
+    ll.DropCatalog: _plan_drop_catalog,
+    ll.AlterCatalog: _plan_alter_catalog,
+    ll.AlterObject: _plan_alter_object,
+    ll.CreateVolume: _plan_create_volume,
+    ll.DropVolume: _plan_drop_volume,
+    ll.ShowObjects: _plan_show,
+    ll.DescribeObject: _plan_describe,
+    ll.CommentOn: _plan_comment,
+    ll.ListFiles: _plan_list,
+    ll.RemoveFiles: _plan_remove,
+    ll.PutFile: _plan_put,
+    ll.GetFile: _plan_get,
+    ll.RestoreTable: _plan_restore,
+    ll.ExplainStatement: _plan_explain,
+    exp.Create: _plan_create,
+    exp.Drop: _plan_drop,
+    exp.Use: _plan_use,
+    exp.Insert: _plan_dml,
+    exp.Merge: _plan_dml,
+    exp.Update: _plan_dml,
+    exp.Delete: _plan_dml,
+    exp.Alter: _plan_alter,
+    exp.Set: _plan_set,
+    exp.Describe: _plan_describe_native,
+}

@@ -1,0 +1,101 @@
+"""What the planner produces and the engine runs. Plain data: no Spark, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from lakelens.catalog import Catalog, ObjectInfo
+
+# Name of the Spark Iceberg catalog (a Hadoop catalog over `<warehouse>/iceberg`) that the
+# engine configures; the planner refers to Iceberg tables through it.
+ICEBERG_SPARK_CATALOG = "lakelens_iceberg"
+ICEBERG_NAMESPACE = "tables"
+
+
+@dataclass
+class Rows:
+    """A small result answered without Spark. `columns` are (name, spark type) pairs."""
+
+    columns: list[tuple[str, str]]
+    rows: list[tuple]
+
+
+@dataclass
+class CatalogCommand:
+    """A statement answered by the catalog (and the volume file store) alone."""
+
+    describe: str
+    run: Callable[[Catalog], Rows]
+
+
+@dataclass
+class SessionChange:
+    """USE CATALOG / USE SCHEMA: validated against the catalog, applied to the session."""
+
+    catalog: str
+    schema: str
+
+
+@dataclass
+class SparkQuery:
+    """Spark SQL that returns rows (SELECT, SHOW TBLPROPERTIES, DESCRIBE HISTORY, SET, ...)."""
+
+    sql: str
+    reads: list[ObjectInfo] = field(default_factory=list)
+
+
+@dataclass
+class SparkWrite:
+    """DML or DDL on an existing table, run by Spark; afterwards the catalog's copy of the
+    table's schema is refreshed and lineage recorded."""
+
+    sql: str
+    target: ObjectInfo
+    operation: str
+    reads: list[ObjectInfo] = field(default_factory=list)
+    # Parquet tables have no transaction log: INSERT runs as a DataFrame append of `sql`.
+    append_query: bool = False
+
+
+@dataclass
+class CreateTable:
+    """CREATE [OR REPLACE] TABLE [AS SELECT]: reserve the name, write, commit or abort."""
+
+    catalog: str
+    schema: str
+    name: str
+    format: str
+    storage_key: str
+    location: str  # physical location the data goes to
+    external: bool
+    spark_sql: str | None  # delta/iceberg: the CREATE statement against the physical reference
+    query_sql: str | None  # parquet CTAS: the query whose result is written
+    columns_ddl: str | None  # parquet without AS: the schema of the empty table
+    comment: str | None
+    properties: dict
+    partitioned_by: list[str]
+    replace_existing: ObjectInfo | None = None  # CREATE OR REPLACE of an existing table
+    reads: list[ObjectInfo] = field(default_factory=list)
+
+
+@dataclass
+class CreateView:
+    catalog: str
+    schema: str
+    name: str
+    view_text: str  # the user's query with every name fully qualified
+    resolved_sql: str  # the same, resolved to physical references (to learn the schema)
+    comment: str | None
+    replace: bool
+    if_not_exists: bool
+    reads: list[ObjectInfo] = field(default_factory=list)
+
+
+@dataclass
+class Explain:
+    inner: Any  # a plan
+    mode: str | None = None
+
+
+Plan = Rows | CatalogCommand | SessionChange | SparkQuery | SparkWrite | CreateTable | CreateView | Explain

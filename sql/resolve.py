@@ -1,0 +1,280 @@
+"""Name resolution rules: each a function over the statement's AST, applied in order.
+
+Like sqlglot's optimizer rules, every rule takes the expression and a context and returns
+the (possibly new) expression. Together they turn lakelens names into references Spark
+can run, using the catalog as the only source of truth:
+
+* a Delta table ``demo.media.assets`` → ``delta.`/warehouse/tables/<uuid>` AS assets``
+* an Iceberg table → ``lakelens_iceberg.tables.t_<uuid> AS labels``
+* a Parquet table → ``parquet.`/…` AS t``
+* a view → its (resolved) query as a subquery
+* a volume, or ``read_files('/Volumes/…')`` → a subquery over Spark's ``binaryFile`` source
+  yielding ``path, name, size, modification_time, content``.
+
+>>> # SELECT name FROM demo.media.scans
+>>> #   → SELECT name FROM (SELECT concat('/Volumes/demo/media/scans', …) AS path, … ) AS scans
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from lakelens.catalog import (
+    TABLE,
+    VIEW,
+    VOLUME,
+    Catalog,
+    InvalidArgument,
+    NotFound,
+    ObjectInfo,
+    Unsupported,
+    VolumeFiles,
+    parse_volume_path,
+)
+
+from .names import SessionContext, full_name, table_parts
+from .plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG
+
+# Placeholders for file relations: sqlglot cannot express ``binaryFile.`/dir` WITH (…)``,
+# so the AST carries a placeholder table and the final SQL text gets the real relation.
+FILES_PLACEHOLDER = "__lakelens_files_{}__"
+PATH_FORMATS = {"delta", "parquet", "csv", "json", "text", "orc", "binaryfile", "avro"}
+
+
+@dataclass
+class Resolution:
+    """What resolution learned about a statement."""
+
+    ctx: SessionContext
+    catalog: Catalog
+    reads: list[ObjectInfo] = field(default_factory=list)
+    file_relations: dict[str, str] = field(default_factory=dict)  # placeholder → Spark relation text
+    view_stack: tuple[str, ...] = ()
+
+    def finish_sql(self, expression: exp.Expression) -> str:
+        """Generate Spark SQL and splice in the file relations."""
+        text = expression.sql(dialect="spark")
+        for placeholder, relation in self.file_relations.items():
+            text = text.replace(placeholder, relation)
+        return text
+
+
+def physical_table(info: ObjectInfo) -> exp.Table:
+    """The reference Spark understands for a lakelens table."""
+    if info.format == "iceberg":
+        return exp.Table(this=exp.to_identifier(f"t_{info.storage_key}"),
+                         db=exp.to_identifier(ICEBERG_NAMESPACE), catalog=exp.to_identifier(ICEBERG_SPARK_CATALOG))
+    return exp.Table(this=exp.to_identifier(info.location, quoted=True), db=exp.to_identifier(info.format))
+
+
+def iceberg_identifier(info: ObjectInfo) -> str:
+    return f"{ICEBERG_SPARK_CATALOG}.{ICEBERG_NAMESPACE}.t_{info.storage_key}"
+
+
+def _quote_path(path: str) -> str:
+    return "`" + path.replace("`", "``") + "`"
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _options(opts: dict[str, str]) -> str:
+    return ", ".join(f"{_sql_string(k)}={_sql_string(v)}" for k, v in opts.items())
+
+
+def files_subquery(res: Resolution, location: str, user_root: str, *, recursive: bool = True,
+                   glob: str | None = None) -> exp.Expression:
+    """Rows of files under `location`, with user-facing `/Volumes/...` paths.
+
+    Only `path`, `size`, ... are computed from the listing; `content` is Spark's lazily read
+    column, so a query that does not select it never reads file bytes."""
+    placeholder = FILES_PLACEHOLDER.format(len(res.file_relations))
+    opts = {"recursiveFileLookup": "true" if recursive else "false"}
+    if glob:
+        opts["pathGlobFilter"] = glob
+    res.file_relations[placeholder] = f"binaryFile.{_quote_path(location)} WITH ({_options(opts)})"
+    physical_prefix = "file:" + location.rstrip("/")
+    start = len(physical_prefix) + 1
+    select = exp.maybe_parse(
+        f"SELECT concat({_sql_string(user_root.rstrip('/'))}, substr(path, {start})) AS path, "
+        f"regexp_extract(path, '[^/]*$', 0) AS name, length AS size, "
+        f"modificationTime AS modification_time, content FROM {placeholder}",
+        dialect="spark",
+    )
+    return select
+
+
+def _kwargs(call: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
+    positional, named = [], {}
+    for arg in call.expressions:
+        if isinstance(arg, (exp.Kwarg, exp.PropertyEQ, exp.EQ)) and isinstance(arg.this, (exp.Var, exp.Identifier, exp.Column)):
+            named[arg.this.name.lower()] = arg.expression
+        else:
+            positional.append(arg)
+    return positional, named
+
+
+def _literal(value: exp.Expression, what: str):
+    if isinstance(value, exp.Literal):
+        return value.this if value.is_string else value.to_py()
+    if isinstance(value, exp.Boolean):
+        return value.this
+    raise InvalidArgument(f"read_files: {what} must be a literal, got {value.sql('spark')}")
+
+
+def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    """`read_files('/Volumes/c/s/v/dir', glob => '*.png', recursive => true[, format => 'csv', k => v])`."""
+    for table in list(expression.find_all(exp.Table)):
+        fn = table.this
+        if not isinstance(fn, exp.Anonymous) or fn.name.lower() != "read_files":
+            continue
+        positional, named = _kwargs(fn)
+        if not positional and "path" not in named:
+            raise InvalidArgument("read_files needs a path: read_files('/Volumes/<catalog>/<schema>/<volume>/...')")
+        path = _literal(positional[0] if positional else named.pop("path"), "path")
+        vpath = parse_volume_path(str(path))
+        info = res.catalog.get_object(vpath.catalog, vpath.schema, vpath.volume, kinds=(VOLUME,))
+        files = VolumeFiles(info)
+        physical = files.physical(vpath.rel)
+        if not physical.exists():
+            raise NotFound("path", str(vpath))
+        res.reads.append(info)
+        fmt = str(_literal(named.pop("format"), "format")).lower() if "format" in named else "binaryfile"
+        recursive = bool(_literal(named.pop("recursive"), "recursive")) if "recursive" in named else False
+        glob = _literal(named.pop("glob"), "glob") if "glob" in named else None
+        if fmt == "binaryfile":
+            if named:
+                raise InvalidArgument(f"read_files: unknown option(s) {sorted(named)} for binaryFile")
+            select = files_subquery(res, str(physical.resolve()), str(vpath), recursive=recursive, glob=glob)
+        elif fmt in PATH_FORMATS:
+            opts = {k: str(_literal(v, k)).lower() if isinstance(v, exp.Boolean) else str(_literal(v, k))
+                    for k, v in named.items()}
+            opts["recursiveFileLookup"] = "true" if recursive else "false"
+            if glob:
+                opts["pathGlobFilter"] = glob
+            placeholder = FILES_PLACEHOLDER.format(len(res.file_relations))
+            res.file_relations[placeholder] = f"{fmt}.{_quote_path(str(physical.resolve()))} WITH ({_options(opts)})"
+            select = exp.maybe_parse(f"SELECT * FROM {placeholder}", dialect="spark")
+        else:
+            raise InvalidArgument(f"read_files: unsupported format {fmt!r} (binaryFile, csv, json, parquet, text, orc, avro)")
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier("read_files"))
+        table.replace(exp.Subquery(this=select, alias=alias))
+    return expression
+
+
+def _cte_names(expression: exp.Expression) -> set[str]:
+    return {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
+
+
+def resolve_object(res: Resolution, parts: list[str]) -> ObjectInfo:
+    cat, sch, name = full_name(parts, res.ctx)
+    return res.catalog.get_object(cat, sch, name)
+
+
+def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    """Replace every table reference by its physical reference, view body or file relation."""
+    ctes = _cte_names(expression)
+    resolved: dict[str, str] = {}  # full name → alias used, to fix 3-part column qualifiers
+    for table in list(expression.find_all(exp.Table)):
+        if not isinstance(table.this, exp.Identifier):
+            continue
+        parts = table_parts(table)
+        if len(parts) == 1 and (parts[0].lower() in ctes or parts[0].startswith("__lakelens_")):
+            continue  # a CTE, or a placeholder another rule put there
+        if len(parts) == 2 and parts[0].lower() in PATH_FORMATS and parts[1].startswith("/"):
+            raise Unsupported(
+                f"direct path queries ({parts[0]}.`{parts[1]}`) bypass the catalog; "
+                "create an external table or volume over the location instead")
+        if table.args.get("catalog") and parts[0].lower() == ICEBERG_SPARK_CATALOG:
+            raise InvalidArgument(f"{ICEBERG_SPARK_CATALOG} is lakelens' internal Spark catalog; use catalog names")
+        info = resolve_object(res, parts)
+        res.reads.append(info)
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(info.name))
+        version = table.args.get("version")
+        if info.kind != TABLE and version is not None:
+            raise InvalidArgument(f"time travel (VERSION/TIMESTAMP AS OF) needs a table; {info.full_name} is a {info.kind.lower()}")
+        if info.kind == TABLE:
+            ref = physical_table(info)
+            if version is not None:
+                ref.set("version", version)
+            ref.set("alias", alias)
+            table.replace(ref)
+        elif info.kind == VIEW:
+            table.replace(exp.Subquery(this=view_query(res, info), alias=alias))
+        else:  # VOLUME
+            table.replace(exp.Subquery(this=files_subquery(res, info.location, info.volume_path), alias=alias))
+        resolved[info.full_name] = alias.name
+    if resolved:
+        for column in expression.find_all(exp.Column):
+            if column.args.get("db") is not None and column.args.get("table") is not None:
+                qual = [p.name.lower() for p in (column.args.get("catalog"), column.args.get("db"), column.args.get("table")) if p]
+                for name, alias in resolved.items():
+                    if name.endswith(".".join(qual)):
+                        column.set("catalog", None)
+                        column.set("db", None)
+                        column.set("table", exp.to_identifier(alias))
+    return expression
+
+
+def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
+    from .dialect import parse_one
+
+    if info.full_name in res.view_stack:
+        raise InvalidArgument(f"view {info.full_name} refers to itself: {' -> '.join(res.view_stack + (info.full_name,))}")
+    query = parse_one(info.view_text)
+    inner = Resolution(SessionContext(info.catalog, info.schema, res.ctx.user), res.catalog,
+                       file_relations=res.file_relations, view_stack=res.view_stack + (info.full_name,))
+    query = rewrite_read_files(query, inner)
+    query = resolve_tables(query, inner)
+    res.reads.extend(inner.reads)
+    return query
+
+
+def bind_session_functions(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    """current_catalog(), current_schema()/current_database(), current_user() are the session's."""
+    values = {
+        exp.CurrentCatalog: res.ctx.catalog,
+        exp.CurrentSchema: res.ctx.schema,
+        exp.CurrentDatabase: res.ctx.schema,
+        exp.CurrentUser: res.ctx.user,
+    }
+
+    def swap(node):
+        for cls, value in values.items():
+            if isinstance(node, cls):
+                return exp.Literal.string(value)
+        if isinstance(node, exp.Anonymous) and node.name.lower() in ("current_namespace", "session_user", "user"):
+            return exp.Literal.string(res.ctx.schema if node.name.lower() == "current_namespace" else res.ctx.user)
+        return node
+
+    return expression.transform(swap)
+
+
+def qualify_names(expression: exp.Expression, ctx: SessionContext) -> exp.Expression:
+    """Fill in catalog and schema on every table name (for view text stored in the catalog)."""
+    ctes = _cte_names(expression)
+    for table in expression.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue
+        parts = table_parts(table)
+        if len(parts) == 1 and parts[0].lower() in ctes:
+            continue
+        cat, sch, name = full_name(parts, ctx)
+        table.set("catalog", exp.to_identifier(cat))
+        table.set("db", exp.to_identifier(sch))
+        table.set("this", exp.to_identifier(name))
+    return expression
+
+
+# The order matters: table functions become subqueries before names are resolved, and the
+# session functions are bound last so that view bodies see their own values too.
+QUERY_RULES = (rewrite_read_files, resolve_tables, bind_session_functions)
+
+
+def resolve_query(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    for rule in QUERY_RULES:
+        expression = rule(expression, res)
+    return expression
