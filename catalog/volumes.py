@@ -129,7 +129,9 @@ class VolumeFiles:
         into_dir = rel == "" or rel.endswith("/")
         rel = rel.rstrip("/")
         dest = self.physical(rel)
-        if into_dir or dest.is_dir():
+        # Like rsync: a source directory given with a trailing slash copies its contents.
+        contents_only = src.is_dir() and str(local).endswith("/")
+        if (into_dir or dest.is_dir()) and not contents_only:
             dest = self.physical(f"{rel}/{src.name}".lstrip("/"))
         written: list[str] = []
         pairs = [(src, dest)] if src.is_file() else [

@@ -265,22 +265,53 @@ class _SparkErrorMapper:
     def __exit__(self, exc_type, exc, tb):
         if exc is None:
             return False
+        from py4j.protocol import Py4JJavaError
         from pyspark.errors import PySparkException
 
-        if not isinstance(exc, PySparkException):
+        if isinstance(exc, PySparkException):
+            error_class, sqlstate, text = self._condition(exc), self._sqlstate(exc), str(exc)
+        elif isinstance(exc, Py4JJavaError):
+            error_class, sqlstate, text = self._from_java(exc.java_exception)
+        else:
             return False
-        raise self.translate(exc) from None
+        raise self.translate(error_class, sqlstate, text) from None
 
-    def translate(self, exc) -> SparkError:
+    @staticmethod
+    def _condition(exc) -> str:
+        for getter in ("getCondition", "getErrorClass"):
+            try:
+                value = getattr(exc, getter)()
+                if value:
+                    return value
+            except Exception:
+                pass
+        return "SPARK_ERROR"
+
+    @staticmethod
+    def _sqlstate(exc) -> str:
         try:
-            error_class = exc.getCondition() or "SPARK_ERROR"
+            return exc.getSqlState() or "XX000"
         except Exception:
-            error_class = getattr(exc, "getErrorClass", lambda: None)() or "SPARK_ERROR"
-        try:
-            sqlstate = exc.getSqlState() or "XX000"
-        except Exception:
-            sqlstate = "XX000"
-        text = str(exc)
+            return "XX000"
+
+    @staticmethod
+    def _from_java(jexc) -> tuple[str, str, str]:
+        """A failed Spark job wraps the real error (e.g. USER_RAISED_EXCEPTION) in task failures:
+        report the innermost error that carries a condition."""
+        best, node, depth = None, jexc, 0
+        while node is not None and depth < 20:
+            try:
+                condition = node.getCondition()
+            except Exception:
+                condition = None
+            if condition:
+                best = (condition, node.getSqlState() or "XX000", f"[{condition}] " + str(node.getMessage()))
+            node, depth = node.getCause(), depth + 1
+        if best:
+            return best
+        return "SPARK_ERROR", "XX000", str(jexc.getMessage())
+
+    def translate(self, error_class: str, sqlstate: str, text: str) -> SparkError:
         # Drop Spark's logical-plan dump and JVM stack; keep the sentence a user can act on.
         text = re.split(r";\s*\n'|\n\tat |\nJVM stacktrace:", text, maxsplit=1)[0].strip()
         for info in self.infos:

@@ -7,6 +7,7 @@ caches). Spark never learns lakelens names: it is handed physical locations.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -41,6 +42,22 @@ def _builder_conf(cfg: Config) -> dict[str, str]:
     return conf
 
 
+@contextlib.contextmanager
+def _redirect_fds(target_fd: int):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        os.dup2(target_fd, 1)
+        os.dup2(target_fd, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
 def root_session(cfg: Config):
     """The process-wide SparkSession, started on first use."""
     global _root, _root_conf
@@ -56,7 +73,12 @@ def root_session(cfg: Config):
         _root_conf = _builder_conf(cfg)
         for k, v in _root_conf.items():
             builder = builder.config(k, v)
-        _root = builder.getOrCreate()
+        # The JVM inherits our stdout/stderr: send its launch chatter (Ivy resolution, JVM
+        # warnings) and later log output to a file in the home instead of the user's terminal.
+        log_dir = cfg.home / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_dir / "spark.log", "ab") as log, _redirect_fds(log.fileno()):
+            _root = builder.getOrCreate()
         _root.sparkContext.setLogLevel("ERROR")
         return _root
 

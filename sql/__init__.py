@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -58,10 +60,8 @@ def split_statements(sql: str) -> list[str]:
 
 
 def _has_code(text: str) -> bool:
-    stripped = []
-    for line in text.splitlines():
-        stripped.append(line.split("--", 1)[0])
-    return bool("".join(stripped).replace("/*", "").replace("*/", "").strip())
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return bool(re.sub(r"--[^\n]*", " ", text).strip())
 
 
 def parse_statement(sql: str) -> exp.Expression:

@@ -1,0 +1,51 @@
+"""Shared fixtures: one lakehouse home and one Spark JVM for the whole test run."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+import lakelens
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("lakehouse")
+
+
+@pytest.fixture(scope="session")
+def lake(home):
+    """A session on the shared home. Spark starts on its first Spark statement."""
+    return lakelens.connect(home=home, user="tester")
+
+
+@pytest.fixture
+def fresh(lake, home, request):
+    """A new session whose current catalog is a fresh one for this test (isolation without a new JVM)."""
+    name = f"t{next(_counter)}_{request.node.name.split('[')[0][:30].lower()}"
+    s = lakelens.connect(home=home, user="tester")
+    s.sql(f"CREATE CATALOG {name}")
+    s.sql(f"USE CATALOG {name}")
+    yield s
+    s.sql("USE CATALOG main")
+    s.sql(f"DROP CATALOG {name} CASCADE")
+
+
+def rows(table):
+    """Rows as tuples (by position: result columns may share a name)."""
+    return list(zip(*[c.to_pylist() for c in table.columns]))
+
+
+@pytest.fixture
+def files_dir(tmp_path):
+    d = tmp_path / "local"
+    d.mkdir()
+    return d
+
+
+def pytest_configure(config):
+    os.environ.setdefault("LAKELENS_HOME", str(config.rootpath / ".pytest-lakelens-home"))

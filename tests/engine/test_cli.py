@@ -1,0 +1,81 @@
+"""The `lakelens` command as a user runs it: demo, sql -f with formats, config, cp, shell."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lakelens.demo import build_demo
+
+from ..conftest import rows
+
+LAKELENS = [sys.executable, "-m", "lakelens.cli"]
+
+
+def run(home, *args, stdin=None):
+    return subprocess.run(LAKELENS + ["--home", str(home), *args], input=stdin, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    import lakelens
+
+    home = tmp_path_factory.mktemp("demo")
+    build_demo(lakelens.connect(home=home))
+    return home
+
+
+def test_demo_lakehouse_contents(demo_home):
+    import lakelens
+
+    s = lakelens.connect(home=demo_home)
+    assert rows(s.sql("SHOW VOLUMES IN demo.media")) == [("media", "docs"), ("media", "recordings"), ("media", "scans")]
+    scans = rows(s.sql("SELECT name, size FROM demo.media.scans ORDER BY name"))
+    assert [n for n, _ in scans] == ["invoice_001.png", "memo_003.png", "poster_004.png", "receipt_002.png"]
+    assert all(size > 1000 for _, size in scans)
+    wav = s.sql("SELECT content FROM demo.media.recordings WHERE name = 'hello.wav'").column(0)[0].as_py()
+    assert wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
+    joined = rows(s.sql("SELECT l.category, count(*) FROM demo.media.assets a JOIN demo.media.labels l "
+                        "ON a.label_id = l.label_id GROUP BY l.category ORDER BY l.category"))
+    assert joined == [("audio", 2), ("finance", 2), ("marketing", 1), ("office", 1), ("text", 3)]
+
+
+def test_cli_sql_script_json_and_csv(demo_home, tmp_path):
+    script = tmp_path / "q.sql"
+    script.write_text("USE demo.media;\nSELECT name FROM scans WHERE name LIKE 'memo%';\n"
+                      "SELECT count(*) AS n FROM assets;")
+    out = run(demo_home, "sql", "-f", str(script), "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert [json.loads(line) for line in out.stdout.splitlines()] == [{"name": "memo_003.png"}, {"n": 9}]
+    bad = run(demo_home, "sql", "SELECT * FROM demo.media.scan", "--format", "csv")
+    assert bad.returncode == 1
+    assert "TABLE_OR_VIEW_NOT_FOUND: demo.media.scan — did you mean demo.media.scans?" in bad.stderr
+
+
+def test_cli_config_shows_sources(tmp_path):
+    (tmp_path / "lakelens.toml").write_text('[session]\nschema = "media"\n')
+    out = run(tmp_path, "--conf", "spark.master=local[1]", "config")
+    assert out.returncode == 0, out.stderr
+    lines = {line.split("|")[1].strip(): line for line in out.stdout.splitlines() if line.startswith("|")}
+    assert "override" in lines["spark.master"] and "local[1]" in lines["spark.master"]
+    assert str(tmp_path / "lakelens.toml") in lines["session.schema"]
+    assert "default" in lines["session.catalog"].split("|")[3]
+
+
+def test_cli_cp_and_shell_without_spark(tmp_path):
+    local = tmp_path / "in"
+    local.mkdir()
+    (local / "one.txt").write_text("1")
+    shell = run(tmp_path, "shell", stdin="CREATE VOLUME main.default.files;\nSHOW VOLUMES;\n")
+    assert shell.returncode == 0 and "files" in shell.stdout, shell.stderr
+    cp = run(tmp_path, "cp", "-r", str(local), "/Volumes/main/default/files/")
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.strip() == "/Volumes/main/default/files/in/one.txt"
+    back = run(tmp_path, "cp", "/Volumes/main/default/files/in/one.txt", str(tmp_path / "copy.txt"))
+    assert back.returncode == 0 and (tmp_path / "copy.txt").read_text() == "1"
+    escape = run(tmp_path, "cp", str(local / "one.txt"), "/Volumes/main/default/files/../../x")
+    assert escape.returncode == 1 and "INVALID_VOLUME_PATH" in escape.stderr

@@ -1,0 +1,136 @@
+"""Tables, views and time travel through a real Spark session with Delta and Iceberg."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from lakelens.catalog import AlreadyExists, LakelensError, NotEmpty, NotFound
+
+from ..conftest import rows
+
+
+def test_delta_lifecycle_dml_and_time_travel(fresh):
+    s = fresh
+    s.sql("CREATE SCHEMA shop")
+    s.sql("USE shop")
+    s.sql("CREATE TABLE orders (id INT, item STRING, qty INT) USING delta")
+    s.sql("INSERT INTO orders VALUES (1, 'pen', 2), (2, 'ink', 1)")
+    s.sql("UPDATE orders SET qty = 5 WHERE id = 1")
+    s.sql("DELETE FROM orders WHERE id = 2")
+    s.sql("MERGE INTO orders t USING (SELECT 3 AS id, 'pad' AS item, 7 AS qty) u ON t.id = u.id "
+          "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    assert sorted(rows(s.sql("SELECT id, item, qty FROM orders"))) == [(1, "pen", 5), (3, "pad", 7)]
+    assert sorted(rows(s.sql("SELECT id, qty FROM orders VERSION AS OF 1"))) == [(1, 2), (2, 1)]
+    history = s.sql("DESCRIBE HISTORY orders").to_pylist()
+    assert [h["operation"] for h in history][:2] == ["MERGE", "DELETE"]
+    s.sql("RESTORE TABLE orders TO VERSION AS OF 1")
+    assert sorted(rows(s.sql("SELECT id, qty FROM orders"))) == [(1, 2), (2, 1)]
+
+
+def test_three_level_join_of_delta_and_iceberg(fresh):
+    cat = fresh.current_catalog
+    fresh.sql(f"CREATE TABLE {cat}.default.assets USING delta AS SELECT * FROM VALUES (1, 'a.png'), (2, 'b.wav') AS t(label_id, path)")
+    fresh.sql(f"CREATE TABLE {cat}.default.labels USING iceberg AS SELECT * FROM VALUES (1, 'invoice'), (2, 'speech') AS t(label_id, label)")
+    out = fresh.sql(f"SELECT a.path, l.label FROM {cat}.default.assets a JOIN {cat}.default.labels l "
+                    f"ON a.label_id = l.label_id ORDER BY a.path")
+    assert rows(out) == [("a.png", "invoice"), ("b.wav", "speech")]
+    fresh.sql("INSERT INTO labels VALUES (3, 'memo')")
+    snapshots = fresh.sql("DESCRIBE HISTORY labels").to_pylist()
+    assert len(snapshots) == 2
+    first = snapshots[-1]["version"]
+    assert fresh.sql(f"SELECT count(*) AS n FROM labels VERSION AS OF {first}").to_pylist() == [{"n": 2}]
+    info = fresh.sql("DESCRIBE TABLE EXTENDED labels").to_pylist()
+    assert {"col_name": "Provider", "data_type": "iceberg", "comment": ""} in info
+
+
+def test_parquet_tables_append_positionally(fresh):
+    fresh.sql("CREATE TABLE p (a INT, b STRING) USING parquet")
+    fresh.sql("INSERT INTO p VALUES (1, 'x')")
+    fresh.sql("INSERT INTO p SELECT 2, 'y'")
+    assert sorted(rows(fresh.sql("SELECT a, b FROM p"))) == [(1, "x"), (2, "y")]
+    with pytest.raises(LakelensError, match="UNSUPPORTED_FEATURE"):
+        fresh.sql("UPDATE p SET a = 3")
+
+
+def test_failed_ctas_leaves_no_table_and_no_files(fresh, home):
+    fresh.sql("CREATE TABLE src AS SELECT * FROM VALUES (1), (2) AS t(x)")
+    before = set(os.listdir(home / "warehouse" / "tables"))
+    with pytest.raises(LakelensError, match="USER_RAISED_EXCEPTION"):
+        fresh.sql("CREATE TABLE broken AS SELECT IF(x > 1, raise_error('bad row'), x) AS y FROM src")
+    assert set(os.listdir(home / "warehouse" / "tables")) == before
+    with pytest.raises(NotFound):
+        fresh.sql("SELECT * FROM broken")
+    fresh.sql("CREATE TABLE broken AS SELECT x FROM src")  # the name is free again
+    assert rows(fresh.sql("SELECT count(*) FROM broken")) == [(2,)]
+
+
+def test_failed_insert_leaves_table_unchanged(fresh):
+    fresh.sql("CREATE TABLE t AS SELECT 1 AS x")
+    with pytest.raises(LakelensError):
+        fresh.sql("INSERT INTO t SELECT raise_error('no')")
+    assert rows(fresh.sql("SELECT x FROM t")) == [(1,)]
+    assert len(fresh.sql("DESCRIBE HISTORY t").to_pylist()) == 1
+
+
+def test_views_keep_their_names_and_follow_data(fresh):
+    fresh.sql("CREATE TABLE t AS SELECT * FROM VALUES (1), (5) AS v(x)")
+    fresh.sql("CREATE VIEW big COMMENT 'x > 2' AS SELECT x FROM t WHERE x > 2")
+    fresh.sql("CREATE SCHEMA other")
+    fresh.sql("USE other")  # the view was qualified when created
+    assert rows(fresh.sql("SELECT * FROM default.big")) == [(5,)]
+    fresh.sql("INSERT INTO default.t VALUES (9)")
+    assert sorted(rows(fresh.sql("SELECT * FROM default.big"))) == [(5,), (9,)]
+    with pytest.raises(LakelensError, match="WRONG_COMMAND_FOR_OBJECT_TYPE"):
+        fresh.sql("DROP TABLE default.big")
+    fresh.sql("DROP VIEW default.big")
+
+
+def test_schema_evolution_is_reflected_in_catalog_metadata(fresh):
+    fresh.sql("CREATE TABLE t (id INT) USING delta COMMENT 'things'")
+    fresh.sql("ALTER TABLE t ADD COLUMNS (label STRING)")
+    assert rows(fresh.sql("DESCRIBE t")) == [("id", "int", None), ("label", "string", None)]
+    ext = fresh.sql("SHOW TABLE EXTENDED LIKE 't'").to_pylist()[0]["information"]
+    assert " |-- label: string (nullable = true)" in ext and "Provider: delta" in ext
+    create = rows(fresh.sql("SHOW CREATE TABLE t"))[0][0]
+    assert "label STRING" in create and "USING delta" in create
+
+
+def test_ddl_errors_are_clear_and_lose_nothing(fresh):
+    fresh.sql("CREATE SCHEMA s")
+    fresh.sql("CREATE TABLE s.t AS SELECT 1 AS x")
+    with pytest.raises(NotEmpty, match="SCHEMA_NOT_EMPTY"):
+        fresh.sql("DROP SCHEMA s")
+    with pytest.raises(AlreadyExists, match="TABLE_OR_VIEW_ALREADY_EXISTS"):
+        fresh.sql("CREATE TABLE s.t AS SELECT 2 AS x")
+    assert rows(fresh.sql("SELECT x FROM s.t")) == [(1,)]
+    fresh.sql("CREATE TABLE IF NOT EXISTS s.t AS SELECT 3 AS x")
+    fresh.sql("CREATE OR REPLACE TABLE s.t AS SELECT 4 AS x")
+    assert rows(fresh.sql("SELECT x FROM s.t")) == [(4,)]
+    fresh.sql("DROP SCHEMA s CASCADE")
+    with pytest.raises(NotFound, match="SCHEMA_NOT_FOUND"):
+        fresh.sql("SELECT * FROM s.t")
+
+
+def test_spark_errors_name_tables_not_storage_paths(fresh):
+    fresh.sql("CREATE TABLE t AS SELECT 1 AS x")
+    with pytest.raises(LakelensError) as e:
+        fresh.sql("SELECT nope FROM t")
+    assert e.value.error_class == "UNRESOLVED_COLUMN" and "warehouse" not in str(e.value)
+
+
+def test_session_state_use_and_current_functions(fresh):
+    cat = fresh.current_catalog
+    fresh.sql("CREATE SCHEMA media")
+    fresh.sql(f"USE {cat}.media")
+    assert rows(fresh.sql("SELECT current_catalog(), current_schema(), current_database()")) == [(cat, "media", "media")]
+    fresh.sql("USE CATALOG main")
+    assert (fresh.current_catalog, fresh.current_schema) == ("main", "default")
+    assert [r[0] for r in rows(fresh.sql("SHOW CATALOGS"))][:1] == ["main"]
+
+
+def test_explain_shows_spark_sql_and_plan(fresh):
+    fresh.sql("CREATE TABLE t AS SELECT 1 AS x")
+    text = rows(fresh.sql("EXPLAIN SELECT x FROM t"))[0][0]
+    assert "read table" in text and "== Spark SQL ==" in text and "== Physical Plan ==" in text

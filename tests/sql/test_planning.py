@@ -1,0 +1,124 @@
+"""Parsing and planning without Spark: the dialect, name resolution and the errors users see."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakelens.catalog import Catalog, Column, InvalidPath, NotFound
+from lakelens.sql import CatalogCommand, SessionContext, SparkQuery, SqlSyntaxError, parse_statement, plan_statement, split_statements
+from lakelens.sql import dialect as ll
+
+
+@pytest.fixture
+def catalog(tmp_path):
+    c = Catalog(f"sqlite:///{tmp_path / 'm.db'}", tmp_path / "wh")
+    c.create_catalog("demo")
+    c.create_schema("demo", "media")
+    c.create_schema("demo", "default")
+    for name, fmt in (("assets", "delta"), ("labels", "iceberg")):
+        info = c.reserve_table("demo", "media", name, fmt=fmt, location=None, storage_key=f"key{name}")
+        c.commit_table(info.id, [Column("id", "int")])
+    c.create_volume("demo", "media", "scans")
+    return c
+
+
+def plan(sql, catalog, ctx=SessionContext("demo", "media")):
+    return plan_statement(parse_statement(sql), catalog, ctx)
+
+
+@pytest.mark.parametrize("sql,node", [
+    ("CREATE CATALOG IF NOT EXISTS x COMMENT 'c'", ll.CreateCatalog),
+    ("CREATE EXTERNAL VOLUME a.b.c LOCATION '/data/x'", ll.CreateVolume),
+    ("SHOW VOLUMES IN demo.media LIKE 'sc*'", ll.ShowObjects),
+    ("SHOW TABLE EXTENDED IN media LIKE '*'", ll.ShowObjects),
+    ("LIST '/Volumes/demo/media/scans'", ll.ListFiles),
+    ("PUT '/tmp/a.png' INTO '/Volumes/demo/media/scans/a.png' OVERWRITE", ll.PutFile),
+    ("GET '/Volumes/demo/media/scans/a.png' TO '/tmp/a.png'", ll.GetFile),
+    ("REMOVE '/Volumes/demo/media/scans/a.png'", ll.RemoveFiles),
+    ("RESTORE TABLE demo.media.assets TO VERSION AS OF 1", ll.RestoreTable),
+    ("DESCRIBE VOLUME demo.media.scans", ll.DescribeObject),
+    ("COMMENT ON VOLUME demo.media.scans IS 'x'", ll.CommentOn),
+    ("EXPLAIN SELECT 1", ll.ExplainStatement),
+])
+def test_lakelens_statements_get_a_real_ast(sql, node):
+    assert isinstance(parse_statement(sql), node)
+
+
+def test_syntax_error_points_at_line_and_column():
+    with pytest.raises(SqlSyntaxError) as e:
+        parse_statement("SELECT id\nFROM t\nWHERE id = = 3")
+    assert (e.value.line, e.value.col) == (3, 12)
+    assert "line 3, column 12" in str(e.value) and str(e.value).startswith("PARSE_SYNTAX_ERROR")
+
+
+def test_split_statements_respects_quotes_and_comments():
+    script = "SELECT 'a;b'; -- comment; here\nSELECT 2;\n/* ; */ ;  "
+    assert split_statements(script) == ["SELECT 'a;b'", "-- comment; here\nSELECT 2"]
+
+
+def test_three_level_join_resolves_to_delta_path_and_iceberg_catalog(catalog):
+    p = plan("SELECT a.id FROM demo.media.assets a JOIN media.labels l ON a.id = l.id", catalog)
+    assert isinstance(p, SparkQuery)
+    assert f"delta.`{catalog.warehouse}/tables/keyassets` AS a" in p.sql
+    assert "lakelens_iceberg.tables.t_keylabels AS l" in p.sql
+    assert sorted(r.full_name for r in p.reads) == ["demo.media.assets", "demo.media.labels"]
+
+
+def test_one_two_and_three_part_names_use_the_session_defaults(catalog):
+    for sql in ("SELECT * FROM assets", "SELECT * FROM media.assets", "SELECT * FROM demo.media.assets"):
+        assert "keyassets" in plan(sql, catalog).sql
+    with pytest.raises(NotFound, match="demo.default.assets"):
+        plan("SELECT * FROM assets", catalog, SessionContext("demo", "default"))
+
+
+def test_unknown_table_error_names_it_and_suggests(catalog):
+    with pytest.raises(NotFound) as e:
+        plan("SELECT * FROM demo.media.scan", catalog)
+    assert str(e.value) == "TABLE_OR_VIEW_NOT_FOUND: demo.media.scan — did you mean demo.media.scans?"
+
+
+def test_volume_becomes_a_file_relation_with_volume_paths(catalog):
+    p = plan("SELECT name, size FROM demo.media.scans WHERE size > 10", catalog)
+    vol = catalog.get_object("demo", "media", "scans")
+    assert f"binaryFile.`{vol.location}` WITH ('recursiveFileLookup'='true')" in p.sql
+    assert "'/Volumes/demo/media/scans'" in p.sql
+
+
+def test_read_files_options_and_path_safety(catalog):
+    vol = catalog.get_object("demo", "media", "scans")
+    (vol.location and __import__("os").makedirs(f"{vol.location}/png", exist_ok=True))
+    p = plan("SELECT * FROM read_files('/Volumes/demo/media/scans/png', glob => '*.png', recursive => true)", catalog)
+    assert "'pathGlobFilter'='*.png'" in p.sql and "'recursiveFileLookup'='true'" in p.sql
+    with pytest.raises(InvalidPath):
+        plan("SELECT * FROM read_files('/Volumes/demo/media/scans/../../x')", catalog)
+
+
+def test_cte_names_are_not_catalog_names(catalog):
+    p = plan("WITH assets AS (SELECT 1 AS id) SELECT id FROM assets", catalog)
+    assert "keyassets" not in p.sql
+
+
+def test_session_functions_are_bound(catalog):
+    p = plan("SELECT current_catalog(), current_schema(), current_database()", catalog)
+    assert "'demo'" in p.sql and p.sql.count("'media'") == 2
+
+
+def test_show_tables_is_answered_by_the_catalog_with_name_first(catalog):
+    p = plan("SHOW TABLES IN demo.media", catalog)
+    assert p.columns[0][0] == "tableName"
+    assert [r[0] for r in p.rows] == ["assets", "labels"]
+
+
+def test_list_refuses_paths_outside_the_volume(catalog, tmp_path):
+    vol = catalog.get_object("demo", "media", "scans")
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (outside / "key.txt").write_text("s")
+    import os
+
+    os.symlink(outside, f"{vol.location}/link")
+    with pytest.raises(InvalidPath):
+        plan("LIST '/Volumes/demo/media/scans/link'", catalog).run(catalog)
+    entries = plan("LIST '/Volumes/demo/media/scans'", catalog)
+    assert isinstance(entries, CatalogCommand)
+    assert entries.run(catalog).rows == []  # the escaping link is not even listed
