@@ -3,7 +3,6 @@ files listed by `LIST` (catalog) and counted through Spark's binaryFile relation
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .errors import AlreadyExists, InvalidArgument, NotEmpty, NotFound
+from .volumes import VolumeFiles, parse_volume_path
 from .model import (
     EXTERNAL,
     MANAGED,
@@ -141,7 +142,8 @@ def _sqlite_pragmas(dbapi_conn, _record):
 class Catalog:
     """Access to the metastore. Thread-safe; share one per process and home."""
 
-    def __init__(self, url: str, warehouse: str | os.PathLike, default_owner: str = "admin"):
+    def __init__(self, url: str, warehouse: str | os.PathLike, default_owner: str = "admin",
+                 default_catalog: str = "main", default_schema: str = "default"):
         self.url = url
         self.warehouse = Path(warehouse)
         self.default_owner = default_owner
@@ -151,7 +153,7 @@ class Catalog:
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         _meta.create_all(self.engine)
-        self.ensure_defaults()
+        self.ensure_defaults(default_catalog, default_schema)
 
     # ------------------------------------------------------------------ defaults
     def ensure_defaults(self, catalog: str = "main", schema: str = "default") -> None:
@@ -365,8 +367,7 @@ class Catalog:
         name = _norm(name)
         now = _now()
         values.setdefault("owner", self.default_owner)
-        for key in ("properties",):
-            values[key] = json.dumps(values.get(key) or {})
+        values["properties"] = json.dumps(values.get("properties") or {})
         for key in ("columns", "partitioned_by"):
             values[key] = json.dumps(values.get(key) or [])
         try:
@@ -456,18 +457,26 @@ class Catalog:
         loc.mkdir(parents=True, exist_ok=True)
         return info
 
+    def open_volume(self, path: str) -> tuple[VolumeFiles, str]:
+        """The files of the volume a `/Volumes/c/s/v/rel` path names, and `rel`."""
+        vp = parse_volume_path(path)
+        return VolumeFiles(self.get_object(vp.catalog, vp.schema, vp.volume, kinds=(VOLUME,))), vp.rel
+
     def get_object(self, catalog: str, schema: str, name: str, *, kinds: Sequence[str] | None = None,
                    include_creating: bool = False) -> ObjectInfo:
         name = _norm(name)
         with self.engine.connect() as conn:
             cat, sch = self._schema_row(conn, catalog, schema)
-            rows = conn.execute(sa.select(objects).where(objects.c.schema_id == sch.id)).all()
-        visible = [r for r in rows if include_creating or r.status == ACTIVE]
-        for r in visible:
-            if r.name == name and (kinds is None or r.kind in kinds):
-                return self._to_object(cat.name, sch.name, r)
+            visible = sa.true() if include_creating else objects.c.status == ACTIVE
+            of_kind = objects.c.kind.in_(list(kinds)) if kinds else sa.true()
+            row = conn.execute(sa.select(objects).where(
+                objects.c.schema_id == sch.id, objects.c.name == name, visible, of_kind)).first()
+            if row is not None:
+                return self._to_object(cat.name, sch.name, row)
+            # Only a miss pays for reading the schema's names, to suggest a close one.
+            candidates = conn.execute(sa.select(objects.c.name).where(
+                objects.c.schema_id == sch.id, visible, of_kind)).scalars().all()
         kind = "relation" if kinds is None or set(kinds) >= {TABLE, VIEW} else kinds[0].lower()
-        candidates = [r.name for r in visible if kinds is None or r.kind in kinds]
         close = self._suggest(name, candidates)
         full = f"{cat.name}.{sch.name}.{name}"
         raise NotFound(kind, full, f"{cat.name}.{sch.name}.{close}" if close else None)

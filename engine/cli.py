@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -75,23 +74,21 @@ def cmd_config(args) -> int:
 
 
 def cmd_cp(args) -> int:
-    from lakelens.catalog import LakelensError, VolumeFiles, is_volume_path, parse_volume_path
+    from lakelens.catalog import LakelensError, is_volume_path
 
     session = _session(args)
     src, dst = args.source, args.dest
     try:
         if is_volume_path(dst) and not is_volume_path(src):
-            vp = parse_volume_path(dst)
-            files = VolumeFiles(session.catalog.get_object(vp.catalog, vp.schema, vp.volume, kinds=("VOLUME",)))
+            files, rel = session.catalog.open_volume(dst)
             if Path(src).is_dir() and not args.recursive:
                 raise SystemExit(f"lakelens cp: {src} is a directory (use -r)")
-            rel = vp.rel + ("/" if dst.endswith("/") and vp.rel else "")
+            rel += "/" if dst.endswith("/") and rel else ""
             for p in files.put(src, rel, overwrite=args.overwrite):
                 print(p)
         elif is_volume_path(src) and not is_volume_path(dst):
-            vp = parse_volume_path(src)
-            files = VolumeFiles(session.catalog.get_object(vp.catalog, vp.schema, vp.volume, kinds=("VOLUME",)))
-            for p in files.get(vp.rel, dst, overwrite=args.overwrite):
+            files, rel = session.catalog.open_volume(src)
+            for p in files.get(rel, dst, overwrite=args.overwrite):
                 print(p)
         else:
             raise SystemExit("lakelens cp: exactly one of SOURCE and DEST must be a /Volumes/... path")

@@ -44,8 +44,9 @@ def catalog_for(cfg: Config) -> Catalog:
     with _catalogs_lock:
         if key not in _catalogs:
             cfg.home.mkdir(parents=True, exist_ok=True)
-            _catalogs[key] = Catalog(cfg.catalog_url, cfg.warehouse, default_owner=cfg.user)
-            _catalogs[key].ensure_defaults(cfg.get("session.catalog", "main"), cfg.get("session.schema", "default"))
+            _catalogs[key] = Catalog(cfg.catalog_url, cfg.warehouse, default_owner=cfg.user,
+                                     default_catalog=cfg.get("session.catalog", "main"),
+                                     default_schema=cfg.get("session.schema", "default"))
         return _catalogs[key]
 
 
@@ -132,7 +133,8 @@ class Session:
         if isinstance(plan, Rows):
             return rows_to_arrow(plan)
         if isinstance(plan, CatalogCommand):
-            return rows_to_arrow(plan.run(self.catalog))
+            answer = plan.run(self.catalog)
+            return rows_to_arrow(answer) if isinstance(answer, Rows) else pa.table({})
         if isinstance(plan, SessionChange):
             self.ctx = replace(self.ctx, catalog=plan.catalog, schema=plan.schema)
             return pa.table({})
@@ -206,9 +208,12 @@ class Session:
                                         info.full_name, plan.operation, self.ctx.user)
         return result
 
+    def _table_columns(self, info: ObjectInfo) -> list[Column]:
+        """The table's columns as its format reports them now (analysis only, no job)."""
+        return _columns_of(self.spark.sql(f"SELECT * FROM {physical_table(info).sql('spark')} LIMIT 0").schema)
+
     def _refresh_columns(self, info: ObjectInfo) -> None:
-        schema = self.spark.sql(f"SELECT * FROM {physical_table(info).sql('spark')} LIMIT 0").schema
-        cols = _columns_of(schema)
+        cols = self._table_columns(info)
         if list(cols) != list(info.columns):
             self.catalog.update_object(info, columns=cols)
 
@@ -234,8 +239,7 @@ class Session:
                 else:
                     empty = self.spark.createDataFrame([], schema=plan.columns_ddl)
                     empty.write.mode("overwrite" if existing else "errorifexists").parquet(plan.location)
-                ref = physical_table(info).sql("spark")
-                columns = _columns_of(self.spark.sql(f"SELECT * FROM {ref} LIMIT 0").schema)
+                columns = self._table_columns(info)
         except BaseException:
             if existing is None:
                 self.catalog.abort_table(info)

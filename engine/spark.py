@@ -20,7 +20,6 @@ from .config import Config, log4j_path
 
 _lock = threading.Lock()
 _root = None
-_root_conf: dict[str, str] = {}
 
 
 def _builder_conf(cfg: Config) -> dict[str, str]:
@@ -60,7 +59,7 @@ def _redirect_fds(target_fd: int):
 
 def root_session(cfg: Config):
     """The process-wide SparkSession, started on first use."""
-    global _root, _root_conf
+    global _root
     with _lock:
         if _root is not None:
             return _root
@@ -70,8 +69,7 @@ def root_session(cfg: Config):
         logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         logging.getLogger("pyspark").setLevel(logging.ERROR)
         builder = SparkSession.builder
-        _root_conf = _builder_conf(cfg)
-        for k, v in _root_conf.items():
+        for k, v in _builder_conf(cfg).items():
             builder = builder.config(k, v)
         # The JVM inherits our stdout/stderr: send its launch chatter (Ivy resolution, JVM
         # warnings) and later log output to a file in the home instead of the user's terminal.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lakelens.catalog import TABLE, VIEW, VOLUME, Catalog, ObjectInfo, matches_like
+from lakelens.catalog import TABLE, VIEW, VOLUME, Catalog, ObjectInfo
 
 from .plans import Rows
 
@@ -145,7 +145,3 @@ def show_columns(obj: ObjectInfo) -> Rows:
 def list_files(entries) -> Rows:
     return Rows([("path", STRING), ("name", STRING), ("size", BIGINT), ("modification_time", TS)],
                 [(e.path, e.name, e.size, e.modification_time) for e in entries])
-
-
-def filter_like(rows: Rows, like: str | None, col: int = 0) -> Rows:
-    return Rows(rows.columns, [r for r in rows.rows if matches_like(str(r[col]), like)])

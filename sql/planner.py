@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from lakelens.catalog import (
     FORMATS,
+    AlreadyExists,
     TABLE,
     VIEW,
     VOLUME,
@@ -19,8 +20,6 @@ from lakelens.catalog import (
     NotFound,
     ObjectInfo,
     Unsupported,
-    VolumeFiles,
-    parse_volume_path,
 )
 
 from . import describe as d
@@ -28,6 +27,8 @@ from . import dialect as ll
 from .errors import UnsupportedStatement
 from .names import SessionContext, full_name, schema_name, table_parts
 from .plans import (
+    ICEBERG_NAMESPACE,
+    ICEBERG_SPARK_CATALOG,
     CatalogCommand,
     CreateTable,
     CreateView,
@@ -72,11 +73,10 @@ def _plan_query(stmt, catalog, ctx) -> Plan:
 def _plan_create_catalog(stmt: ll.CreateCatalog, catalog, ctx):
     name = ".".join(stmt.this)
 
-    def run(cat: Catalog) -> Rows:
+    def run(cat: Catalog) -> None:
         cat.create_catalog(name, comment=stmt.args.get("comment"), owner=ctx.user,
                            if_not_exists=bool(stmt.args.get("exists")))
         cat.create_schema(name, "default", owner=ctx.user, if_not_exists=True)
-        return Rows([], [])
 
     return CatalogCommand(f"create catalog {name}", run)
 
@@ -85,16 +85,16 @@ def _plan_drop_catalog(stmt: ll.DropCatalog, catalog, ctx):
     name = ".".join(stmt.this)
     if name.lower() == ctx.catalog:
         raise InvalidArgument(f"cannot drop the current catalog {name}; USE CATALOG another one first")
-    return CatalogCommand(f"drop catalog {name}", lambda cat: (
-        cat.drop_catalog(name, cascade=bool(stmt.args.get("cascade")), if_exists=bool(stmt.args.get("exists"))),
-        Rows([], []))[1])
+    cascade, if_exists = bool(stmt.args.get("cascade")), bool(stmt.args.get("exists"))
+    return CatalogCommand(f"drop catalog {name}",
+                          lambda c: c.drop_catalog(name, cascade=cascade, if_exists=if_exists))
 
 
 def _plan_alter_catalog(stmt: ll.AlterCatalog, catalog, ctx):
     name = ".".join(stmt.this)
     rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
-    return CatalogCommand(f"alter catalog {name}", lambda cat: (
-        cat.alter_catalog(name, owner=stmt.args.get("owner"), rename_to=rename), Rows([], []))[1])
+    return CatalogCommand(f"alter catalog {name}",
+                          lambda c: c.alter_catalog(name, owner=stmt.args.get("owner"), rename_to=rename))
 
 
 def _plan_create(stmt: exp.Create, catalog, ctx):
@@ -108,9 +108,8 @@ def _plan_create(stmt: exp.Create, catalog, ctx):
                 if isinstance(p, exp.SchemaCommentProperty):
                     comment = p.this.name
 
-        def run(c: Catalog) -> Rows:
+        def run(c: Catalog) -> None:
             c.create_schema(cat, sch, comment=comment, owner=ctx.user, if_not_exists=bool(stmt.args.get("exists")))
-            return Rows([], [])
 
         return CatalogCommand(f"create schema {cat}.{sch}", run)
     if kind == "TABLE":
@@ -128,14 +127,14 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
         if (cat, sch) == (ctx.catalog, ctx.schema):
             raise InvalidArgument(f"cannot drop the current schema {cat}.{sch}; USE another one first")
         cascade = bool(stmt.args.get("cascade"))
-        return CatalogCommand(f"drop schema {cat}.{sch}", lambda c: (
-            c.drop_schema(cat, sch, cascade=cascade, if_exists=exists), Rows([], []))[1])
+        return CatalogCommand(f"drop schema {cat}.{sch}",
+                              lambda c: c.drop_schema(cat, sch, cascade=cascade, if_exists=exists))
     if kind in ("TABLE", "VIEW"):
         tables = stmt.args.get("tables") or [stmt.this]
         names = [full_name(table_parts(t), ctx) for t in tables]
         want = TABLE if kind == "TABLE" else VIEW
 
-        def run(c: Catalog) -> Rows:
+        def run(c: Catalog) -> None:
             for cat, sch, name in names:
                 try:
                     info = c.get_object(cat, sch, name)
@@ -148,7 +147,6 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
                         f"WRONG_COMMAND_FOR_OBJECT_TYPE: {info.full_name} is a {info.kind.lower()}; "
                         f"use DROP {info.kind}")
                 c.drop_object(info)
-            return Rows([], [])
 
         return CatalogCommand(f"drop {kind.lower()} " + ", ".join(".".join(n) for n in names), run)
     raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: DROP {kind} is not supported")
@@ -172,7 +170,7 @@ def _plan_use(stmt: exp.Use, catalog: Catalog, ctx):
 def _plan_comment(stmt: ll.CommentOn, catalog: Catalog, ctx):
     kind, parts, comment = stmt.args["kind"], stmt.this, stmt.args.get("comment") or ""
 
-    def run(c: Catalog) -> Rows:
+    def run(c: Catalog) -> None:
         if kind == "CATALOG":
             c.alter_catalog(".".join(parts), comment=comment)
         elif kind in ("SCHEMA", "DATABASE"):
@@ -180,7 +178,6 @@ def _plan_comment(stmt: ll.CommentOn, catalog: Catalog, ctx):
         else:
             info = c.get_object(*full_name(parts, ctx), kinds=(TABLE, VIEW) if kind in ("TABLE", "VIEW") else (VOLUME,))
             c.update_object(info, comment=comment)
-        return Rows([], [])
 
     return CatalogCommand(f"comment on {kind.lower()}", run)
 
@@ -190,13 +187,13 @@ def _plan_alter_object(stmt: ll.AlterObject, catalog: Catalog, ctx):
     owner = stmt.args.get("owner")
     if kind in ("SCHEMA", "DATABASE"):
         cat, sch = schema_name(stmt.this, ctx)
-        return CatalogCommand(f"alter schema {cat}.{sch}", lambda c: (
-            c.alter_schema(cat, sch, owner=owner), Rows([], []))[1])
+        return CatalogCommand(f"alter schema {cat}.{sch}",
+                              lambda c: c.alter_schema(cat, sch, owner=owner))
     kinds = (VOLUME,) if kind == "VOLUME" else (TABLE, VIEW)
     info = catalog.get_object(*full_name(stmt.this, ctx), kinds=kinds)
     rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
-    return CatalogCommand(f"alter {kind.lower()} {info.full_name}", lambda c: (
-        c.update_object(info, owner=owner, rename_to=rename), Rows([], []))[1])
+    return CatalogCommand(f"alter {kind.lower()} {info.full_name}",
+                          lambda c: c.update_object(info, owner=owner, rename_to=rename))
 
 
 # ---------------------------------------------------------------------------- SHOW / DESCRIBE
@@ -238,7 +235,6 @@ def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
         if not info.partitioned_by:
             raise InvalidArgument(
                 f"INVALID_PARTITION_OPERATION.PARTITION_SCHEMA_IS_EMPTY: {info.full_name} is not partitioned")
-        cols = ", ".join(f"`{c}`" for c in info.partitioned_by)
         concat = " || '/' || ".join(f"'{c}=' || coalesce(cast(`{c}` AS STRING), '__HIVE_DEFAULT_PARTITION__')"
                                    for c in info.partitioned_by)
         return SparkQuery(f"SELECT DISTINCT {concat} AS partition FROM {physical_table(info).sql('spark')} "
@@ -287,26 +283,20 @@ def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
 
 
 # ---------------------------------------------------------------------------- volumes
-def _volume(catalog: Catalog, path: str) -> tuple[VolumeFiles, str]:
-    vp = parse_volume_path(path)
-    info = catalog.get_object(vp.catalog, vp.schema, vp.volume, kinds=(VOLUME,))
-    return VolumeFiles(info), vp.rel
-
-
 def _plan_list(stmt: ll.ListFiles, catalog, ctx):
-    files, rel = _volume(catalog, stmt.this)
+    files, rel = catalog.open_volume(stmt.this)
     return CatalogCommand(f"list {stmt.this}", lambda c: d.list_files(files.list(rel)))
 
 
 def _plan_remove(stmt: ll.RemoveFiles, catalog, ctx):
-    files, rel = _volume(catalog, stmt.this)
+    files, rel = catalog.open_volume(stmt.this)
     recursive = bool(stmt.args.get("recursive"))
     return CatalogCommand(f"remove {stmt.this}", lambda c: Rows(
         [("path", "string"), ("files_removed", "bigint")], [(stmt.this, files.remove(rel, recursive=recursive))]))
 
 
 def _plan_put(stmt: ll.PutFile, catalog, ctx):
-    files, rel = _volume(catalog, stmt.args["target"])
+    files, rel = catalog.open_volume(stmt.args["target"])
     if stmt.args["target"].endswith("/") and rel:
         rel += "/"  # "INTO '/Volumes/c/s/v/dir/'" means into that directory
     overwrite = bool(stmt.args.get("overwrite"))
@@ -315,7 +305,7 @@ def _plan_put(stmt: ll.PutFile, catalog, ctx):
 
 
 def _plan_get(stmt: ll.GetFile, catalog, ctx):
-    files, rel = _volume(catalog, stmt.this)
+    files, rel = catalog.open_volume(stmt.this)
     overwrite = bool(stmt.args.get("overwrite"))
     return CatalogCommand(f"get {stmt.this}", lambda c: Rows(
         [("local_path", "string")], [(p,) for p in files.get(rel, stmt.args["target"], overwrite=overwrite)]))
@@ -323,23 +313,22 @@ def _plan_get(stmt: ll.GetFile, catalog, ctx):
 
 def _plan_create_volume(stmt: ll.CreateVolume, catalog, ctx):
     cat, sch, name = full_name(stmt.this, ctx)
-    return CatalogCommand(f"create volume {cat}.{sch}.{name}", lambda c: (c.create_volume(
+    return CatalogCommand(f"create volume {cat}.{sch}.{name}", lambda c: c.create_volume(
         cat, sch, name, location=stmt.args.get("location"), comment=stmt.args.get("comment"), owner=ctx.user,
-        if_not_exists=bool(stmt.args.get("exists"))), Rows([], []))[1])
+        if_not_exists=bool(stmt.args.get("exists"))))
 
 
 def _plan_drop_volume(stmt: ll.DropVolume, catalog, ctx):
     cat, sch, name = full_name(stmt.this, ctx)
 
-    def run(c: Catalog) -> Rows:
+    def run(c: Catalog) -> None:
         try:
             info = c.get_object(cat, sch, name, kinds=(VOLUME,))
         except NotFound as e:
             if stmt.args.get("exists") and e.kind == "volume":
-                return Rows([], [])
+                return
             raise
         c.drop_object(info)
-        return Rows([], [])
 
     return CatalogCommand(f"drop volume {cat}.{sch}.{name}", run)
 
@@ -387,10 +376,8 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     replace = bool(stmt.args.get("replace"))
     if existing is not None:
         if stmt.args.get("exists"):
-            return Rows([], [])
+            return Rows([], [])  # CREATE TABLE IF NOT EXISTS of an existing table: nothing to do
         if not replace:
-            from lakelens.catalog import AlreadyExists
-
             raise AlreadyExists("table", existing.full_name)
         if existing.kind != TABLE:
             raise InvalidArgument(f"CREATE OR REPLACE TABLE cannot replace {existing.kind.lower()} {existing.full_name}")
@@ -507,8 +494,8 @@ def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
     actions = stmt.args.get("actions") or []
     if len(actions) == 1 and isinstance(actions[0], exp.AlterRename):
         new = ".".join(table_parts(actions[0].this))
-        return CatalogCommand(f"rename {info.full_name}", lambda c: (
-            c.update_object(info, rename_to=new), Rows([], []))[1])
+        return CatalogCommand(f"rename {info.full_name}",
+                              lambda c: c.update_object(info, rename_to=new))
     if kind == "VIEW" or info.kind == VIEW:
         raise Unsupported("ALTER VIEW: use CREATE OR REPLACE VIEW")
     _require_table(info, "ALTER TABLE")
@@ -527,8 +514,6 @@ def _plan_restore(stmt: ll.RestoreTable, catalog: Catalog, ctx) -> Plan:
         clause = f"VERSION AS OF {int(version)}" if version is not None else f"TIMESTAMP AS OF '{ts}'"
         return SparkWrite(f"RESTORE TABLE {physical_table(info).sql('spark')} TO {clause}", info, "RESTORE")
     if info.format == "iceberg":
-        from .plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG
-
         table = f"'{ICEBERG_NAMESPACE}.t_{info.storage_key}'"
         if version is not None:
             call = f"CALL {ICEBERG_SPARK_CATALOG}.system.rollback_to_snapshot({table}, {int(version)})"

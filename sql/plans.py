@@ -23,10 +23,13 @@ class Rows:
 
 @dataclass
 class CatalogCommand:
-    """A statement answered by the catalog (and the volume file store) alone."""
+    """A statement answered by the catalog (and the volume file store) alone.
+
+    `run` returns the rows to show, or anything else (typically the changed object's info)
+    for statements that answer with no rows."""
 
     describe: str
-    run: Callable[[Catalog], Rows]
+    run: Callable[[Catalog], Any]
 
 
 @dataclass

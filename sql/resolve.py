@@ -24,14 +24,11 @@ from sqlglot import exp
 from lakelens.catalog import (
     TABLE,
     VIEW,
-    VOLUME,
     Catalog,
     InvalidArgument,
     NotFound,
     ObjectInfo,
     Unsupported,
-    VolumeFiles,
-    parse_volume_path,
 )
 
 from .names import SessionContext, full_name, table_parts
@@ -135,20 +132,19 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
         if not positional and "path" not in named:
             raise InvalidArgument("read_files needs a path: read_files('/Volumes/<catalog>/<schema>/<volume>/...')")
         path = _literal(positional[0] if positional else named.pop("path"), "path")
-        vpath = parse_volume_path(str(path))
-        info = res.catalog.get_object(vpath.catalog, vpath.schema, vpath.volume, kinds=(VOLUME,))
-        files = VolumeFiles(info)
-        physical = files.physical(vpath.rel)
+        files, rel = res.catalog.open_volume(str(path))
+        physical = files.physical(rel)
         if not physical.exists():
-            raise NotFound("path", str(vpath))
-        res.reads.append(info)
+            raise NotFound("path", str(path))
+        res.reads.append(files.info)
         fmt = str(_literal(named.pop("format"), "format")).lower() if "format" in named else "binaryfile"
         recursive = bool(_literal(named.pop("recursive"), "recursive")) if "recursive" in named else False
         glob = _literal(named.pop("glob"), "glob") if "glob" in named else None
         if fmt == "binaryfile":
             if named:
                 raise InvalidArgument(f"read_files: unknown option(s) {sorted(named)} for binaryFile")
-            select = files_subquery(res, str(physical.resolve()), str(vpath), recursive=recursive, glob=glob)
+            user_path = f"{files.info.volume_path}/{rel}".rstrip("/")
+            select = files_subquery(res, str(physical.resolve()), user_path, recursive=recursive, glob=glob)
         elif fmt in PATH_FORMATS:
             opts = {k: str(_literal(v, k)).lower() if isinstance(v, exp.Boolean) else str(_literal(v, k))
                     for k, v in named.items()}

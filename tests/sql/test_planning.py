@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from lakelens.catalog import Catalog, Column, InvalidPath, NotFound
@@ -86,7 +88,7 @@ def test_volume_becomes_a_file_relation_with_volume_paths(catalog):
 
 def test_read_files_options_and_path_safety(catalog):
     vol = catalog.get_object("demo", "media", "scans")
-    (vol.location and __import__("os").makedirs(f"{vol.location}/png", exist_ok=True))
+    os.makedirs(f"{vol.location}/png")
     p = plan("SELECT * FROM read_files('/Volumes/demo/media/scans/png', glob => '*.png', recursive => true)", catalog)
     assert "'pathGlobFilter'='*.png'" in p.sql and "'recursiveFileLookup'='true'" in p.sql
     with pytest.raises(InvalidPath):
@@ -114,8 +116,6 @@ def test_list_refuses_paths_outside_the_volume(catalog, tmp_path):
     outside = tmp_path / "secret"
     outside.mkdir()
     (outside / "key.txt").write_text("s")
-    import os
-
     os.symlink(outside, f"{vol.location}/link")
     with pytest.raises(InvalidPath):
         plan("LIST '/Volumes/demo/media/scans/link'", catalog).run(catalog)
