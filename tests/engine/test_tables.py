@@ -134,3 +134,18 @@ def test_explain_shows_spark_sql_and_plan(fresh):
     fresh.sql("CREATE TABLE t AS SELECT 1 AS x")
     text = rows(fresh.sql("EXPLAIN SELECT x FROM t"))[0][0]
     assert "read table" in text and "== Spark SQL ==" in text and "== Physical Plan ==" in text
+
+
+def test_partitioned_table_partitions_properties_and_overwrite(fresh):
+    fresh.sql("CREATE TABLE ev (id INT, day STRING) USING delta PARTITIONED BY (day) "
+              "TBLPROPERTIES ('delta.appendOnly' = 'false')")
+    fresh.sql("INSERT INTO ev VALUES (1, '2026-11-01'), (2, '2026-11-02'), (3, '2026-11-02')")
+    assert rows(fresh.sql("SHOW PARTITIONS ev")) == [("day=2026-11-01",), ("day=2026-11-02",)]
+    assert ("delta.appendOnly", "false") in rows(fresh.sql("SHOW TBLPROPERTIES ev"))
+    described = rows(fresh.sql("DESCRIBE ev"))
+    assert described[-1] == ("day", "string", None) and ("# Partition Information", "", "") in described
+    fresh.sql("INSERT OVERWRITE ev SELECT 9, '2026-11-03'")
+    assert rows(fresh.sql("SELECT id, day FROM ev")) == [(9, "2026-11-03")]
+    fresh.sql("CREATE TABLE flat AS SELECT 1 AS x")
+    with pytest.raises(LakelensError, match="PARTITION_SCHEMA_IS_EMPTY"):
+        fresh.sql("SHOW PARTITIONS flat")
