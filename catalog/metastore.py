@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .errors import AlreadyExists, InvalidArgument, NotEmpty, NotFound
+from .users import hash_password, password_matches
 from .volumes import VolumeFiles, parse_volume_path
 from .model import (
     EXTERNAL,
@@ -105,6 +106,16 @@ lineage = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_lineage_target", "target"),
     sa.Index("ix_lineage_source", "source"),
+)
+
+users = sa.Table(
+    "users",
+    _meta,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("password_salt", sa.String(64), nullable=False),
+    sa.Column("password_hash", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 ACTIVE, CREATING = "ACTIVE", "CREATING"
@@ -556,3 +567,40 @@ class Catalog:
             up = conn.execute(sa.select(lineage.c.source).where(lineage.c.target == full_name).distinct()).scalars()
             down = conn.execute(sa.select(lineage.c.target).where(lineage.c.source == full_name).distinct()).scalars()
             return {"upstream": sorted(up), "downstream": sorted(down)}
+
+    # ------------------------------------------------------------------ users
+    def set_user(self, name: str, password: str) -> None:
+        """Create a user, or change the password of an existing one."""
+        name = _norm(name)
+        if not password:
+            raise InvalidArgument(f"user {name}: empty password")
+        salt, digest = hash_password(password)
+        now = _now()
+        with self.engine.begin() as conn:
+            done = conn.execute(users.update().where(users.c.name == name).values(
+                password_salt=salt, password_hash=digest, updated_at=now)).rowcount
+            if not done:
+                conn.execute(users.insert().values(name=name, password_salt=salt, password_hash=digest,
+                                                   created_at=now, updated_at=now))
+
+    def drop_user(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            if not conn.execute(users.delete().where(users.c.name == _norm(name))).rowcount:
+                raise NotFound("user", _norm(name))
+
+    def list_users(self) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(users.c.name).order_by(users.c.name)).scalars())
+
+    def check_password(self, name: str, password: str) -> bool:
+        """True when `name` is a user and `password` is theirs. Unknown users cost the same time."""
+        try:
+            key = _norm(name)
+        except InvalidArgument:
+            return False
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.name == key)).first()
+        if row is None:
+            password_matches(password or "", "00" * 16, "00" * 32)
+            return False
+        return password_matches(password or "", row.password_salt, row.password_hash)

@@ -1,4 +1,4 @@
-"""The `lakelens` command: sql, shell, demo, config, cp."""
+"""The `lakelens` command: sql, shell, serve, user, demo, config, cp."""
 
 from __future__ import annotations
 
@@ -98,6 +98,88 @@ def cmd_cp(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    import logging
+    import signal
+
+    from .config import Config
+    from .gateway import GatewayServer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    cfg = Config.load(args.home, _conf_pairs(args.conf))
+    if bool(args.ssl_cert) != bool(args.ssl_key):
+        raise SystemExit("lakelens serve: --ssl-cert and --ssl-key go together")
+    server = GatewayServer(cfg, host=args.host, port=args.port,
+                           http_port=None if args.no_http else args.http_port, auth=args.auth,
+                           ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, http_path=args.http_path)
+
+    def stop(signum, _frame):
+        server.shutdown()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.start()
+    print(connection_help(server), flush=True)
+    server.wait()
+    return 0
+
+
+def connection_help(server) -> str:
+    host, port, http = server.host, server.port, server.http_port
+    ssl = ";ssl=true" if server.tls else ""
+    auth = {"nosasl": ";auth=noSasl", "none": "", "plain": ""}[server.auth]
+    user = "-n $USER" + (" -p <password>" if server.auth == "plain" else "")
+    pyhive_auth = {"nosasl": "NOSASL", "none": "NONE", "plain": "LDAP"}[server.auth]
+    lines = [
+        f"lakelens gateway ready (auth {server.auth}{', TLS' if server.tls else ''}). Connect with:",
+        f"  beeline     beeline -u 'jdbc:hive2://{host}:{port}/demo.media{auth}{ssl}' {user}",
+        f"  JDBC        jdbc:hive2://{host}:{port}/default{auth}{ssl}",
+    ]
+    if http:
+        lines.append(f"  JDBC/HTTP   jdbc:hive2://{host}:{http}/default;transportMode=http;httpPath=cliservice{ssl}")
+    lines += [
+        f"  PyHive      hive.connect('{host}', {port}, username='me', auth='{pyhive_auth}'"
+        + (", password='…')" if server.auth == "plain" else ")"),
+        f"  SQLAlchemy  create_engine('hive://me@{host}:{port}/default'"
+        + (", connect_args={'auth': 'NOSASL'})" if server.auth == "nosasl" else ")"),
+        f"  dbt         type: spark, method: thrift, host: {host}, port: {port}, schema: <schema>"
+        + (", auth: NOSASL" if server.auth == "nosasl" else ""),
+        f"  lakelens    lakelens shell --connect {host}:{port}",
+        "Ctrl-C stops the server.",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_user(args) -> int:
+    import getpass
+
+    from lakelens.catalog import LakelensError
+
+    from .config import Config
+    from .session import catalog_for
+
+    catalog = catalog_for(Config.load(args.home, _conf_pairs(args.conf)))
+    if args.action != "list" and not args.name:
+        raise SystemExit(f"lakelens user {args.action}: give a user name")
+    try:
+        if args.action == "list":
+            for name in catalog.list_users():
+                print(name)
+        elif args.action == "remove":
+            catalog.drop_user(args.name)
+        else:
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = getpass.getpass(f"password for {args.name}: ")
+            catalog.set_user(args.name, password)
+            print(f"user {args.name.lower()} saved")
+    except LakelensError as e:
+        _print_error(e)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lakelens", description="SQL-first lakehouse for multimodal data")
     parser.add_argument("--home", default=None, help="lakehouse home (default $LAKELENS_HOME or ~/.lakelens)")
@@ -112,7 +194,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_sql)
 
     p = sub.add_parser("shell", help="interactive SQL shell")
+    p.add_argument("--connect", metavar="HOST:PORT", help="be a client of a running `lakelens serve`")
+    p.add_argument("--user", default=None, help="user name for --connect")
+    p.add_argument("--password", default=None, help="password for --connect (server with --auth plain)")
     p.set_defaults(fn=cmd_shell)
+
+    p = sub.add_parser("serve", help="run the HiveServer2-compatible gateway (beeline, JDBC, PyHive, dbt)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=10000, help="binary Thrift port (0: any free port)")
+    p.add_argument("--http-port", type=int, default=10001, help="Thrift-over-HTTP port (0: any free port)")
+    p.add_argument("--no-http", action="store_true", help="do not open the HTTP transport")
+    p.add_argument("--http-path", default="cliservice")
+    p.add_argument("--auth", choices=["nosasl", "none", "plain"], default="none",
+                   help="none: any user (HiveServer2's default); plain: catalog users with passwords")
+    p.add_argument("--ssl-cert", help="PEM certificate: TLS on both transports")
+    p.add_argument("--ssl-key", help="PEM private key for --ssl-cert")
+    p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser("user", help="manage the users who sign in to `serve --auth plain`")
+    p.add_argument("action", choices=["add", "list", "remove"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(fn=cmd_user)
 
     p = sub.add_parser("demo", help="build the demo lakehouse (catalog `demo`)")
     p.add_argument("--force", action="store_true", help="drop and rebuild catalog demo")

@@ -20,6 +20,7 @@ from lakelens.sql import (
     SessionContext,
     SparkQuery,
     SparkWrite,
+    TempView,
     parse_statement,
     plan_statement,
     split_statements,
@@ -75,6 +76,73 @@ class StatementResult:
     elapsed_s: float
 
 
+class ResultStream:
+    """A result: its Arrow schema and an iterator of record batches, read once."""
+
+    def __init__(self, schema: pa.Schema, batches):
+        self.schema = schema
+        self._batches = batches
+
+    def __iter__(self):
+        return self._batches
+
+    def close(self) -> None:
+        pass
+
+
+class _SparkStream(ResultStream):
+    """Rows of a Spark DataFrame as Arrow batches, fetched partition by partition.
+
+    Spark's `toArrow()` collects the whole result in the driver; here the JVM serves the
+    Arrow batches of one partition at a time (`toLocalIterator` over `toArrowBatchRdd`), so
+    memory stays bounded by a partition whatever the result size. Errors raised while
+    iterating (a failing task) are translated like any other Spark error."""
+
+    def __init__(self, df, errors: "_SparkErrorMapper"):
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        super().__init__(to_arrow_schema(df.schema, prefers_large_types=False), None)
+        self._df, self._errors, self._closed = df, errors, False
+        self._batches = self._iterate()
+
+    def _iterate(self):
+        from pyspark.serializers import NoOpSerializer, read_int, write_int
+        from pyspark.util import _create_local_socket
+
+        spark = self._df.sparkSession
+        frames = NoOpSerializer()
+        with self._errors:
+            jrdd = self._df._jdf.toArrowBatchRdd()
+            port, secret, server = spark._jvm.PythonRDD.toLocalIteratorAndServe(jrdd, True)
+            self._sockfile = sockfile = _create_local_socket((port, secret))
+            try:
+                while not self._closed:
+                    write_int(1, sockfile)  # ask the JVM for the next partition
+                    sockfile.flush()
+                    status = read_int(sockfile)
+                    if status == 0:
+                        return
+                    if status == -1:  # the job failed: raise its error
+                        server.getResult()
+                        return
+                    for message in frames.load_stream(sockfile):
+                        yield pa.ipc.read_record_batch(pa.py_buffer(message), self.schema)
+                write_int(0, sockfile)
+                sockfile.flush()
+            finally:
+                sockfile.close()
+
+    def close(self) -> None:
+        """Stop reading; the JVM's serving thread ends when the socket closes."""
+        self._closed = True
+        sockfile = getattr(self, "_sockfile", None)
+        if sockfile is not None:
+            try:
+                sockfile.close()
+            except Exception:
+                pass
+
+
 class Session:
     """A user's session: current catalog and schema, its own Spark session, one statement at a time."""
 
@@ -128,6 +196,18 @@ class Session:
         plan = self.plan(statement)
         return self._run(plan)
 
+    def stream(self, plan) -> "ResultStream":
+        """Run a plan and return its result as a stream of Arrow batches.
+
+        A query's rows are pulled from Spark one partition at a time (never collected
+        whole in this process); every other plan runs now and streams its small result."""
+        if isinstance(plan, SparkQuery):
+            with self._spark_errors(plan.reads):
+                df = self.spark.sql(plan.sql)
+            return _SparkStream(df, self._spark_errors(plan.reads))
+        table = self._run(plan)
+        return ResultStream(table.schema, iter(table.to_batches()))
+
     # ------------------------------------------------------------------ running plans
     def _run(self, plan) -> pa.Table:
         if isinstance(plan, Rows):
@@ -154,9 +234,27 @@ class Session:
             self.catalog.record_lineage([r.full_name for r in plan.reads],
                                         f"{plan.catalog}.{plan.schema}.{plan.name}", "CREATE VIEW", self.ctx.user)
             return pa.table({})
+        if isinstance(plan, TempView):
+            return self._run_temp_view(plan)
         if isinstance(plan, Explain):
             return rows_to_arrow(Rows([("plan", "string")], [(self._explain(plan),)]))
         raise TypeError(f"unknown plan {type(plan).__name__}")
+
+    def _run_temp_view(self, plan: TempView) -> pa.Table:
+        views = dict(self.ctx.temp_views)
+        if plan.view_text is None:
+            views.pop(plan.name, None)
+        elif plan.name in views and not plan.replace:
+            if plan.if_not_exists:
+                return pa.table({})
+            raise LakelensError(f"TEMP_TABLE_OR_VIEW_ALREADY_EXISTS: temporary view {plan.name} already exists",
+                                error_class="TEMP_TABLE_OR_VIEW_ALREADY_EXISTS", sqlstate="42P07")
+        else:
+            with self._spark_errors(plan.reads):  # analysis only: a broken query fails here
+                self.spark.sql(plan.resolved_sql).schema
+            views[plan.name] = plan.view_text
+        self.ctx = replace(self.ctx, temp_views=views)
+        return pa.table({})
 
     def _explain(self, plan: Explain) -> str:
         inner = plan.inner

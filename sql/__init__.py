@@ -20,6 +20,7 @@ from .plans import (
     CreateTable,
     CreateView,
     Explain,
+    TempView,
     Plan,
     Rows,
     SessionChange,
@@ -64,8 +65,15 @@ def _has_code(text: str) -> bool:
     return bool(re.sub(r"--[^\n]*", " ", text).strip())
 
 
+_CONF_COMMAND = re.compile(r"\s*(SET|RESET)\b(.*)", re.I | re.S)
+
+
 def parse_statement(sql: str) -> exp.Expression:
     """Parse exactly one statement; syntax errors name the line and column."""
+    conf = _CONF_COMMAND.fullmatch(sql.strip().rstrip(";"))
+    if conf and (conf.group(1).upper() == "RESET" or "=" not in conf.group(2)):
+        # `SET`, `SET key`, `SET -v`, `RESET [key]`: read (or reset) Spark configuration.
+        return exp.Command(this=conf.group(1).upper(), expression=exp.Literal.string(conf.group(2).strip()))
     try:
         statements = [s for s in sqlglot.parse(sql, read=Lakelens) if s is not None]
     except ParseError as e:
@@ -91,7 +99,7 @@ def parse_statement(sql: str) -> exp.Expression:
 
 
 __all__ = [
-    "CatalogCommand", "CreateTable", "CreateView", "Explain", "Plan", "Rows", "SessionChange", "SessionContext",
+    "CatalogCommand", "CreateTable", "CreateView", "Explain", "Plan", "Rows", "SessionChange", "SessionContext", "TempView",
     "SparkQuery", "SparkWrite", "SqlSyntaxError", "UnsupportedStatement", "parse_statement", "plan_statement",
     "split_statements",
 ]

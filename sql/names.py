@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 from sqlglot import exp
 
@@ -16,6 +17,8 @@ class SessionContext:
     catalog: str = "main"
     schema: str = "default"
     user: str = "admin"
+    # Session-scoped temporary views: one-part name → query text with every name qualified.
+    temp_views: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 def full_name(parts: list[str], ctx: SessionContext) -> tuple[str, str, str]:

@@ -38,6 +38,7 @@ from .plans import (
     SessionChange,
     SparkQuery,
     SparkWrite,
+    TempView,
 )
 from .resolve import (
     Resolution,
@@ -56,6 +57,8 @@ def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) 
     handler = _HANDLERS.get(type(stmt))
     if handler is None and isinstance(stmt, QUERY_TYPES):
         handler = _plan_query
+    if isinstance(stmt, exp.Command) and stmt.this in ("SET", "RESET"):
+        return SparkQuery(f"{stmt.this} {stmt.expression.name}".strip())
     if handler is None:
         text = stmt.sql(dialect="spark") if not isinstance(stmt, exp.Command) else f"{stmt.this} {stmt.expression}"
         raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: lakelens does not support this statement: {text[:200]}")
@@ -131,6 +134,9 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
                               lambda c: c.drop_schema(cat, sch, cascade=cascade, if_exists=exists))
     if kind in ("TABLE", "VIEW"):
         tables = stmt.args.get("tables") or [stmt.this]
+        if kind == "VIEW" and len(tables) == 1 and len(table_parts(tables[0])) == 1 \
+                and table_parts(tables[0])[0].lower() in ctx.temp_views:
+            return TempView(table_parts(tables[0])[0].lower(), None, if_exists=exists)
         names = [full_name(table_parts(t), ctx) for t in tables]
         want = TABLE if kind == "TABLE" else VIEW
 
@@ -434,10 +440,10 @@ def _stub(cat, sch, name, fmt, location, key) -> ObjectInfo:
 
 
 def _plan_create_view(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
+    target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
     if stmt.args.get("temporary") or (stmt.args.get("properties") and any(
             isinstance(p, exp.TemporaryProperty) for p in stmt.args["properties"].expressions)):
-        raise Unsupported("temporary views are not supported; create a view in a schema")
-    target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
+        return _plan_temp_view(stmt, target, catalog, ctx)
     cat, sch, name = full_name(table_parts(target), ctx)
     catalog.get_schema(cat, sch)
     comment = None
@@ -451,6 +457,18 @@ def _plan_create_view(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     return CreateView(cat, sch, name, view_text, res.finish_sql(resolved), comment,
                       replace=bool(stmt.args.get("replace")), if_not_exists=bool(stmt.args.get("exists")),
                       reads=res.reads)
+
+
+def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) -> Plan:
+    """Temporary views live in the session (dbt's incremental models use them), named by one part."""
+    parts = table_parts(target)
+    if len(parts) != 1:
+        raise InvalidArgument(f"a temporary view has a one-part name, not {'.'.join(parts)}")
+    view_text = qualify_names(stmt.expression.copy(), ctx).sql("spark")
+    res = Resolution(ctx, catalog)
+    resolved = resolve_query(stmt.expression.copy(), res)
+    return TempView(parts[0].lower(), view_text, res.finish_sql(resolved), replace=bool(stmt.args.get("replace")),
+                    if_not_exists=bool(stmt.args.get("exists")), reads=res.reads)
 
 
 def _dml_target(table: exp.Expression, res: Resolution, operation: str) -> tuple[ObjectInfo, exp.Table]:

@@ -96,9 +96,24 @@ class CreateView:
 
 
 @dataclass
+class TempView:
+    """CREATE TEMPORARY VIEW (view_text set) or DROP VIEW of a temporary view (view_text None):
+    changes only the session."""
+
+    name: str
+    view_text: str | None
+    resolved_sql: str | None = None
+    replace: bool = False
+    if_not_exists: bool = False
+    if_exists: bool = False
+    reads: list[ObjectInfo] = field(default_factory=list)
+
+
+@dataclass
 class Explain:
     inner: Any  # a plan
     mode: str | None = None
 
 
-Plan = Rows | CatalogCommand | SessionChange | SparkQuery | SparkWrite | CreateTable | CreateView | Explain
+Plan = (Rows | CatalogCommand | SessionChange | SparkQuery | SparkWrite | CreateTable | CreateView | TempView
+        | Explain)

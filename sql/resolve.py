@@ -186,6 +186,11 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
                 "create an external table or volume over the location instead")
         if table.args.get("catalog") and parts[0].lower() == ICEBERG_SPARK_CATALOG:
             raise InvalidArgument(f"{ICEBERG_SPARK_CATALOG} is lakelens' internal Spark catalog; use catalog names")
+        if len(parts) == 1 and parts[0].lower() in res.ctx.temp_views:
+            # A session's temporary view shadows a table of the same one-part name (as in Spark).
+            alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(parts[0]))
+            table.replace(exp.Subquery(this=temp_view_query(res, parts[0].lower()), alias=alias))
+            continue
         info = resolve_object(res, parts)
         res.reads.append(info)
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(info.name))
@@ -224,6 +229,19 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
     inner = Resolution(SessionContext(info.catalog, info.schema, res.ctx.user), res.catalog,
                        file_relations=res.file_relations, view_stack=res.view_stack + (info.full_name,))
     query = rewrite_read_files(query, inner)
+    query = resolve_tables(query, inner)
+    res.reads.extend(inner.reads)
+    return query
+
+
+def temp_view_query(res: Resolution, name: str) -> exp.Expression:
+    from .dialect import parse_one
+
+    key = f"temporary view {name}"
+    if key in res.view_stack:
+        raise InvalidArgument(f"{key} refers to itself")
+    inner = Resolution(res.ctx, res.catalog, file_relations=res.file_relations, view_stack=res.view_stack + (key,))
+    query = rewrite_read_files(parse_one(res.ctx.temp_views[name]), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
     return query

@@ -1,0 +1,126 @@
+"""`lakelens serve`: the gateway's parts put together, started and stopped cleanly."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+
+from impala_thrift_gen.TCLIService import TCLIService
+
+from lakelens.catalog import InvalidArgument
+
+from ..session import catalog_for
+from .service import ThriftService
+from .sessions import SessionManager
+from .transport import BinaryServer, HttpServer
+
+log = logging.getLogger("lakelens.gateway")
+
+AUTH_MODES = ("nosasl", "none", "plain")
+
+
+class Authenticator:
+    """Who may connect. `none`/`nosasl`: anyone, as the user they name (HiveServer2's NONE).
+    `plain`: a user of the catalog with their password (`lakelens user add`)."""
+
+    def __init__(self, mode: str, catalog, proxy_users: set[str]):
+        if mode not in AUTH_MODES:
+            raise InvalidArgument(f"--auth must be one of {', '.join(AUTH_MODES)}, not {mode!r}")
+        self.mode, self.catalog, self.proxy_users = mode, catalog, proxy_users
+
+    @property
+    def requires_password(self) -> bool:
+        return self.mode == "plain"
+
+    def verify(self, user: str, password: str) -> bool:
+        if not self.requires_password:
+            return True
+        return self.catalog.check_password(user, password)
+
+    def session_user(self, transport_user, req_user, req_password, proxy_user) -> str:
+        if transport_user is None:
+            # Raw binary transport: the credentials come in OpenSession, if at all.
+            if self.requires_password and not self.verify(req_user or "", req_password or ""):
+                raise InvalidArgument("authentication failed: wrong user name or password")
+            transport_user = req_user or "anonymous"
+        if proxy_user and proxy_user != transport_user:
+            if self.requires_password and transport_user not in self.proxy_users:
+                raise InvalidArgument(f"user {transport_user} may not impersonate {proxy_user} "
+                                      f"(allow it with gateway.proxy_users)")
+            return proxy_user
+        return transport_user
+
+
+def ssl_context(cert: str | None, key: str | None):
+    if not cert:
+        return None
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+class GatewayServer:
+    def __init__(self, config, host="127.0.0.1", port=10000, http_port: int | None = 10001, auth="none",
+                 ssl_cert=None, ssl_key=None, http_path="cliservice", warm_spark=True):
+        self.config = config
+        self.catalog = catalog_for(config)
+        proxies = {u.strip() for u in (config.get("gateway.proxy_users", "") or "").split(",") if u.strip()}
+        self.authenticator = Authenticator(auth, self.catalog, proxies)
+        self.manager = SessionManager(config)
+        self.service = ThriftService(self.manager, self.authenticator, config)
+        self.processor = TCLIService.Processor(self.service)
+        tls = ssl_context(ssl_cert, ssl_key)
+        self.host, self.auth, self.tls = host, auth, tls is not None
+        self.binary = BinaryServer(host, port, self.processor, self.authenticator, self.manager, tls)
+        self.http = (HttpServer(host, http_port, self.processor, self.authenticator, http_path, tls)
+                     if http_port is not None else None)
+        self.warm_spark = warm_spark
+        self._threads: list[threading.Thread] = []
+        self._stopped = threading.Event()
+
+    @property
+    def port(self) -> int:
+        return self.binary.port
+
+    @property
+    def http_port(self) -> int | None:
+        return self.http.port if self.http else None
+
+    def start(self) -> "GatewayServer":
+        servers = [self.binary] + ([self.http] if self.http else [])
+        for s in servers:
+            t = threading.Thread(target=s.serve_forever, daemon=True, name=f"gateway-{type(s).__name__}")
+            t.start()
+            self._threads.append(t)
+        if self.warm_spark:
+            # Start Spark now, off the accept loop: metadata calls answer at once, the first
+            # query does not pay the JVM start.
+            threading.Thread(target=self._warm, daemon=True, name="spark-warmup").start()
+        log.info("lakelens gateway listening: binary %s:%d%s, auth %s%s", self.host, self.port,
+                 f", http {self.host}:{self.http_port}/{self.http.http_path.strip('/')}" if self.http else "",
+                 self.auth, ", TLS" if self.tls else "")
+        return self
+
+    def _warm(self) -> None:
+        from ..spark import root_session
+
+        try:
+            root_session(self.config)
+            log.info("Spark is ready")
+        except Exception as e:  # reported again to the first statement that needs Spark
+            log.error("Spark failed to start: %s", e)
+
+    def wait(self) -> None:
+        self._stopped.wait()
+
+    def shutdown(self) -> None:
+        if self._stopped.is_set():
+            return
+        log.info("shutting down: cancelling operations and closing sessions")
+        self.binary.shutdown()
+        if self.http:
+            self.http.shutdown()
+        self.manager.shutdown()
+        self._stopped.set()
+        log.info("gateway stopped")

@@ -1,0 +1,309 @@
+"""The TCLIService frontend: Thrift requests in, session and operation managers, responses out.
+
+Every RPC answers with a `TStatus`; errors never escape as Thrift application exceptions
+(clients would report those as a broken connection). Statuses are SUCCESS on normal paths
+(PyHive treats anything else as an error), ERROR with the message, SQLSTATE and error class
+otherwise, INVALID_HANDLE for unknown handles.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+
+from impala_thrift_gen.TCLIService import TCLIService
+from impala_thrift_gen.TCLIService import ttypes as T
+
+import lakelens
+from lakelens.catalog import LakelensError
+
+from . import metadata
+from .operations import ExecuteStatement, GatewayError, MetadataOperation
+from .rowset import columnar_rowset, empty_rowset, row_rowset, table_schema
+from .state import OperationState
+
+log = logging.getLogger("lakelens.gateway")
+
+SERVER_PROTOCOL = T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V11
+OK = T.TStatus(statusCode=T.TStatusCode.SUCCESS_STATUS)
+
+KEYWORDS = ",".join(sorted({
+    "ALTER", "ANALYZE", "ARRAY", "AS", "CACHE", "CATALOG", "CATALOGS", "CLUSTER", "COMMENT", "DATABASE",
+    "DATABASES", "DELTA", "DESCRIBE", "DISTRIBUTE", "EXPLAIN", "EXTENDED", "FUNCTIONS", "GET", "HISTORY",
+    "ICEBERG", "LATERAL", "LIST", "MAP", "MERGE", "OVERWRITE", "PARTITIONED", "PIVOT", "PUT", "QUALIFY",
+    "REMOVE", "RESTORE", "SCHEMAS", "SHOW", "STRUCT", "TABLESAMPLE", "TBLPROPERTIES", "UNPIVOT", "USE",
+    "VOLUME", "VOLUMES",
+}))
+
+
+class ConnectionContext(threading.local):
+    """What the transport learned about the caller of the current RPC."""
+
+    user: str | None = None
+    peer: str = "?"
+    transport: str = "binary"
+    on_session_open = None
+
+
+connection = ConnectionContext()
+
+
+def _error_status(e: BaseException) -> T.TStatus:
+    if isinstance(e, GatewayError) and e.error_class == "INVALID_HANDLE":
+        code = T.TStatusCode.INVALID_HANDLE_STATUS
+    else:
+        code = T.TStatusCode.ERROR_STATUS
+    if isinstance(e, LakelensError):
+        return T.TStatus(statusCode=code, errorMessage=str(e), sqlState=e.sqlstate or "XX000", errorCode=0,
+                         infoMessages=[f"*{e.error_class}:0:0"])
+    log.exception("internal error")
+    return T.TStatus(statusCode=code, errorMessage=f"INTERNAL_ERROR: {type(e).__name__}: {e}", sqlState="XX000",
+                     errorCode=0)
+
+
+def rpc(response_class):
+    """Run an RPC; any error becomes the response's status."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(self, req):
+            try:
+                return fn(self, req)
+            except BaseException as e:  # noqa: BLE001 - every failure is reported to the client
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                return response_class(status=_error_status(e))
+        return call
+    return wrap
+
+
+class ThriftService(TCLIService.Iface):
+    def __init__(self, manager, authenticator, config):
+        self.manager = manager
+        self.authenticator = authenticator
+        self.config = config
+        self.poll_s = float(config.get("gateway.status_long_poll_s", "5"))
+        self._functions = None
+        self._functions_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ sessions
+    @rpc(T.TOpenSessionResp)
+    def OpenSession(self, req):
+        protocol = min(req.client_protocol if req.client_protocol is not None else SERVER_PROTOCOL, SERVER_PROTOCOL)
+        conf = dict(req.configuration or {})
+        user = self.authenticator.session_user(connection.user, req.username, req.password,
+                                               conf.get("hive.server2.proxy.user"))
+        session = self.manager.open(user, protocol, conf, f"{connection.transport}:{connection.peer}")
+        if connection.on_session_open is not None:
+            connection.on_session_open(session)
+        return T.TOpenSessionResp(status=OK, serverProtocolVersion=protocol, sessionHandle=session.handle,
+                                  configuration={})
+
+    @rpc(T.TCloseSessionResp)
+    def CloseSession(self, req):
+        self.manager.close(self.manager.session(req.sessionHandle))
+        return T.TCloseSessionResp(status=OK)
+
+    @rpc(T.TGetInfoResp)
+    def GetInfo(self, req):
+        self.manager.session(req.sessionHandle)
+        t = T.TGetInfoType
+        values = {
+            t.CLI_SERVER_NAME: T.TGetInfoValue(stringValue="lakelens"),
+            t.CLI_DBMS_NAME: T.TGetInfoValue(stringValue="lakelens"),
+            t.CLI_DBMS_VER: T.TGetInfoValue(stringValue=lakelens.__version__),
+            t.CLI_ODBC_KEYWORDS: T.TGetInfoValue(stringValue=KEYWORDS),
+            t.CLI_MAX_COLUMN_NAME_LEN: T.TGetInfoValue(lenValue=255),
+            t.CLI_MAX_SCHEMA_NAME_LEN: T.TGetInfoValue(lenValue=255),
+            t.CLI_MAX_TABLE_NAME_LEN: T.TGetInfoValue(lenValue=255),
+            t.CLI_IDENTIFIER_QUOTE_CHAR: T.TGetInfoValue(stringValue="`"),
+        }
+        if req.infoType not in values:
+            name = T.TGetInfoType._VALUES_TO_NAMES.get(req.infoType, req.infoType)
+            raise GatewayError(f"GetInfo: unsupported info type {name}", error_class="UNSUPPORTED_INFO_TYPE",
+                               sqlstate="HY096")
+        return T.TGetInfoResp(status=OK, infoValue=values[req.infoType])
+
+    # ------------------------------------------------------------------ statements
+    @rpc(T.TExecuteStatementResp)
+    def ExecuteStatement(self, req):
+        session = self.manager.session(req.sessionHandle)
+        statement = req.statement or ""
+        overlay = dict(req.confOverlay or {})
+        timeout = int(req.queryTimeout or 0) or int(overlay.get("hive.query.timeout.seconds", "0").rstrip("s") or 0)
+        op = self.manager.add(ExecuteStatement(session, self.config, statement, timeout))
+        log.info("session %s statement %s: %s", session.key_hex[:8], op.job_group.rsplit("-", 1)[-1],
+                 " ".join(statement.split())[:500])
+        op.run(bool(req.runAsync))
+        if not req.runAsync and op.state == OperationState.ERROR:
+            # Synchronous clients (PyHive's default) learn of the failure from this reply.
+            status = _error_status(op.error)
+            self.manager.close_operation(op)
+            return T.TExecuteStatementResp(status=status)
+        return T.TExecuteStatementResp(status=OK, operationHandle=op.handle)
+
+    def _metadata(self, req, kind, answer):
+        session = self.manager.session(req.sessionHandle)
+        op = self.manager.add(MetadataOperation(session, self.config, kind, answer))
+        op.run(False)
+        if op.state == OperationState.ERROR:
+            raise op.error
+        return op.handle
+
+    @rpc(T.TGetTypeInfoResp)
+    def GetTypeInfo(self, req):
+        return T.TGetTypeInfoResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.GET_TYPE_INFO, metadata.type_info))
+
+    @rpc(T.TGetCatalogsResp)
+    def GetCatalogs(self, req):
+        catalog = self.manager.session(req.sessionHandle).engine.catalog
+        return T.TGetCatalogsResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.GET_CATALOGS, lambda: metadata.catalogs(catalog)))
+
+    @rpc(T.TGetSchemasResp)
+    def GetSchemas(self, req):
+        catalog = self.manager.session(req.sessionHandle).engine.catalog
+        return T.TGetSchemasResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.GET_SCHEMAS,
+            lambda: metadata.schemas(catalog, req.catalogName, req.schemaName)))
+
+    @rpc(T.TGetTablesResp)
+    def GetTables(self, req):
+        catalog = self.manager.session(req.sessionHandle).engine.catalog
+        return T.TGetTablesResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.GET_TABLES,
+            lambda: metadata.tables(catalog, req.catalogName, req.schemaName, req.tableName, req.tableTypes)))
+
+    @rpc(T.TGetTableTypesResp)
+    def GetTableTypes(self, req):
+        return T.TGetTableTypesResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.GET_TABLE_TYPES, metadata.table_types))
+
+    @rpc(T.TGetColumnsResp)
+    def GetColumns(self, req):
+        catalog = self.manager.session(req.sessionHandle).engine.catalog
+        return T.TGetColumnsResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.GET_COLUMNS,
+            lambda: metadata.columns(catalog, req.catalogName, req.schemaName, req.tableName, req.columnName)))
+
+    @rpc(T.TGetFunctionsResp)
+    def GetFunctions(self, req):
+        session = self.manager.session(req.sessionHandle)
+        return T.TGetFunctionsResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.GET_FUNCTIONS,
+            lambda: metadata.functions(self._function_rows(session), req.catalogName, req.schemaName,
+                                       req.functionName)))
+
+    def _function_rows(self, session) -> list[tuple[str, str]]:
+        """Spark's built-in functions, listed once per server (one Spark call)."""
+        with self._functions_lock:
+            if self._functions is None:
+                rows = session.engine.spark.sql("SHOW FUNCTIONS").collect()
+                self._functions = [(r[0], "Spark built-in function") for r in rows]
+            return self._functions
+
+    @rpc(T.TGetPrimaryKeysResp)
+    def GetPrimaryKeys(self, req):
+        return T.TGetPrimaryKeysResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.UNKNOWN, metadata.primary_keys))
+
+    @rpc(T.TGetCrossReferenceResp)
+    def GetCrossReference(self, req):
+        return T.TGetCrossReferenceResp(status=OK, operationHandle=self._metadata(
+            req, T.TOperationType.UNKNOWN, metadata.cross_reference))
+
+    # ------------------------------------------------------------------ operations
+    @rpc(T.TGetOperationStatusResp)
+    def GetOperationStatus(self, req):
+        op = self.manager.operation(req.operationHandle)
+        # Long poll: clients (Hive JDBC, dbt-spark) call this in a tight loop.
+        op.wait(self.poll_s)
+        resp = T.TGetOperationStatusResp(
+            status=OK, operationState=op.state.value, operationStarted=int(op.created * 1000),
+            operationCompleted=int(op.completed * 1000) if op.completed else None,
+            hasResultSet=True)
+        if op.state == OperationState.ERROR and op.error is not None:
+            resp.errorMessage = str(op.error)
+            resp.sqlState = op.error.sqlstate or "XX000"
+            resp.errorCode = 0
+        elif op.state == OperationState.TIMEDOUT:
+            resp.errorMessage = f"QUERY_TIMEOUT: the statement ran past its query timeout ({op.timeout_s} s) " \
+                                "and was cancelled"
+            resp.sqlState = "HYT00"
+        if req.getProgressUpdate and op.session.protocol >= T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10:
+            resp.progressUpdateResponse = op.progress()
+        return resp
+
+    @rpc(T.TCancelOperationResp)
+    def CancelOperation(self, req):
+        op = self.manager.operation(req.operationHandle)
+        log.info("session %s: cancel requested", op.session.key_hex[:8])
+        op.cancel()
+        return T.TCancelOperationResp(status=OK)
+
+    @rpc(T.TCloseOperationResp)
+    def CloseOperation(self, req):
+        self.manager.close_operation(self.manager.operation(req.operationHandle))
+        return T.TCloseOperationResp(status=OK)
+
+    @rpc(T.TGetResultSetMetadataResp)
+    def GetResultSetMetadata(self, req):
+        op = self.manager.operation(req.operationHandle)
+        op.wait(float("inf"))
+        if op.state == OperationState.ERROR and op.error is not None:
+            raise op.error
+        if op.schema is None:
+            raise GatewayError(f"operation has no result set (state {op.state.name})",
+                               error_class="OPERATION_NOT_READY", sqlstate="HY010")
+        return T.TGetResultSetMetadataResp(status=OK, schema=table_schema(op.schema))
+
+    @rpc(T.TFetchResultsResp)
+    def FetchResults(self, req):
+        op = self.manager.operation(req.operationHandle)
+        first = req.orientation == T.TFetchOrientation.FETCH_FIRST
+        max_rows = int(req.maxRows or 1000)
+        columnar = op.session.columnar
+        if req.fetchType == 1:  # the operation log
+            import pyarrow as pa
+
+            lines = op.log.read(first, max_rows)
+            table = pa.table({"log": pa.array(lines, type=pa.string())})
+            rowset = columnar_rowset(table, 0) if columnar else row_rowset(table, 0)
+            return T.TFetchResultsResp(status=OK, hasMoreRows=False, results=rowset)
+        op.wait(float("inf"))
+        start = 0 if first else (op.buffer.rows_served if op.buffer is not None else 0)
+        table = op.fetch(first, max_rows)
+        rowset = columnar_rowset(table, start) if columnar else row_rowset(table, start)
+        return T.TFetchResultsResp(status=OK, hasMoreRows=op.buffer.has_more, results=rowset)
+
+    @rpc(T.TGetLogResp)
+    def GetLog(self, req):
+        op = self.manager.operation(req.operationHandle)
+        return T.TGetLogResp(status=OK, log="\n".join(op.log.read(True, 1 << 30)))
+
+    # ------------------------------------------------------------------ not offered
+    @rpc(T.TGetDelegationTokenResp)
+    def GetDelegationToken(self, req):
+        raise GatewayError("delegation tokens are not supported (no Kerberos)", error_class="UNSUPPORTED_FEATURE",
+                           sqlstate="0A000")
+
+    @rpc(T.TCancelDelegationTokenResp)
+    def CancelDelegationToken(self, req):
+        return self.GetDelegationToken(req)
+
+    @rpc(T.TRenewDelegationTokenResp)
+    def RenewDelegationToken(self, req):
+        return self.GetDelegationToken(req)
+
+    def GetQueryId(self, req):  # the reply has no status: an unknown handle gets an empty id
+        try:
+            op = self.manager.operation(req.operationHandle)
+        except GatewayError:
+            return T.TGetQueryIdResp(queryId="")
+        return T.TGetQueryIdResp(queryId=getattr(op, "job_group", op.key.hex()))
+
+    @rpc(T.TSetClientInfoResp)
+    def SetClientInfo(self, req):
+        self.manager.session(req.sessionHandle)
+        return T.TSetClientInfoResp(status=OK)

@@ -1,0 +1,183 @@
+"""Gateway sessions and the registry of sessions and operations.
+
+A gateway session wraps one engine `Session` (own current catalog/schema and Spark
+session, shared JVM). Sessions opened over a binary connection are closed when that
+connection drops; every session and operation idles out after `gateway.session_idle_timeout_s`
+and `gateway.operation_idle_timeout_s` (HTTP clients have no connection to watch).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+
+from impala_thrift_gen.TCLIService import ttypes as T
+
+from lakelens.catalog import InvalidArgument
+from lakelens.sql import split_statements
+
+from ..session import Session
+from .operations import GatewayError, Operation, new_handle_id
+
+log = logging.getLogger("lakelens.gateway")
+
+_VAR = re.compile(r"\$\{(?:(hivevar|hiveconf|system|env):)?([A-Za-z0-9_.\-]+)\}")
+
+
+class GatewaySession:
+    def __init__(self, config, user: str, protocol: int, conf: dict[str, str], client: str):
+        self.handle = T.TSessionHandle(sessionId=new_handle_id())
+        self.key = self.handle.sessionId.guid
+        self.key_hex = self.key.hex()
+        self.user = user
+        self.protocol = protocol
+        self.client = client
+        self.engine = Session(config, user=user)
+        self.hivevars: dict[str, str] = {}
+        self.hiveconf: dict[str, str] = {}
+        self.operations: dict[bytes, Operation] = {}
+        self.last_access = time.monotonic()
+        self.opened = time.time()
+        self._apply_open_conf(conf)
+
+    @property
+    def columnar(self) -> bool:
+        return self.protocol >= T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V6
+
+    def _apply_open_conf(self, conf: dict[str, str]) -> None:
+        use_catalog = use_database = None
+        for key, value in conf.items():
+            if key.startswith("set:hivevar:"):
+                self.hivevars[key[len("set:hivevar:"):]] = value
+            elif key.startswith("set:hiveconf:"):
+                self.hiveconf[key[len("set:hiveconf:"):]] = value
+            elif key == "use:catalog":
+                use_catalog = value
+            elif key == "use:database":
+                use_database = value
+            elif ":" not in key:  # PyHive passes `configuration` keys as they are
+                self.hiveconf[key] = value
+        # Hive JDBC cannot put a catalog in its URL path: `jdbc:hive2://h:p/schema?catalog=c`
+        # arrives as set:hiveconf:catalog.
+        use_catalog = use_catalog or self.hiveconf.get("catalog")
+        for key, value in self.hiveconf.items():
+            if key.startswith("spark."):
+                self.engine.sql(f"SET {key}={value}")
+        if use_catalog:
+            self.engine.sql(f"USE CATALOG `{use_catalog}`")
+        # Hive JDBC sends use:database=default when the URL names no database: keep the
+        # configured default schema then. `catalog.schema` picks both.
+        if use_database and not (use_database == "default" and not use_catalog):
+            parts = use_database.split(".")
+            if not all(re.fullmatch(r"[A-Za-z0-9_\-]+", p) for p in parts) or len(parts) > 2:
+                raise InvalidArgument(f"use:database: invalid schema name {use_database!r}")
+            self.engine.sql("USE " + ".".join(f"`{p}`" for p in parts))
+
+    def prepare(self, text: str) -> list[str]:
+        """Variable substitution (`${var}`, `${hivevar:var}`, `${hiveconf:key}`) and splitting."""
+        def sub(m: re.Match) -> str:
+            ns, name = m.group(1), m.group(2)
+            if ns in (None, "hivevar") and name in self.hivevars:
+                return self.hivevars[name]
+            if ns in (None, "hiveconf") and name in self.hiveconf:
+                return self.hiveconf[name]
+            return m.group(0)
+
+        if "${" in text:
+            text = _VAR.sub(sub, text)
+        statements = split_statements(text)
+        if not statements:
+            raise InvalidArgument("empty statement")
+        return statements
+
+
+class SessionManager:
+    """All live sessions and operations, looked up by handle."""
+
+    def __init__(self, config):
+        self.config = config
+        self._sessions: dict[bytes, GatewaySession] = {}
+        self._operations: dict[bytes, Operation] = {}
+        self._lock = threading.Lock()
+        self.session_idle_s = float(config.get("gateway.session_idle_timeout_s", "3600"))
+        self.operation_idle_s = float(config.get("gateway.operation_idle_timeout_s", "1800"))
+        self._stop = threading.Event()
+        threading.Thread(target=self._reap, name="gateway-reaper", daemon=True).start()
+
+    # ------------------------------------------------------------------ sessions
+    def open(self, user: str, protocol: int, conf: dict[str, str], client: str) -> GatewaySession:
+        session = GatewaySession(self.config, user, protocol, conf, client)
+        with self._lock:
+            self._sessions[session.key] = session
+        log.info("session %s opened: user=%s client=%s protocol=V%d", session.key_hex[:8], user, client,
+                 protocol + 1)
+        return session
+
+    def session(self, handle: T.TSessionHandle | None) -> GatewaySession:
+        key = handle.sessionId.guid if handle is not None and handle.sessionId is not None else None
+        with self._lock:
+            session = self._sessions.get(key)
+        if session is None:
+            raise GatewayError("Invalid SessionHandle: no such session (closed or timed out)",
+                               error_class="INVALID_HANDLE", sqlstate="HY000")
+        session.last_access = time.monotonic()
+        return session
+
+    def close(self, session: GatewaySession, reason: str = "closed by client") -> None:
+        with self._lock:
+            if self._sessions.pop(session.key, None) is None:
+                return
+            ops = list(session.operations.values())
+            for op in ops:
+                self._operations.pop(op.key, None)
+        for op in ops:
+            op.close()
+        log.info("session %s %s", session.key_hex[:8], reason)
+
+    def sessions(self) -> list[GatewaySession]:
+        with self._lock:
+            return list(self._sessions.values())
+
+    # ------------------------------------------------------------------ operations
+    def add(self, op: Operation) -> Operation:
+        with self._lock:
+            self._operations[op.key] = op
+            op.session.operations[op.key] = op
+        return op
+
+    def operation(self, handle: T.TOperationHandle | None) -> Operation:
+        key = handle.operationId.guid if handle is not None and handle.operationId is not None else None
+        with self._lock:
+            op = self._operations.get(key)
+        if op is None:
+            raise GatewayError("Invalid OperationHandle: no such operation (closed or timed out)",
+                               error_class="INVALID_HANDLE", sqlstate="HY000")
+        op.last_access = time.monotonic()
+        op.session.last_access = time.monotonic()
+        return op
+
+    def close_operation(self, op: Operation) -> None:
+        with self._lock:
+            self._operations.pop(op.key, None)
+            op.session.operations.pop(op.key, None)
+        op.close()
+
+    # ------------------------------------------------------------------ housekeeping
+    def _reap(self) -> None:
+        while not self._stop.wait(30):
+            now = time.monotonic()
+            for session in self.sessions():
+                if now - session.last_access > self.session_idle_s and not any(
+                        not op.state.terminal for op in session.operations.values()):
+                    self.close(session, "closed after idling")
+                    continue
+                for op in list(session.operations.values()):
+                    if op.state.terminal and now - op.last_access > self.operation_idle_s:
+                        self.close_operation(op)
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        for session in self.sessions():
+            self.close(session, "closed: server shutting down")

@@ -1,0 +1,135 @@
+"""Real clients against real gateways.
+
+`server` is `lakelens serve` started as a subprocess (its own Spark JVM), shared by the whole
+run; the auth and TLS tests start small in-process gateways on other homes, which answer
+catalog statements without Spark.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PYSPARK_HOME = Path(__import__("pyspark").__file__).parent
+BEELINE = PYSPARK_HOME / "bin" / "beeline"
+LAKELENS = Path(sys.executable).parent / "lakelens"
+
+
+@dataclass
+class Gateway:
+    host: str
+    port: int
+    http_port: int | None
+    home: Path
+    log: Path | None = None
+    process: subprocess.Popen | None = None
+
+    def log_text(self) -> str:
+        return self.log.read_text() if self.log else ""
+
+    def wait_for_log(self, pattern: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.log_text())
+            if m:
+                return m.group(0)
+            time.sleep(0.2)
+        raise AssertionError(f"{pattern!r} never appeared in the server log:\n{self.log_text()[-3000:]}")
+
+
+def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
+    log = home / log_name
+    proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", "--http-port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C"):
+            break
+    text = "".join(lines)
+    m = re.search(r"jdbc:hive2://([\d.]+):(\d+)/default", text)
+    mh = re.search(r"jdbc:hive2://[\d.]+:(\d+)/default;transportMode=http", text)
+    if not m:
+        proc.kill()
+        raise RuntimeError(f"lakelens serve did not start:\n{text}\n{log.read_text()}")
+    return Gateway(m.group(1), int(m.group(2)), int(mh.group(1)) if mh else None, home, log, proc)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """`lakelens serve` (auth none, binary + HTTP) on its own home, stopped with SIGTERM at the end."""
+    home = tmp_path_factory.mktemp("gateway-home")
+    gw = _start_serve(home)
+    yield gw
+    gw.process.send_signal(signal.SIGTERM)
+    try:
+        code = gw.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        gw.process.kill()
+        raise AssertionError("lakelens serve did not stop on SIGTERM")
+    assert code == 0, gw.log_text()[-2000:]
+    assert "gateway stopped" in gw.log_text()
+
+
+def hive_connect(gw: Gateway, auth="NONE", user="tester", **kw):
+    from pyhive import hive
+
+    return hive.connect(gw.host, gw.port, username=user, auth=auth, **kw)
+
+
+@pytest.fixture(scope="session")
+def shop(server, tmp_path_factory):
+    """A catalog `gw` with a Delta table of every common type and a volume of PNGs, made through
+    the gateway itself. Returns the local files put into the volume."""
+    from PIL import Image, ImageDraw
+
+    files = tmp_path_factory.mktemp("pngs")
+    for i, text in enumerate(["alpha", "beta", "gamma"]):
+        img = Image.new("RGB", (120, 40), "white")
+        ImageDraw.Draw(img).text((5, 10), text, fill="black")
+        img.save(files / f"{text}.png")
+    conn = hive_connect(server)
+    cur = conn.cursor()
+    for stmt in [
+        "CREATE CATALOG gw",
+        "CREATE SCHEMA gw.shop COMMENT 'test shop'",
+        "CREATE TABLE gw.shop.items (id INT, name STRING, price DECIMAL(10,2), tags ARRAY<STRING>, "
+        "added DATE, seen TIMESTAMP, payload BINARY, score DOUBLE, big BIGINT, ok BOOLEAN) "
+        "USING delta COMMENT 'items for sale'",
+        "INSERT INTO gw.shop.items VALUES "
+        "(1, 'pen', 1.50, array('office','blue'), DATE'2026-01-02', TIMESTAMP'2026-01-02 03:04:05.120', "
+        "X'00FF10', 0.5, 9000000000, true), "
+        "(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), "
+        "(3, 'ünïcødé ✓', 99999999.99, array(), DATE'1999-12-31', TIMESTAMP'1999-12-31 23:59:59', X'', -1e300, -1, false)",
+        "CREATE VIEW gw.shop.cheap AS SELECT id, name FROM gw.shop.items WHERE price < 10",
+        "CREATE VOLUME gw.shop.images COMMENT 'png files'",
+        f"PUT '{files}/' INTO '/Volumes/gw/shop/images/'",
+    ]:
+        cur.execute(stmt)
+    conn.close()
+    return files
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def in_process_gateway(home: Path, **kw):
+    """A GatewayServer in this process on its own home (no Spark warm-up)."""
+    from lakelens.config import Config
+    from lakelens.gateway import GatewayServer
+
+    cfg = Config.load(home, {"gateway.status_long_poll_s": "1"})
+    server = GatewayServer(cfg, host="127.0.0.1", port=0, http_port=0, warm_spark=False, **kw).start()
+    return server, cfg
