@@ -316,8 +316,11 @@ class ExecuteStatement(Operation):
                 self._timer.cancel()
 
     def _set_job_group(self, engine) -> None:
-        spark = engine.spark
-        spark.sparkContext.setJobGroup(self.job_group, _one_line(self.statement)[:200], True)
+        sc = engine.spark.sparkContext
+        sc.setJobGroup(self.job_group, _one_line(self.statement)[:200], True)
+        # One FAIR-scheduler pool per session: a long query's tasks alternate with other
+        # sessions' jobs instead of queueing them behind it (the server runs FAIR mode).
+        sc.setLocalProperty("spark.scheduler.pool", f"session-{self.session.key_hex[:8]}")
 
     def cancel(self, state: OperationState = OperationState.CANCELED) -> None:
         was_running = not self.state.terminal or self.state == OperationState.FINISHED
@@ -325,6 +328,8 @@ class ExecuteStatement(Operation):
         if self._timer is not None:
             self._timer.cancel()
         if was_running and self.session.engine._spark is not None:
+            log.info("session %s: statement %s %s, Spark job group cancelled", self.session.key_hex[:8],
+                     self.job_group.rsplit("-", 1)[-1], state.name.lower())
             try:
                 self.session.engine.spark.sparkContext.cancelJobGroup(self.job_group)
             except Exception:  # the JVM may be shutting down
@@ -346,17 +351,21 @@ class ExecuteStatement(Operation):
             job = tracker.getJobInfo(job_id)
             if job is None:
                 continue
+            job_done = str(job.status) == "SUCCEEDED"
             for stage_id in job.stageIds:
                 stage = tracker.getStageInfo(stage_id)
                 if stage is None:
                     continue
-                done_tasks += stage.numCompletedTasks
-                all_tasks += stage.numTasks
-                status = "SUCCEEDED" if stage.numCompletedTasks == stage.numTasks else (
-                    "RUNNING" if stage.numActiveTasks else "PENDING")
+                complete = stage.numCompletedTasks == stage.numTasks
+                if job_done and not complete:
+                    status = "SKIPPED"  # adaptive execution reused another stage's output
+                else:
+                    done_tasks += stage.numCompletedTasks
+                    all_tasks += stage.numTasks
+                    status = "SUCCEEDED" if complete else ("RUNNING" if stage.numActiveTasks else "PENDING")
                 rows.append([f"Stage-{stage_id}", "spark", status, str(stage.numTasks),
                              str(stage.numCompletedTasks), str(stage.numActiveTasks),
-                             str(stage.numTasks - stage.numCompletedTasks - stage.numActiveTasks),
+                             str(max(stage.numTasks - stage.numCompletedTasks - stage.numActiveTasks, 0)),
                              str(stage.numFailedTasks), "0"])
         fraction = done_tasks / all_tasks if all_tasks else (1.0 if self.state.terminal else 0.0)
         state = {OperationState.FINISHED: T.TJobExecutionStatus.COMPLETE}.get(
@@ -365,7 +374,7 @@ class ExecuteStatement(Operation):
             headerNames=["STAGES", "ATTEMPT", "STATUS", "TOTAL", "COMPLETED", "RUNNING", "PENDING", "FAILED",
                          "KILLED"],
             rows=rows, progressedPercentage=fraction, status=state,
-            footerSummary=f"STAGES: {sum(1 for r in rows if r[2] == 'SUCCEEDED'):02d}/{len(rows):02d}",
+            footerSummary=f"STAGES: {sum(1 for r in rows if r[2] in ('SUCCEEDED', 'SKIPPED')):02d}/{len(rows):02d}",
             startTime=int((self.started or self.created) * 1000))
 
 

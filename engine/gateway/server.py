@@ -63,6 +63,9 @@ def ssl_context(cert: str | None, key: str | None):
 class GatewayServer:
     def __init__(self, config, host="127.0.0.1", port=10000, http_port: int | None = 10001, auth="none",
                  ssl_cert=None, ssl_key=None, http_path="cliservice", warm_spark=True):
+        # Many users share one Spark: schedule their jobs fairly (see ExecuteStatement).
+        config.values.setdefault("spark.scheduler.mode", "FAIR")
+        config.sources.setdefault("spark.scheduler.mode", "gateway")
         self.config = config
         self.catalog = catalog_for(config)
         proxies = {u.strip() for u in (config.get("gateway.proxy_users", "") or "").split(",") if u.strip()}
