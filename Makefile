@@ -1,22 +1,24 @@
-# `make run`  — set everything up, build the demo lakehouse, open the SQL shell on it.
+# `make run`  — set everything up, build the demo lakehouse and serve it over HiveServer2
+#               (beeline, JDBC, PyHive, dbt); the connection strings are printed.
 # `make test` — set everything up and run the whole test suite.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DBT_VENV ?= .venv-dbt
 # Debian packages: espeak-ng speaks the demo's recordings, postgresql backs the
-# PostgreSQL metastore tests, Java 17 runs Spark.
-APT_PACKAGES := espeak-ng postgresql openjdk-17-jre-headless
+# PostgreSQL metastore tests, a Java 17 JDK runs Spark and compiles the JDBC client test.
 
-.PHONY: setup system venv run demo shell test bench clean
+.PHONY: setup system venv dbt-venv run demo serve shell test bench clean
 
-setup: system venv
+setup: system venv dbt-venv
 
 system:
 	@need=""; \
 	command -v espeak-ng >/dev/null || need="$$need espeak-ng"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
-	command -v java >/dev/null || need="$$need openjdk-17-jre-headless"; \
+	command -v javac >/dev/null || need="$$need openjdk-17-jdk-headless"; \
+	command -v openssl >/dev/null || need="$$need openssl"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing system packages:$$need"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; \
@@ -30,10 +32,25 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
+# dbt-spark pins thrift<0.23 while the gateway needs thrift 0.25: dbt gets its own
+# virtualenv (used by the dbt client test). dbt-core 1.12 does not install here; 1.11 does.
+dbt-venv: $(DBT_VENV)/.installed
+
+$(DBT_VENV)/.installed:
+	@[ -x $(DBT_VENV)/bin/python ] || $(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DBT_VENV)/bin/python -m pip install -q 'dbt-core~=1.11.0' 'dbt-spark[PyHive]~=1.11.0'
+	@touch $@
+
 demo: setup
 	$(VENV)/bin/lakelens demo
 
-run: demo
+serve: setup
+	$(VENV)/bin/lakelens serve
+
+run: demo serve
+
+shell: setup
 	$(VENV)/bin/lakelens shell
 
 test: setup
@@ -42,6 +59,7 @@ test: setup
 bench: setup
 	$(PY) bench/planning.py
 	$(PY) bench/listing.py
+	$(PY) bench/gateway.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info bench/results
+	rm -rf $(VENV) $(DBT_VENV) build *.egg-info bench/results

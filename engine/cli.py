@@ -52,6 +52,19 @@ def cmd_sql(args) -> int:
 def cmd_shell(args) -> int:
     from .shell import run_shell
 
+    if args.connect:
+        from lakelens.catalog import LakelensError
+
+        from .client import RemoteSession
+        from .config import Config
+
+        try:
+            session = RemoteSession(args.connect, Config.load(args.home, _conf_pairs(args.conf)), args.user,
+                                    args.password)
+        except LakelensError as e:
+            _print_error(e)
+            return 1
+        return run_shell(session)
     return run_shell(_session(args))
 
 

@@ -91,56 +91,51 @@ class ResultStream:
 
 
 class _SparkStream(ResultStream):
-    """Rows of a Spark DataFrame as Arrow batches, fetched partition by partition.
+    """Rows of a Spark DataFrame as Arrow batches, computed and fetched a few partitions at a time.
 
-    Spark's `toArrow()` collects the whole result in the driver; here the JVM serves the
-    Arrow batches of one partition at a time (`toLocalIterator` over `toArrowBatchRdd`), so
-    memory stays bounded by a partition whatever the result size. Errors raised while
-    iterating (a failing task) are translated like any other Spark error."""
+    Spark's `toArrow()` collects the whole result in the driver, and its local iterator runs
+    one job per partition (slow for small results). Here the partitions of the Arrow batch
+    RDD are run in chunks that grow 1, 4, 16 … partitions while a chunk stays under
+    `CHUNK_BYTES`, so a one-partition answer costs one job and a huge one never sits whole
+    in the driver. `prepare_job` runs before each job on the calling thread (the gateway sets
+    the job group and scheduler pool there: fetches come from other threads)."""
 
-    def __init__(self, df, errors: "_SparkErrorMapper"):
+    CHUNK_BYTES = 32 << 20
+    MAX_CHUNK = 64
+
+    def __init__(self, df, errors: "_SparkErrorMapper", prepare_job=None):
         from pyspark.sql.pandas.types import to_arrow_schema
 
         super().__init__(to_arrow_schema(df.schema, prefers_large_types=False), None)
-        self._df, self._errors, self._closed = df, errors, False
+        self._df, self._errors, self._prepare_job, self._closed = df, errors, prepare_job, False
         self._batches = self._iterate()
 
     def _iterate(self):
-        from pyspark.serializers import NoOpSerializer, read_int, write_int
-        from pyspark.util import _create_local_socket
+        from pyspark.serializers import NoOpSerializer
+        from pyspark.util import _load_from_socket
 
-        spark = self._df.sparkSession
+        sc = self._df.sparkSession.sparkContext
         frames = NoOpSerializer()
         with self._errors:
-            jrdd = self._df._jdf.toArrowBatchRdd()
-            port, secret, server = spark._jvm.PythonRDD.toLocalIteratorAndServe(jrdd, True)
-            self._sockfile = sockfile = _create_local_socket((port, secret))
-            try:
-                while not self._closed:
-                    write_int(1, sockfile)  # ask the JVM for the next partition
-                    sockfile.flush()
-                    status = read_int(sockfile)
-                    if status == 0:
+            jrdd = self._df._jdf.toArrowBatchRdd().toJavaRDD()
+            total, start, chunk = jrdd.getNumPartitions(), 0, 1
+            while start < total and not self._closed:
+                partitions = list(range(start, min(total, start + chunk)))
+                if self._prepare_job is not None:
+                    self._prepare_job()
+                nbytes = 0
+                for message in _load_from_socket(sc._jvm.PythonRDD.runJob(sc._jsc.sc(), jrdd, partitions), frames):
+                    nbytes += len(message)
+                    yield pa.ipc.read_record_batch(pa.py_buffer(message), self.schema)
+                    if self._closed:
                         return
-                    if status == -1:  # the job failed: raise its error
-                        server.getResult()
-                        return
-                    for message in frames.load_stream(sockfile):
-                        yield pa.ipc.read_record_batch(pa.py_buffer(message), self.schema)
-                write_int(0, sockfile)
-                sockfile.flush()
-            finally:
-                sockfile.close()
+                start += len(partitions)
+                per_partition = max(nbytes / len(partitions), 1)
+                chunk = max(1, min(chunk * 4, self.MAX_CHUNK, int(self.CHUNK_BYTES / per_partition)))
 
     def close(self) -> None:
-        """Stop reading; the JVM's serving thread ends when the socket closes."""
+        """Stop after the current chunk (a running job is cancelled by its job group)."""
         self._closed = True
-        sockfile = getattr(self, "_sockfile", None)
-        if sockfile is not None:
-            try:
-                sockfile.close()
-            except Exception:
-                pass
 
 
 class Session:
@@ -196,7 +191,7 @@ class Session:
         plan = self.plan(statement)
         return self._run(plan)
 
-    def stream(self, plan) -> "ResultStream":
+    def stream(self, plan, prepare_job=None) -> "ResultStream":
         """Run a plan and return its result as a stream of Arrow batches.
 
         A query's rows are pulled from Spark one partition at a time (never collected
@@ -204,7 +199,7 @@ class Session:
         if isinstance(plan, SparkQuery):
             with self._spark_errors(plan.reads):
                 df = self.spark.sql(plan.sql)
-            return _SparkStream(df, self._spark_errors(plan.reads))
+            return _SparkStream(df, self._spark_errors(plan.reads), prepare_job)
         table = self._run(plan)
         return ResultStream(table.schema, iter(table.to_batches()))
 

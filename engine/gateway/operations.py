@@ -289,7 +289,7 @@ class ExecuteStatement(Operation):
             return
         start = time.perf_counter()
         try:
-            self._set_job_group(engine)
+            self._job_properties()
             statements = self.session.prepare(self.statement)
             for i, text in enumerate(statements):
                 plan = engine.plan(text)
@@ -299,7 +299,7 @@ class ExecuteStatement(Operation):
                 if i < len(statements) - 1:
                     engine.stream(plan).close()
                     continue
-                buffer = ResultBuffer(lambda p=plan: engine.stream(p), self._max_kept)
+                buffer = ResultBuffer(lambda p=plan: engine.stream(p, self._job_properties), self._max_kept)
                 self.buffer = buffer
                 if self.state.terminal:  # cancelled while Spark analysed the query
                     buffer.close()
@@ -315,8 +315,10 @@ class ExecuteStatement(Operation):
             if self._timer is not None and self.state != OperationState.FINISHED:
                 self._timer.cancel()
 
-    def _set_job_group(self, engine) -> None:
-        sc = engine.spark.sparkContext
+    def _job_properties(self) -> None:
+        """Tag the Spark jobs this thread starts next with the operation's job group (so
+        CancelOperation can stop them) and the session's scheduler pool."""
+        sc = self.session.engine.spark.sparkContext
         sc.setJobGroup(self.job_group, _one_line(self.statement)[:200], True)
         # One FAIR-scheduler pool per session: a long query's tasks alternate with other
         # sessions' jobs instead of queueing them behind it (the server runs FAIR mode).

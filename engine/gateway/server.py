@@ -6,12 +6,10 @@ import logging
 import ssl
 import threading
 
-from impala_thrift_gen.TCLIService import TCLIService
-
 from lakelens.catalog import InvalidArgument
 
 from ..session import catalog_for
-from .service import ThriftService
+from .service import Processor, ThriftService
 from .sessions import SessionManager
 from .transport import BinaryServer, HttpServer
 
@@ -72,7 +70,7 @@ class GatewayServer:
         self.authenticator = Authenticator(auth, self.catalog, proxies)
         self.manager = SessionManager(config)
         self.service = ThriftService(self.manager, self.authenticator, config)
-        self.processor = TCLIService.Processor(self.service)
+        self.processor = Processor(self.service)
         tls = ssl_context(ssl_cert, ssl_key)
         self.host, self.auth, self.tls = host, auth, tls is not None
         self.binary = BinaryServer(host, port, self.processor, self.authenticator, self.manager, tls)

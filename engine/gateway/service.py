@@ -14,6 +14,7 @@ import threading
 
 from impala_thrift_gen.TCLIService import TCLIService
 from impala_thrift_gen.TCLIService import ttypes as T
+from thrift.Thrift import TApplicationException, TMessageType, TType
 
 import lakelens
 from lakelens.catalog import LakelensError
@@ -307,3 +308,51 @@ class ThriftService(TCLIService.Iface):
     def SetClientInfo(self, req):
         self.manager.session(req.sessionHandle)
         return T.TSetClientInfoResp(status=OK)
+
+
+def _skip(iprot, ttype: int) -> None:
+    """Skip a value. Thrift's own `skip` decodes strings as UTF-8 and fails on binary fields
+    (handle ids), which dropped the connection of clients that probe Impala-only methods."""
+    if ttype == TType.STRING:
+        iprot.readBinary()
+    elif ttype == TType.STRUCT:
+        iprot.readStructBegin()
+        while True:
+            _, field_type, _ = iprot.readFieldBegin()
+            if field_type == TType.STOP:
+                break
+            _skip(iprot, field_type)
+            iprot.readFieldEnd()
+        iprot.readStructEnd()
+    elif ttype == TType.MAP:
+        key_type, value_type, size = iprot.readMapBegin()
+        for _ in range(size):
+            _skip(iprot, key_type)
+            _skip(iprot, value_type)
+        iprot.readMapEnd()
+    elif ttype in (TType.LIST, TType.SET):
+        elem_type, size = iprot.readListBegin() if ttype == TType.LIST else iprot.readSetBegin()
+        for _ in range(size):
+            _skip(iprot, elem_type)
+        iprot.readListEnd() if ttype == TType.LIST else iprot.readSetEnd()
+    else:
+        iprot.skip(ttype)
+
+
+class Processor(TCLIService.Processor):
+    """TCLIService's processor, answering methods it does not know (impyla tries Impala's
+    CloseImpalaOperation first) with UNKNOWN_METHOD instead of dropping the connection."""
+
+    def process(self, iprot, oprot):
+        name, _, seqid = iprot.readMessageBegin()
+        if name in self._processMap:
+            self._processMap[name](self, seqid, iprot, oprot)
+            return True
+        _skip(iprot, TType.STRUCT)
+        iprot.readMessageEnd()
+        error = TApplicationException(TApplicationException.UNKNOWN_METHOD, f"Unknown function {name}")
+        oprot.writeMessageBegin(name, TMessageType.EXCEPTION, seqid)
+        error.write(oprot)
+        oprot.writeMessageEnd()
+        oprot.trans.flush()
+        return None
