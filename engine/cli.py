@@ -145,7 +145,7 @@ def connection_help(server) -> str:
     pyhive_auth = {"nosasl": "NOSASL", "none": "NONE", "plain": "LDAP"}[server.auth]
     lines = [
         f"lakelens gateway ready (auth {server.auth}{', TLS' if server.tls else ''}). Connect with:",
-        f"  beeline     beeline -u 'jdbc:hive2://{host}:{port}/demo.media{auth}{ssl}' {user}",
+        f"  beeline     {_beeline()} -u 'jdbc:hive2://{host}:{port}/media{auth}{ssl}?catalog=demo' {user}",
         f"  JDBC        jdbc:hive2://{host}:{port}/default{auth}{ssl}",
     ]
     if http:
@@ -161,6 +161,14 @@ def connection_help(server) -> str:
         "Ctrl-C stops the server.",
     ]
     return "\n".join(lines)
+
+
+def _beeline() -> str:
+    """beeline ships inside the pyspark package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyspark")
+    return str(Path(spec.origin).parent / "bin" / "beeline") if spec and spec.origin else "beeline"
 
 
 def cmd_user(args) -> int:

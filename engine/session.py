@@ -90,6 +90,17 @@ class ResultStream:
         pass
 
 
+_PYTHON_RDD = None
+
+
+def _python_rdd(sc):
+    """The JVM's PythonRDD class, looked up once (each `_jvm.X` lookup is a py4j round trip)."""
+    global _PYTHON_RDD
+    if _PYTHON_RDD is None:
+        _PYTHON_RDD = sc._jvm.PythonRDD
+    return _PYTHON_RDD
+
+
 class _SparkStream(ResultStream):
     """Rows of a Spark DataFrame as Arrow batches, computed and fetched a few partitions at a time.
 
@@ -115,6 +126,7 @@ class _SparkStream(ResultStream):
         from pyspark.util import _load_from_socket
 
         sc = self._df.sparkSession.sparkContext
+        python_rdd = _python_rdd(sc)
         frames = NoOpSerializer()
         with self._errors:
             jrdd = self._df._jdf.toArrowBatchRdd().toJavaRDD()
@@ -124,7 +136,7 @@ class _SparkStream(ResultStream):
                 if self._prepare_job is not None:
                     self._prepare_job()
                 nbytes = 0
-                for message in _load_from_socket(sc._jvm.PythonRDD.runJob(sc._jsc.sc(), jrdd, partitions), frames):
+                for message in _load_from_socket(python_rdd.runJob(sc._jsc.sc(), jrdd, partitions), frames):
                     nbytes += len(message)
                     yield pa.ipc.read_record_batch(pa.py_buffer(message), self.schema)
                     if self._closed:

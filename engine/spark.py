@@ -57,6 +57,10 @@ def _redirect_fds(target_fd: int):
             os.close(fd)
 
 
+def spark_started() -> bool:
+    return _root is not None
+
+
 def root_session(cfg: Config):
     """The process-wide SparkSession, started on first use."""
     global _root

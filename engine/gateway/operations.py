@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 from impala_thrift_gen.TCLIService import ttypes as T
@@ -25,6 +26,20 @@ from .state import OperationState, check_transition
 
 log = logging.getLogger("lakelens.gateway")
 _job_groups = itertools.count(1)
+_workers: ThreadPoolExecutor | None = None
+_workers_lock = threading.Lock()
+
+
+def _worker_pool(config) -> ThreadPoolExecutor:
+    """Statements run on long-lived worker threads: with PySpark's pinned threads every new
+    Python thread opens its own py4j connection and JVM thread, a cost a pool pays once.
+    More concurrent statements than workers wait in PENDING."""
+    global _workers
+    with _workers_lock:
+        if _workers is None:
+            size = int(config.get("gateway.max_running_statements", "64"))
+            _workers = ThreadPoolExecutor(max_workers=size, thread_name_prefix="statement")
+        return _workers
 
 
 class GatewayError(LakelensError):
@@ -148,6 +163,7 @@ class Operation:
         self.started: float | None = None
         self.completed: float | None = None
         self.last_access = time.monotonic()
+        self.status_cache = None  # GetOperationStatus reply once the state is final
         self._cond = threading.Condition()
         self._max_kept = int(config.get("gateway.fetch_first_max_bytes", str(64 << 20)))
 
@@ -262,6 +278,7 @@ class ExecuteStatement(Operation):
 
     def __init__(self, session, config, statement: str, timeout_s: int = 0):
         super().__init__(session, config)
+        self._config = config
         self.statement = statement
         self.timeout_s = timeout_s
         self.job_group = f"lakelens-{session.key_hex[:8]}-{next(_job_groups)}"
@@ -269,12 +286,11 @@ class ExecuteStatement(Operation):
 
     def run(self, run_async: bool) -> None:
         self.set_state(OperationState.PENDING)
-        thread = threading.Thread(target=self._execute, name=f"op-{self.job_group}", daemon=True)
         if self.timeout_s and self.timeout_s > 0:
             self._timer = threading.Timer(self.timeout_s, self._time_out)
             self._timer.daemon = True
             self._timer.start()
-        thread.start()
+        _worker_pool(self._config).submit(self._execute)
         if not run_async:
             self.wait(float("inf"))
 
@@ -316,13 +332,10 @@ class ExecuteStatement(Operation):
                 self._timer.cancel()
 
     def _job_properties(self) -> None:
-        """Tag the Spark jobs this thread starts next with the operation's job group (so
-        CancelOperation can stop them) and the session's scheduler pool."""
+        """Tag the Spark jobs this thread starts next with the operation's job group, so
+        CancelOperation and timeouts can stop them."""
         sc = self.session.engine.spark.sparkContext
         sc.setJobGroup(self.job_group, _one_line(self.statement)[:200], True)
-        # One FAIR-scheduler pool per session: a long query's tasks alternate with other
-        # sessions' jobs instead of queueing them behind it (the server runs FAIR mode).
-        sc.setLocalProperty("spark.scheduler.pool", f"session-{self.session.key_hex[:8]}")
 
     def cancel(self, state: OperationState = OperationState.CANCELED) -> None:
         was_running = not self.state.terminal or self.state == OperationState.FINISHED

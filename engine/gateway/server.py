@@ -50,6 +50,12 @@ class Authenticator:
         return transport_user
 
 
+def fair_pools() -> str:
+    from importlib import resources
+
+    return str(resources.files("lakelens.conf").joinpath("fairscheduler.xml"))
+
+
 def ssl_context(cert: str | None, key: str | None):
     if not cert:
         return None
@@ -61,9 +67,10 @@ def ssl_context(cert: str | None, key: str | None):
 class GatewayServer:
     def __init__(self, config, host="127.0.0.1", port=10000, http_port: int | None = 10001, auth="none",
                  ssl_cert=None, ssl_key=None, http_path="cliservice", warm_spark=True):
-        # Many users share one Spark: schedule their jobs fairly (see ExecuteStatement).
-        config.values.setdefault("spark.scheduler.mode", "FAIR")
-        config.sources.setdefault("spark.scheduler.mode", "gateway")
+        # Many users share one Spark: schedule their jobs fairly (conf/fairscheduler.xml).
+        for key, value in (("spark.scheduler.mode", "FAIR"), ("spark.scheduler.allocation.file", fair_pools())):
+            if key not in config.values:
+                config.values[key], config.sources[key] = value, "gateway"
         self.config = config
         self.catalog = catalog_for(config)
         proxies = {u.strip() for u in (config.get("gateway.proxy_users", "") or "").split(",") if u.strip()}

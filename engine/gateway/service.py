@@ -218,6 +218,11 @@ class ThriftService(TCLIService.Iface):
     @rpc(T.TGetOperationStatusResp)
     def GetOperationStatus(self, req):
         op = self.manager.operation(req.operationHandle)
+        cached = op.status_cache
+        if cached is not None and cached.operationState == op.state.value and not req.getProgressUpdate:
+            # Hive JDBC 2.x asks for the status before every row it reads: answer a finished
+            # operation's status from a ready-made reply.
+            return cached
         # Long poll: clients (Hive JDBC, dbt-spark) call this in a tight loop.
         op.wait(self.poll_s)
         resp = T.TGetOperationStatusResp(
@@ -234,6 +239,8 @@ class ThriftService(TCLIService.Iface):
             resp.sqlState = "HYT00"
         if req.getProgressUpdate and op.session.protocol >= T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10:
             resp.progressUpdateResponse = op.progress()
+        elif op.state.terminal:
+            op.status_cache = resp
         return resp
 
     @rpc(T.TCancelOperationResp)

@@ -19,6 +19,7 @@ from lakelens.catalog import InvalidArgument
 from lakelens.sql import split_statements
 
 from ..session import Session
+from ..spark import spark_started
 from .operations import GatewayError, Operation, new_handle_id
 
 log = logging.getLogger("lakelens.gateway")
@@ -40,6 +41,10 @@ class GatewaySession:
         self.operations: dict[bytes, Operation] = {}
         self.last_access = time.monotonic()
         self.opened = time.time()
+        if spark_started():
+            # Build the session's Spark state now (as Spark's Thrift server does), not in
+            # the middle of the first statement.
+            self.engine.spark.sql("SELECT 1").schema
         self._apply_open_conf(conf)
 
     @property
