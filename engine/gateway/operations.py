@@ -276,9 +276,10 @@ class ExecuteStatement(Operation):
 
     kind = T.TOperationType.EXECUTE_STATEMENT
 
-    def __init__(self, session, config, statement: str, timeout_s: int = 0):
+    def __init__(self, session, config, statement: str, timeout_s: int = 0, overlay: dict | None = None):
         super().__init__(session, config)
         self._config = config
+        self.overlay = overlay or {}  # Spark conf for this statement only (confOverlay)
         self.statement = statement
         self.timeout_s = timeout_s
         self.job_group = f"lakelens-{session.key_hex[:8]}-{next(_job_groups)}"
@@ -304,8 +305,13 @@ class ExecuteStatement(Operation):
         if not self.set_state(OperationState.RUNNING):
             return
         start = time.perf_counter()
+        restore = {}
         try:
             self._job_properties()
+            conf = engine.spark.conf
+            for key, value in self.overlay.items():
+                restore[key] = conf.get(key, None)
+                conf.set(key, value)
             statements = self.session.prepare(self.statement)
             for i, text in enumerate(statements):
                 plan = engine.plan(text)
@@ -328,6 +334,8 @@ class ExecuteStatement(Operation):
                 return
             self.fail(e)
         finally:
+            for key, value in restore.items():
+                engine.spark.conf.unset(key) if value is None else engine.spark.conf.set(key, value)
             if self._timer is not None and self.state != OperationState.FINISHED:
                 self._timer.cancel()
 

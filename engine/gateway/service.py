@@ -132,7 +132,8 @@ class ThriftService(TCLIService.Iface):
         statement = req.statement or ""
         overlay = dict(req.confOverlay or {})
         timeout = int(req.queryTimeout or 0) or int(overlay.get("hive.query.timeout.seconds", "0").rstrip("s") or 0)
-        op = self.manager.add(ExecuteStatement(session, self.config, statement, timeout))
+        spark_overlay = {k: v for k, v in overlay.items() if k.startswith("spark.")}
+        op = self.manager.add(ExecuteStatement(session, self.config, statement, timeout, spark_overlay))
         log.info("session %s statement %s: %s", session.key_hex[:8], op.job_group.rsplit("-", 1)[-1],
                  " ".join(statement.split())[:500])
         op.run(bool(req.runAsync))

@@ -258,3 +258,16 @@ def test_slow_query_does_not_block_other_sessions(server):
     assert slow.status(op).operationState == T.TOperationState.RUNNING_STATE  # still going meanwhile
     _ok(slow.CancelOperation(T.TCancelOperationReq(operationHandle=op)))
     slow.close()
+
+
+def test_conf_overlay_applies_to_one_statement(server):
+    c = Raw(server)
+
+    def shuffle_partitions(overlay=None):
+        resp = _ok(c.ExecuteStatement(T.TExecuteStatementReq(
+            sessionHandle=c.session, statement="SET spark.sql.shuffle.partitions", confOverlay=overlay)))
+        return _ok(c.fetch(resp.operationHandle)).results.columns[1].stringVal.values
+
+    assert shuffle_partitions({"spark.sql.shuffle.partitions": "3"}) == ["3"]
+    assert shuffle_partitions() == ["8"]
+    c.close()
