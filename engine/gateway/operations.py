@@ -163,7 +163,8 @@ class Operation:
         self.started: float | None = None
         self.completed: float | None = None
         self.last_access = time.monotonic()
-        self.status_cache = None  # GetOperationStatus reply once the state is final
+        self.status_cache: dict[bool, object] = {}  # final GetOperationStatus replies, by "with progress"
+        self.final_progress_sent = False
         self._cond = threading.Condition()
         self._max_kept = int(config.get("gateway.fetch_first_max_bytes", str(64 << 20)))
 
@@ -390,7 +391,9 @@ class ExecuteStatement(Operation):
                              str(stage.numCompletedTasks), str(stage.numActiveTasks),
                              str(max(stage.numTasks - stage.numCompletedTasks - stage.numActiveTasks, 0)),
                              str(stage.numFailedTasks), "0"])
-        fraction = done_tasks / all_tasks if all_tasks else (1.0 if self.state.terminal else 0.0)
+        # FINISHED means the answer is ready (later partitions may still be computed as they
+        # are fetched): the bar is full.
+        fraction = 1.0 if self.state.terminal else (done_tasks / all_tasks if all_tasks else 0.0)
         state = {OperationState.FINISHED: T.TJobExecutionStatus.COMPLETE}.get(
             self.state, T.TJobExecutionStatus.IN_PROGRESS)
         return T.TProgressUpdateResp(

@@ -219,10 +219,11 @@ class ThriftService(TCLIService.Iface):
     @rpc(T.TGetOperationStatusResp)
     def GetOperationStatus(self, req):
         op = self.manager.operation(req.operationHandle)
-        cached = op.status_cache
-        if cached is not None and cached.operationState == op.state.value and not req.getProgressUpdate:
-            # Hive JDBC 2.x asks for the status before every row it reads: answer a finished
-            # operation's status from a ready-made reply.
+        progress = bool(req.getProgressUpdate) and op.session.protocol >= T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10
+        cached = op.status_cache.get(progress)
+        if cached is not None and cached.operationState == op.state.value:
+            # Hive JDBC 2.x asks for the status (and beeline for progress) before every row it
+            # reads: a finished operation's reply is made once.
             return cached
         # Long poll: clients (Hive JDBC, dbt-spark) call this in a tight loop.
         op.wait(self.poll_s)
@@ -238,10 +239,13 @@ class ThriftService(TCLIService.Iface):
             resp.errorMessage = f"QUERY_TIMEOUT: the statement ran past its query timeout ({op.timeout_s} s) " \
                                 "and was cancelled"
             resp.sqlState = "HYT00"
-        if req.getProgressUpdate and op.session.protocol >= T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10:
+        if progress and not (op.state.terminal and op.final_progress_sent):
             resp.progressUpdateResponse = op.progress()
+            op.final_progress_sent = op.state.terminal
         elif op.state.terminal:
-            op.status_cache = resp
+            # Once the final progress went out, no more: beeline redraws its bar for every
+            # progress it receives, and Hive JDBC 2.x asks before every row.
+            op.status_cache[progress] = resp
         return resp
 
     @rpc(T.TCancelOperationResp)

@@ -260,6 +260,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
 
 class _ThreadingHttp(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the listen backlog (socketserver's default is 5)
 
     def get_request(self):
         conn, addr = super().get_request()

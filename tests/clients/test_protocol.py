@@ -163,6 +163,8 @@ def test_progress_updates_from_spark_stages(server):
     progress = c.status(op, progress=True).progressUpdateResponse
     assert progress.headerNames[0] == "STAGES" and progress.rows
     assert progress.progressedPercentage == 1.0
+    # The final progress goes out once; beeline would redraw its bar for every row otherwise.
+    assert c.status(op, progress=True).progressUpdateResponse is None
     c.close()
 
 
