@@ -292,9 +292,12 @@ class ExecuteStatement(Operation):
             self._timer = threading.Timer(self.timeout_s, self._time_out)
             self._timer.daemon = True
             self._timer.start()
-        _worker_pool(self._config).submit(self._execute)
-        if not run_async:
-            self.wait(float("inf"))
+        if run_async:
+            _worker_pool(self._config).submit(self._execute)
+        else:
+            # The client waits for this reply anyway: run on the connection's own long-lived
+            # thread and skip the hand-off.
+            self._execute()
 
     def _time_out(self) -> None:
         if not self.state.terminal:

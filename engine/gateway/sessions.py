@@ -69,7 +69,7 @@ class GatewaySession:
         use_catalog = use_catalog or self.hiveconf.get("catalog")
         for key, value in self.hiveconf.items():
             if key.startswith("spark."):
-                self.engine.sql(f"SET {key}={value}")
+                self.engine.spark.conf.set(key, value)
         if use_catalog:
             self.engine.sql(f"USE CATALOG `{use_catalog}`")
         # Hive JDBC sends use:database=default when the URL names no database: keep the

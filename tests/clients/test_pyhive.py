@@ -135,3 +135,12 @@ def test_sqlalchemy_inspection(server, shop):
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM shop.items")).scalar() == 3
     engine.dispose()
+
+
+def test_open_session_spark_conf(server):
+    """Spark settings given at connect time (PyHive `configuration`, JDBC `?k=v`) hold for the session."""
+    conn = hive_connect(server, configuration={"spark.sql.shuffle.partitions": "5"})
+    cur = conn.cursor()
+    cur.execute("SET spark.sql.shuffle.partitions")
+    assert cur.fetchall() == [("spark.sql.shuffle.partitions", "5")]
+    conn.close()
