@@ -203,7 +203,7 @@ def concurrent(port: int, sessions=16, queries=20) -> tuple[float, float]:
             t.join()
         return time.perf_counter() - start, sorted(latencies)
 
-    round_(3)
+    round_(10)
     wall, latencies = round_(queries)
     for c in conns:
         c.close()

@@ -1,7 +1,8 @@
 """Operations: one class per HiveServer2 operation type, each producing an Arrow result.
 
-An operation runs on its own thread (every ExecuteStatement, sync or `runAsync`, so that a
-query timeout and CancelOperation work the same way); clients see its state through
+A `runAsync` statement runs on a worker thread, a synchronous one on the caller's thread;
+either way its Spark jobs carry the operation's job group, so a query timeout (a timer) and
+CancelOperation (another connection) stop them. Clients see the state through
 GetOperationStatus, which long-polls. Results are read lazily from the engine's stream
 and kept only as far as FETCH_FIRST needs (up to `gateway.fetch_first_max_bytes`; past
 that a FETCH_FIRST runs the query again).
