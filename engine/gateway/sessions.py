@@ -120,13 +120,16 @@ class SessionManager:
                  protocol + 1)
         return session
 
-    def session(self, handle: T.TSessionHandle | None) -> GatewaySession:
-        key = handle.sessionId.guid if handle is not None and handle.sessionId is not None else None
+    def _find(self, registry: dict, ident: T.THandleIdentifier | None, what: str):
         with self._lock:
-            session = self._sessions.get(key)
-        if session is None:
-            raise GatewayError("Invalid SessionHandle: no such session (closed or timed out)",
+            found = registry.get(ident.guid if ident is not None else None)
+        if found is None:
+            raise GatewayError(f"Invalid {what}Handle: no such {what.lower()} (closed or timed out)",
                                error_class="INVALID_HANDLE", sqlstate="HY000")
+        return found
+
+    def session(self, handle: T.TSessionHandle | None) -> GatewaySession:
+        session = self._find(self._sessions, handle.sessionId if handle else None, "Session")
         session.last_access = time.monotonic()
         return session
 
@@ -153,14 +156,8 @@ class SessionManager:
         return op
 
     def operation(self, handle: T.TOperationHandle | None) -> Operation:
-        key = handle.operationId.guid if handle is not None and handle.operationId is not None else None
-        with self._lock:
-            op = self._operations.get(key)
-        if op is None:
-            raise GatewayError("Invalid OperationHandle: no such operation (closed or timed out)",
-                               error_class="INVALID_HANDLE", sqlstate="HY000")
-        op.last_access = time.monotonic()
-        op.session.last_access = time.monotonic()
+        op = self._find(self._operations, handle.operationId if handle else None, "Operation")
+        op.last_access = op.session.last_access = time.monotonic()
         return op
 
     def close_operation(self, op: Operation) -> None:
