@@ -166,7 +166,3 @@ def row_rowset(table: pa.Table, start_row: int) -> T.TRowSet:
     rows = [T.TRow(colVals=list(vals)) for vals in zip(*per_column)] if per_column else []
     return T.TRowSet(startRowOffset=start_row, rows=rows)
 
-
-def empty_rowset(schema: pa.Schema, columnar: bool, start_row: int = 0) -> T.TRowSet:
-    table = schema.empty_table()
-    return columnar_rowset(table, start_row) if columnar else row_rowset(table, start_row)

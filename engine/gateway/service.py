@@ -21,7 +21,7 @@ from lakelens.catalog import LakelensError
 
 from . import metadata
 from .operations import ExecuteStatement, GatewayError, MetadataOperation
-from .rowset import columnar_rowset, empty_rowset, row_rowset, table_schema
+from .rowset import columnar_rowset, row_rowset, table_schema
 from .state import OperationState
 
 log = logging.getLogger("lakelens.gateway")

@@ -235,7 +235,14 @@ class _HttpHandler(BaseHTTPRequestHandler):
                         "text/plain")
             return
         user = gateway.http_user(self.headers.get("Authorization"))
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= _STRING_LIMIT:
+            self.close_connection = True
+            self._reply(413 if length > 0 else 400, b"bad Content-Length", "text/plain")
+            return
         body = self.rfile.read(length) if length else b""
         if user is None:
             self._reply(401, b"Unauthorized: wrong user name or password", "text/plain",

@@ -7,7 +7,6 @@ catalog statements without Spark.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
