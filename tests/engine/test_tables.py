@@ -149,3 +149,39 @@ def test_partitioned_table_partitions_properties_and_overwrite(fresh):
     fresh.sql("CREATE TABLE flat AS SELECT 1 AS x")
     with pytest.raises(LakelensError, match="PARTITION_SCHEMA_IS_EMPTY"):
         fresh.sql("SHOW PARTITIONS flat")
+
+
+def test_temporary_views_belong_to_their_session(fresh, home):
+    """dbt's incremental models: CREATE TEMPORARY VIEW, MERGE from it, DROP it."""
+    import lakelens
+
+    s = fresh
+    s.sql("CREATE TABLE items (id INT, name STRING) USING delta")
+    s.sql("INSERT INTO items VALUES (1, 'pen')")
+    s.sql("CREATE TEMPORARY VIEW items__tmp AS SELECT 1 AS id, 'ink' AS name UNION ALL SELECT 2, 'pad'")
+    s.sql("MERGE INTO items t USING items__tmp u ON t.id = u.id "
+          "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    assert sorted(rows(s.sql("SELECT id, name FROM items"))) == [(1, "ink"), (2, "pad")]
+    with pytest.raises(LakelensError, match="TEMP_TABLE_OR_VIEW_ALREADY_EXISTS"):
+        s.sql("CREATE TEMPORARY VIEW items__tmp AS SELECT 3 AS id")
+    # A temporary view shadows a table of the same one-part name, as in Spark.
+    s.sql("CREATE OR REPLACE TEMPORARY VIEW items AS SELECT 9 AS id, 'shadow' AS name")
+    assert rows(s.sql("SELECT id, name FROM items")) == [(9, "shadow")]
+    assert rows(s.sql(f"SELECT count(*) FROM {s.current_catalog}.default.items")) == [(2,)]
+    other = lakelens.connect(home=home, user="tester")
+    other.sql(f"USE CATALOG {s.current_catalog}")
+    assert rows(other.sql("SELECT count(*) FROM items")) == [(2,)]  # not visible elsewhere
+    with pytest.raises(NotFound):
+        other.sql("SELECT * FROM items__tmp")
+    s.sql("DROP VIEW items")
+    s.sql("DROP VIEW IF EXISTS items__tmp")
+    assert rows(s.sql("SELECT count(*) FROM items")) == [(2,)]
+    with pytest.raises(NotFound):
+        s.sql("SELECT * FROM items__tmp")
+
+
+def test_set_and_reset_spark_conf(fresh):
+    fresh.sql("SET spark.sql.shuffle.partitions = 3")
+    assert rows(fresh.sql("SET spark.sql.shuffle.partitions")) == [("spark.sql.shuffle.partitions", "3")]
+    fresh.sql("RESET spark.sql.shuffle.partitions")
+    assert rows(fresh.sql("SET spark.sql.shuffle.partitions")) == [("spark.sql.shuffle.partitions", "8")]
