@@ -46,7 +46,6 @@ _COLUMN_CLASS = {
 _VALUE_CLASS = {
     "boolVal": T.TBoolValue, "byteVal": T.TByteValue, "i16Val": T.TI16Value, "i32Val": T.TI32Value,
     "i64Val": T.TI64Value, "doubleVal": T.TDoubleValue, "stringVal": T.TStringValue,
-    "binaryVal": T.TStringValue,
 }
 
 
@@ -157,10 +156,10 @@ def row_rowset(table: pa.Table, start_row: int) -> T.TRowSet:
         _, field = _kind(array.type)
         values = _values(array, field)
         nulls = array.is_null().to_pylist()
-        wrap = _VALUE_CLASS[field]
         if field == "binaryVal":  # no binary value in TColumnValue: send text
             values = [v.decode("utf-8", "replace") for v in values]
             field = "stringVal"
+        wrap = _VALUE_CLASS[field]
         per_column.append([T.TColumnValue(**{field: wrap(value=None if null else v)})
                            for v, null in zip(values, nulls)])
     rows = [T.TRow(colVals=list(vals)) for vals in zip(*per_column)] if per_column else []

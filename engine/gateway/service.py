@@ -12,6 +12,7 @@ import functools
 import logging
 import threading
 
+import pyarrow as pa
 from impala_thrift_gen.TCLIService import TCLIService
 from impala_thrift_gen.TCLIService import ttypes as T
 from thrift.Thrift import TApplicationException, TMessageType, TType
@@ -144,58 +145,49 @@ class ThriftService(TCLIService.Iface):
             return T.TExecuteStatementResp(status=status)
         return T.TExecuteStatementResp(status=OK, operationHandle=op.handle)
 
-    def _metadata(self, req, kind, answer):
+    def _metadata(self, req, response_class, kind, answer):
+        """Answer a metadata call: `answer(session)` gives the rows (from the catalog)."""
         session = self.manager.session(req.sessionHandle)
-        op = self.manager.add(MetadataOperation(session, self.config, kind, answer))
+        op = self.manager.add(MetadataOperation(session, self.config, kind, lambda: answer(session)))
         op.run(False)
         if op.state == OperationState.ERROR:
             raise op.error
-        return op.handle
+        return response_class(status=OK, operationHandle=op.handle)
 
     @rpc(T.TGetTypeInfoResp)
     def GetTypeInfo(self, req):
-        return T.TGetTypeInfoResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.GET_TYPE_INFO, metadata.type_info))
+        return self._metadata(req, T.TGetTypeInfoResp, T.TOperationType.GET_TYPE_INFO,
+                              lambda s: metadata.type_info())
 
     @rpc(T.TGetCatalogsResp)
     def GetCatalogs(self, req):
-        catalog = self.manager.session(req.sessionHandle).engine.catalog
-        return T.TGetCatalogsResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.GET_CATALOGS, lambda: metadata.catalogs(catalog)))
+        return self._metadata(req, T.TGetCatalogsResp, T.TOperationType.GET_CATALOGS,
+                              lambda s: metadata.catalogs(s.engine.catalog))
 
     @rpc(T.TGetSchemasResp)
     def GetSchemas(self, req):
-        catalog = self.manager.session(req.sessionHandle).engine.catalog
-        return T.TGetSchemasResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.GET_SCHEMAS,
-            lambda: metadata.schemas(catalog, req.catalogName, req.schemaName)))
+        return self._metadata(req, T.TGetSchemasResp, T.TOperationType.GET_SCHEMAS,
+                              lambda s: metadata.schemas(s.engine.catalog, req.catalogName, req.schemaName))
 
     @rpc(T.TGetTablesResp)
     def GetTables(self, req):
-        catalog = self.manager.session(req.sessionHandle).engine.catalog
-        return T.TGetTablesResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.GET_TABLES,
-            lambda: metadata.tables(catalog, req.catalogName, req.schemaName, req.tableName, req.tableTypes)))
+        return self._metadata(req, T.TGetTablesResp, T.TOperationType.GET_TABLES, lambda s: metadata.tables(
+            s.engine.catalog, req.catalogName, req.schemaName, req.tableName, req.tableTypes))
 
     @rpc(T.TGetTableTypesResp)
     def GetTableTypes(self, req):
-        return T.TGetTableTypesResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.GET_TABLE_TYPES, metadata.table_types))
+        return self._metadata(req, T.TGetTableTypesResp, T.TOperationType.GET_TABLE_TYPES,
+                              lambda s: metadata.table_types())
 
     @rpc(T.TGetColumnsResp)
     def GetColumns(self, req):
-        catalog = self.manager.session(req.sessionHandle).engine.catalog
-        return T.TGetColumnsResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.GET_COLUMNS,
-            lambda: metadata.columns(catalog, req.catalogName, req.schemaName, req.tableName, req.columnName)))
+        return self._metadata(req, T.TGetColumnsResp, T.TOperationType.GET_COLUMNS, lambda s: metadata.columns(
+            s.engine.catalog, req.catalogName, req.schemaName, req.tableName, req.columnName))
 
     @rpc(T.TGetFunctionsResp)
     def GetFunctions(self, req):
-        session = self.manager.session(req.sessionHandle)
-        return T.TGetFunctionsResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.GET_FUNCTIONS,
-            lambda: metadata.functions(self._function_rows(session), req.catalogName, req.schemaName,
-                                       req.functionName)))
+        return self._metadata(req, T.TGetFunctionsResp, T.TOperationType.GET_FUNCTIONS, lambda s: metadata.functions(
+            self._function_rows(s), req.catalogName, req.schemaName, req.functionName))
 
     def _function_rows(self, session) -> list[tuple[str, str]]:
         """Spark's built-in functions, listed once per server (one Spark call)."""
@@ -207,13 +199,13 @@ class ThriftService(TCLIService.Iface):
 
     @rpc(T.TGetPrimaryKeysResp)
     def GetPrimaryKeys(self, req):
-        return T.TGetPrimaryKeysResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.UNKNOWN, metadata.primary_keys))
+        return self._metadata(req, T.TGetPrimaryKeysResp, T.TOperationType.UNKNOWN,
+                              lambda s: metadata.primary_keys())
 
     @rpc(T.TGetCrossReferenceResp)
     def GetCrossReference(self, req):
-        return T.TGetCrossReferenceResp(status=OK, operationHandle=self._metadata(
-            req, T.TOperationType.UNKNOWN, metadata.cross_reference))
+        return self._metadata(req, T.TGetCrossReferenceResp, T.TOperationType.UNKNOWN,
+                              lambda s: metadata.cross_reference())
 
     # ------------------------------------------------------------------ operations
     @rpc(T.TGetOperationStatusResp)
@@ -278,8 +270,6 @@ class ThriftService(TCLIService.Iface):
         max_rows = int(req.maxRows or 1000)
         columnar = op.session.columnar
         if req.fetchType == 1:  # the operation log
-            import pyarrow as pa
-
             lines = op.log.read(first, max_rows)
             table = pa.table({"log": pa.array(lines, type=pa.string())})
             rowset = columnar_rowset(table, 0) if columnar else row_rowset(table, 0)

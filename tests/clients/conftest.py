@@ -130,5 +130,4 @@ def in_process_gateway(home: Path, **kw):
     from lakelens.gateway import GatewayServer
 
     cfg = Config.load(home, {"gateway.status_long_poll_s": "1"})
-    server = GatewayServer(cfg, host="127.0.0.1", port=0, http_port=0, warm_spark=False, **kw).start()
-    return server, cfg
+    return GatewayServer(cfg, host="127.0.0.1", port=0, http_port=0, warm_spark=False, **kw).start()

@@ -24,7 +24,7 @@ def plain(tmp_path_factory):
         assert done.returncode == 0, done.stderr
     listed = subprocess.run([str(LAKELENS), "--home", str(home), "user", "list"], capture_output=True, text=True)
     assert listed.stdout.split() == ["alice", "bob"]
-    server, cfg = in_process_gateway(home, auth="plain")
+    server = in_process_gateway(home, auth="plain")
     yield server
     server.shutdown()
 
@@ -104,7 +104,7 @@ def tls(tmp_path_factory):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
                     "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out",
                     str(cert)], check=True, capture_output=True, timeout=60)
-    server, _ = in_process_gateway(home, auth="none", ssl_cert=str(cert), ssl_key=str(key))
+    server = in_process_gateway(home, auth="none", ssl_cert=str(cert), ssl_key=str(key))
     yield server, cert
     server.shutdown()
 
