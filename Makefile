@@ -6,8 +6,9 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DBT_VENV ?= .venv-dbt
-# Debian packages: espeak-ng speaks the demo's recordings, postgresql backs the
-# PostgreSQL metastore tests, a Java 17 JDK runs Spark and compiles the JDBC client test.
+# Debian packages: espeak-ng speaks the demo's recordings, tesseract-ocr (English and German
+# models) backs ocr(), postgresql backs the PostgreSQL metastore tests, a Java 17 JDK runs
+# Spark and compiles the JDBC client test.
 
 .PHONY: setup system venv dbt-venv run demo serve shell test bench clean
 
@@ -16,6 +17,8 @@ setup: system venv dbt-venv
 system:
 	@need=""; \
 	command -v espeak-ng >/dev/null || need="$$need espeak-ng"; \
+	command -v tesseract >/dev/null || need="$$need tesseract-ocr"; \
+	for l in eng deu; do [ -e /usr/share/tesseract-ocr/5/tessdata/$$l.traineddata ] || need="$$need tesseract-ocr-$$l"; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	command -v javac >/dev/null || need="$$need openjdk-17-jdk-headless"; \
 	command -v openssl >/dev/null || need="$$need openssl"; \

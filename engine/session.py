@@ -28,6 +28,8 @@ from lakelens.sql import (
 from lakelens.sql.plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG
 from lakelens.sql.resolve import physical_table
 
+from lakelens.udfs import FUNCTIONS
+
 from .config import Config
 
 _ARROW_TYPES = {
@@ -159,6 +161,7 @@ class Session:
         self.ctx = SessionContext(config.get("session.catalog", "main"), config.get("session.schema", "default"),
                                   user or config.user)
         self._spark = None
+        self._statement_views: list[str] = []  # table-function results of the last statement
 
     # ------------------------------------------------------------------ public API
     @property
@@ -210,13 +213,33 @@ class Session:
         whole in this process); every other plan runs now and streams its small result."""
         if isinstance(plan, SparkQuery):
             with self._spark_errors(plan.reads):
+                self._prepare(plan)
                 df = self.spark.sql(plan.sql)
             return _SparkStream(df, self._spark_errors(plan.reads), prepare_job)
         table = self._run(plan)
         return ResultStream(table.schema, iter(table.to_batches()))
 
     # ------------------------------------------------------------------ running plans
+    def _prepare(self, plan) -> None:
+        """Register the multimodal functions the plan calls; compute its table functions."""
+        udfs, tvfs = getattr(plan, "udfs", None), getattr(plan, "table_functions", None)
+        if udfs:
+            from .functions import register
+
+            register(self.spark, udfs, self.config)
+        for name in self._statement_views:
+            self.spark.catalog.dropTempView(name)
+        self._statement_views = []
+        if tvfs:
+            from .table_functions import materialise
+
+            for call in tvfs:
+                materialise(self.spark, call, self.config)
+                self._statement_views.append(call.placeholder)
+
     def _run(self, plan) -> pa.Table:
+        with self._spark_errors(getattr(plan, "reads", [])):
+            self._prepare(plan)
         if isinstance(plan, Rows):
             return rows_to_arrow(plan)
         if isinstance(plan, CatalogCommand):
@@ -272,12 +295,22 @@ class Session:
         sql = getattr(inner, "sql", None) or getattr(inner, "spark_sql", None) or getattr(inner, "query_sql", None)
         if isinstance(inner, CatalogCommand):
             lines.append(f"catalog: {inner.describe}")
+        for call in getattr(inner, "table_functions", []):
+            lines.append(f"table function {call.function} method={call.method} threshold={call.threshold} "
+                         f"id={call.id_column} on={call.on_column} -> {call.placeholder}")
+        for binding in getattr(inner, "udfs", []):
+            spec = FUNCTIONS[binding.function]
+            mode = " on_error=null" if binding.on_error == "null" else ""
+            options = "".join(f" {k}={v!r}" for k, v in binding.options)
+            lines.append(f"udf={binding.function} placement=spark device=cpu batch_size={spec.batch_size}"
+                         f"{options}{mode} as {binding.udf_name}")
         if sql:
             lines.append("== Spark SQL ==")
             lines.append(sql)
-            if isinstance(inner, SparkQuery):
+            if isinstance(inner, SparkQuery) and not inner.table_functions:
                 mode = f"{plan.mode} " if plan.mode else ""
                 with self._spark_errors(reads):
+                    self._prepare(inner)
                     text = self.spark.sql(f"EXPLAIN {mode}{sql}").collect()[0][0]
                 lines.append("== Spark plan ==")
                 lines.append(text.rstrip())
@@ -420,7 +453,13 @@ class _SparkErrorMapper:
             return best
         return "SPARK_ERROR", "XX000", str(jexc.getMessage())
 
-    def translate(self, error_class: str, sqlstate: str, text: str) -> SparkError:
+    def translate(self, error_class: str, sqlstate: str, text: str) -> LakelensError:
+        from .functions import function_error, user_names
+
+        ours = function_error(text)
+        if ours is not None:
+            return ours
+        text = user_names(text)
         # Drop Spark's logical-plan dump and JVM stack; keep the sentence a user can act on.
         text = re.split(r";\s*\n'|\n\tat |\nJVM stacktrace:", text, maxsplit=1)[0].strip()
         for info in self.infos:

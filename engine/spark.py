@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 from lakelens.sql.plans import ICEBERG_SPARK_CATALOG
@@ -72,6 +73,8 @@ def root_session(cfg: Config):
         logging.getLogger("py4j").setLevel(logging.ERROR)
         logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
         logging.getLogger("pyspark").setLevel(logging.ERROR)
+        # pyspark's own deprecation notices (getErrorClass) are not the user's business.
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
         builder = SparkSession.builder
         for k, v in _builder_conf(cfg).items():
             builder = builder.config(k, v)

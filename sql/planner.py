@@ -25,6 +25,7 @@ from lakelens.catalog import (
 from . import describe as d
 from . import dialect as ll
 from .errors import UnsupportedStatement
+from .functions import describe_function, show_functions
 from .names import SessionContext, full_name, schema_name, table_parts
 from .plans import (
     ICEBERG_NAMESPACE,
@@ -69,7 +70,7 @@ def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) 
 def _plan_query(stmt, catalog, ctx) -> Plan:
     res = Resolution(ctx, catalog)
     resolved = resolve_query(stmt.copy(), res)
-    return SparkQuery(res.finish_sql(resolved), reads=res.reads)
+    return SparkQuery(res.finish_sql(resolved), reads=res.reads, **res.needs())
 
 
 # ---------------------------------------------------------------------------- catalogs & schemas
@@ -220,8 +221,9 @@ def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
     if kind == "CURRENT SCHEMA":
         return Rows([("catalog", "string"), ("namespace", "string")], [(ctx.catalog, ctx.schema)])
     if kind == "FUNCTIONS":
-        text = "SHOW FUNCTIONS" + (f" LIKE '{like}'" if like else "")
-        return SparkQuery(text)
+        return show_functions(like)
+    if kind == "SYSTEM FUNCTIONS":
+        return SparkQuery("SHOW SYSTEM FUNCTIONS" + (f" LIKE '{like}'" if like else ""))
     target = stmt.args.get("target")
     info = resolve_object(Resolution(ctx, catalog), target)
     if kind == "CREATE TABLE":
@@ -267,6 +269,9 @@ def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
             pairs.append(("Properties", s.properties))
         return d.info_rows(pairs)
     if kind == "FUNCTION":
+        ours = describe_function(".".join(parts), extended) if len(parts) == 1 else None
+        if ours is not None:
+            return ours
         return SparkQuery(f"DESCRIBE FUNCTION {'EXTENDED ' if extended else ''}{'.'.join(parts)}")
     if kind == "VOLUME":
         return d.describe_volume(catalog.get_object(*full_name(parts, ctx), kinds=(VOLUME,)))
@@ -427,7 +432,7 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
         catalog=cat, schema=sch, name=name, format=fmt, storage_key=key, location=location, external=external,
         spark_sql=spark_sql, query_sql=query_sql, columns_ddl=columns_ddl, comment=p["comment"],
         properties=p["tblproperties"], partitioned_by=p["partitioned_by"], replace_existing=existing,
-        reads=res.reads)
+        reads=res.reads, **res.needs())
 
 
 def _stub(cat, sch, name, fmt, location, key) -> ObjectInfo:
@@ -456,7 +461,7 @@ def _plan_create_view(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     resolved = resolve_query(stmt.expression.copy(), res)
     return CreateView(cat, sch, name, view_text, res.finish_sql(resolved), comment,
                       replace=bool(stmt.args.get("replace")), if_not_exists=bool(stmt.args.get("exists")),
-                      reads=res.reads)
+                      reads=res.reads, **res.needs())
 
 
 def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) -> Plan:
@@ -468,7 +473,7 @@ def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) 
     res = Resolution(ctx, catalog)
     resolved = resolve_query(stmt.expression.copy(), res)
     return TempView(parts[0].lower(), view_text, res.finish_sql(resolved), replace=bool(stmt.args.get("replace")),
-                    if_not_exists=bool(stmt.args.get("exists")), reads=res.reads)
+                    if_not_exists=bool(stmt.args.get("exists")), reads=res.reads, **res.needs())
 
 
 def _dml_target(table: exp.Expression, res: Resolution, operation: str) -> tuple[ObjectInfo, exp.Table]:
@@ -494,7 +499,8 @@ def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
             raise Unsupported(f"{operation} on parquet table {info.full_name}: only INSERT INTO ... SELECT/VALUES "
                               "is supported; use a Delta or Iceberg table for updates")
         query = resolve_query(stmt.expression.copy(), res)
-        return SparkWrite(res.finish_sql(query), info, operation, reads=res.reads, append_query=True)
+        return SparkWrite(res.finish_sql(query), info, operation, reads=res.reads, append_query=True,
+                          **res.needs())
     # The target is a write, not a read: park it behind a placeholder while reads resolve.
     inner.replace(exp.Table(this=exp.to_identifier(_TARGET)))
     resolved = resolve_query(stmt, res)
@@ -502,7 +508,7 @@ def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
         if table.name == _TARGET:
             table.replace(ref)
             break
-    return SparkWrite(res.finish_sql(resolved), info, operation, reads=res.reads)
+    return SparkWrite(res.finish_sql(resolved), info, operation, reads=res.reads, **res.needs())
 
 
 def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:

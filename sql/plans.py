@@ -13,6 +13,31 @@ ICEBERG_SPARK_CATALOG = "lakelens_iceberg"
 ICEBERG_NAMESPACE = "tables"
 
 
+@dataclass(frozen=True)
+class UdfBinding:
+    """One multimodal call site, as the engine registers it."""
+
+    udf_name: str  # the name the rewritten SQL calls
+    function: str  # spec name
+    options: tuple[tuple[str, Any], ...]  # literal arguments folded in
+    on_error: str  # "raise", or "null" for try_ forms
+
+
+
+@dataclass
+class TableFunctionCall:
+    """`near_duplicates`/`dedup` over a query: the engine runs it and exposes `placeholder`."""
+
+    placeholder: str
+    function: str  # near_duplicates | dedup
+    input_sql: str  # resolved Spark SQL of the TABLE(...) argument
+    id_column: str
+    on_column: str
+    method: str
+    threshold: float
+    options: dict[str, Any] = field(default_factory=dict)  # num_perm, bands, ngram
+
+
 @dataclass
 class Rows:
     """A small result answered without Spark. `columns` are (name, spark type) pairs."""
@@ -46,6 +71,8 @@ class SparkQuery:
 
     sql: str
     reads: list[ObjectInfo] = field(default_factory=list)
+    udfs: list[UdfBinding] = field(default_factory=list)
+    table_functions: list[TableFunctionCall] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +86,8 @@ class SparkWrite:
     reads: list[ObjectInfo] = field(default_factory=list)
     # Parquet tables have no transaction log: INSERT runs as a DataFrame append of `sql`.
     append_query: bool = False
+    udfs: list[UdfBinding] = field(default_factory=list)
+    table_functions: list[TableFunctionCall] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +109,8 @@ class CreateTable:
     partitioned_by: list[str]
     replace_existing: ObjectInfo | None = None  # CREATE OR REPLACE of an existing table
     reads: list[ObjectInfo] = field(default_factory=list)
+    udfs: list[UdfBinding] = field(default_factory=list)
+    table_functions: list[TableFunctionCall] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +124,8 @@ class CreateView:
     replace: bool
     if_not_exists: bool
     reads: list[ObjectInfo] = field(default_factory=list)
+    udfs: list[UdfBinding] = field(default_factory=list)
+    table_functions: list[TableFunctionCall] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +140,8 @@ class TempView:
     if_not_exists: bool = False
     if_exists: bool = False
     reads: list[ObjectInfo] = field(default_factory=list)
+    udfs: list[UdfBinding] = field(default_factory=list)
+    table_functions: list[TableFunctionCall] = field(default_factory=list)
 
 
 @dataclass

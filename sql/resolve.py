@@ -32,7 +32,8 @@ from lakelens.catalog import (
 )
 
 from .names import SessionContext, full_name, table_parts
-from .plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG
+from .functions import TVF_PLACEHOLDER, bind_functions, parse_table_function, table_function_calls
+from .plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG, TableFunctionCall, UdfBinding
 
 # Placeholders for file relations: sqlglot cannot express ``binaryFile.`/dir` WITH (…)``,
 # so the AST carries a placeholder table and the final SQL text gets the real relation.
@@ -49,6 +50,12 @@ class Resolution:
     reads: list[ObjectInfo] = field(default_factory=list)
     file_relations: dict[str, str] = field(default_factory=dict)  # placeholder → Spark relation text
     view_stack: tuple[str, ...] = ()
+    udfs: dict[str, UdfBinding] = field(default_factory=dict)  # registered name → binding
+    table_functions: list[TableFunctionCall] = field(default_factory=list)
+
+    def needs(self) -> dict:
+        """What the engine must set up before running the statement (plan fields)."""
+        return {"udfs": list(self.udfs.values()), "table_functions": list(self.table_functions)}
 
     def finish_sql(self, expression: exp.Expression) -> str:
         """Generate Spark SQL and splice in the file relations."""
@@ -283,9 +290,39 @@ def qualify_names(expression: exp.Expression, ctx: SessionContext) -> exp.Expres
     return expression
 
 
-# The order matters: table functions become subqueries before names are resolved, and the
-# session functions are bound last so that view bodies see their own values too.
-QUERY_RULES = (rewrite_read_files, resolve_tables, bind_session_functions)
+def table_arguments(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    """`dedup(TABLE(docs), …)` → `dedup(TABLE(SELECT * FROM docs), …)`, so the name gets resolved."""
+    for table in table_function_calls(expression):
+        first = table.this.expressions[0] if table.this.expressions else None
+        if isinstance(first, exp.Anonymous) and first.name.upper() == "TABLE" and first.expressions \
+                and isinstance(first.expressions[0], exp.Column):
+            name = first.expressions[0].sql(dialect="spark")
+            first.set("expressions", [exp.select("*").from_(exp.to_table(name, dialect="spark"))])
+    return expression
+
+
+def rewrite_library_calls(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    """Multimodal calls (`ocr(content)`) → registered UDFs; see functions.py."""
+    return bind_functions(expression, res.udfs)
+
+
+def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    """`near_duplicates(TABLE(q), …)`/`dedup(…)` → a placeholder the engine fills in first."""
+    for table in table_function_calls(expression):
+        inner, args = parse_table_function(table)
+        placeholder = TVF_PLACEHOLDER.format(len(res.table_functions))
+        res.table_functions.append(TableFunctionCall(placeholder, table.this.name.lower(), res.finish_sql(inner),
+                                                     **args))
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.this.name.lower()))
+        table.replace(exp.Table(this=exp.to_identifier(placeholder), alias=alias))
+    return expression
+
+
+# The order matters: table functions become subqueries before names are resolved, the
+# session functions are bound so that view bodies see their own values too, and library
+# calls are bound once every view body is in place.
+QUERY_RULES = (table_arguments, rewrite_read_files, resolve_tables, bind_session_functions, rewrite_library_calls,
+               extract_table_functions)
 
 
 def resolve_query(expression: exp.Expression, res: Resolution) -> exp.Expression:

@@ -1,5 +1,14 @@
-"""The multimodal function library (specs and Arrow implementations).
+"""The multimodal function library: one spec per function, declared beside its implementation.
 
-Functions arrive with the multimodal-functions work; this package imports nothing else
-of lakelens (DESIGN.md).
+This package imports nothing else of lakelens (DESIGN.md): `sql/` reads the specs to rewrite
+calls, `engine/` runs the implementations (Spark Arrow UDFs, Ray actors).
+Implementations import their heavy libraries (torch, faster-whisper, …) only when a model is
+loaded, so reading the specs is cheap.
 """
+
+from . import document, embed, hashing, image, media, text  # noqa: F401  (registers the functions)
+from .runtime import arrow_type, evaluate, instance, load_count
+from .spec import FUNCTIONS, KINDS, FunctionError, FunctionSpec, Param, lookup
+
+__all__ = ["FUNCTIONS", "KINDS", "FunctionError", "FunctionSpec", "Param", "arrow_type", "evaluate", "instance",
+           "load_count", "lookup"]

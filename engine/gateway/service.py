@@ -190,11 +190,15 @@ class ThriftService(TCLIService.Iface):
             self._function_rows(s), req.catalogName, req.schemaName, req.functionName))
 
     def _function_rows(self, session) -> list[tuple[str, str]]:
-        """Spark's built-in functions, listed once per server (one Spark call)."""
+        """lakelens' multimodal functions, then Spark's built-ins (listed once per server: one Spark call)."""
+        from lakelens.sql.functions import function_names
+
         with self._functions_lock:
             if self._functions is None:
+                ours = [(name, f"lakelens {spec.kind} function: {('try_' if t else '') + spec.signature()}")
+                        for name, spec, t in function_names()]
                 rows = session.engine.spark.sql("SHOW FUNCTIONS").collect()
-                self._functions = [(r[0], "Spark built-in function") for r in rows]
+                self._functions = ours + [(r[0], "Spark built-in function") for r in rows]
             return self._functions
 
     @rpc(T.TGetPrimaryKeysResp)

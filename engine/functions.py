@@ -1,0 +1,87 @@
+"""Registering the multimodal functions a plan uses as Spark Arrow UDFs.
+
+Each `UdfBinding` (one call site's function, folded literal options and error mode) becomes
+one Arrow UDF in the statement's Spark session, registered the first time a statement of
+that session needs it. The UDF body calls `lakelens.udfs.evaluate`, which keeps one model
+instance per Python worker process (Spark reuses its workers), so a model loads once per
+worker, not per batch. Options from configuration (`udf.<name>.<key>`, e.g.
+`udf.transcribe.model`) are read here and travel with the UDF to the workers.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+import weakref
+
+from lakelens.catalog import LakelensError
+from lakelens.sql.plans import UdfBinding
+from lakelens.udfs import FUNCTIONS
+
+from .config import Config
+
+_registered: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def function_options(binding: UdfBinding, config: Config) -> dict:
+    """The implementation's keyword arguments: configuration, then the call's literal options."""
+    spec = FUNCTIONS[binding.function]
+    options = {}
+    for key, default, _ in spec.config:
+        value = config.get(f"udf.{spec.config_scope}.{key}", default)
+        options[key] = value
+    options.update(dict(binding.options))
+    return options
+
+
+def make_udf(binding: UdfBinding, options: dict):
+    from pyspark.sql.functions import ArrowUDFType, arrow_udf
+
+    spec = FUNCTIONS[binding.function]
+    name, on_error = binding.function, binding.on_error
+
+    def run(*arrays):
+        from lakelens.udfs import evaluate
+
+        return evaluate(name, options, on_error, *arrays)
+
+    run.__name__ = binding.udf_name
+    with warnings.catch_warnings():  # pyspark prefers type hints, which *arrays cannot carry
+        warnings.simplefilter("ignore", UserWarning)
+        return arrow_udf(run, returnType=spec.returns, functionType=ArrowUDFType.SCALAR)
+
+
+def register(spark, bindings: list[UdfBinding], config: Config) -> None:
+    """Make every binding callable by name in `spark` (a session's Spark session)."""
+    if not bindings:
+        return
+    with _lock:
+        done = _registered.setdefault(spark, set())
+        for binding in bindings:
+            if binding.udf_name in done:
+                continue
+            spark.udf.register(binding.udf_name, make_udf(binding, function_options(binding, config)))
+            done.add(binding.udf_name)
+
+
+_FUNCTION_ERROR = re.compile(r"(?:lakelens\.udfs\.spec\.)?FunctionError: (.+?)(?:\n|$)")
+_UDF_NAME = re.compile(r"\bll_(try_)?([a-z_]+?)(?:_[0-9a-f]{8})?\b", re.I)
+
+
+def function_error(text: str) -> LakelensError | None:
+    """A failed Python worker's traceback → the function's own message, if it is one of ours."""
+    match = _FUNCTION_ERROR.search(text)
+    if match is None:
+        return None
+    return LakelensError(f"FUNCTION_ERROR: {match.group(1).strip()}", error_class="FUNCTION_ERROR", sqlstate="22000")
+
+
+def user_names(text: str) -> str:
+    """Registered UDF names in Spark's messages → the names users wrote (`ll_try_ocr_1a2b…` → `try_ocr`)."""
+    def swap(m: re.Match) -> str:
+        name = m.group(2).lower()
+        return (m.group(1) or "") + name if name in FUNCTIONS else m.group(0)
+
+    return _UDF_NAME.sub(swap, text)

@@ -1,0 +1,193 @@
+"""`near_duplicates(TABLE(q), …)` and `dedup(TABLE(q), …)`: LSH banding as Spark joins, then
+connected components, never an all-pairs comparison.
+
+1. The input query runs once, with a signature column added (MinHash of text, pHash of images,
+   or SimHash band codes of embeddings), and is checkpointed.
+2. Each signature is cut into bands; rows that share a band value are candidate pairs (a
+   self-join on (band, value)), which are then verified with the real similarity:
+   estimated Jaccard for MinHash, 1 − Hamming/64 for pHash, cosine for embeddings.
+3. `dedup` joins the pairs into groups by iterative min-label propagation with pointer
+   jumping (each round a few Spark jobs, checkpointed; rounds ≈ log of the group diameter),
+   and returns the input rows with `dup_group` and `is_representative` (the smallest id).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+from lakelens.catalog import InvalidArgument, LakelensError
+from lakelens.sql.plans import TableFunctionCall, UdfBinding
+
+from .config import Config
+from .functions import function_options, make_udf
+
+SIG = "__lakelens_sig"
+MAX_ROUNDS = 64
+
+
+def minhash_bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) minimising false positives + false negatives around `threshold`
+    (the integral of the LSH S-curve on each side, as in the MinHash LSH literature)."""
+    def integral(f, a, b, steps=200):
+        h = (b - a) / steps
+        return sum(f(a + (i + 0.5) * h) for i in range(steps)) * h
+
+    best, best_err = (1, num_perm), float("inf")
+    for b in range(1, num_perm + 1):
+        r = num_perm // b
+        if r == 0:
+            break
+        fp = integral(lambda s: 1 - (1 - s ** r) ** b, 0.0, threshold)
+        fn = integral(lambda s: 1 - (1 - (1 - s ** r) ** b), threshold, 1.0)
+        if fp + fn < best_err:
+            best, best_err = (b, r), fp + fn
+    return best
+
+
+def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
+    """The UDF computing the signature column, and what kind of signature it is."""
+    method = call.method
+    if method == "minhash":
+        if on_type != "string":
+            raise InvalidArgument(f"{call.function}: method 'minhash' needs a STRING column; {call.on_column} is {on_type}")
+        opts = tuple(sorted((k, v) for k, v in call.options.items() if k in ("num_perm", "ngram")))
+        binding = UdfBinding("ll_minhash", "minhash", opts, "raise")
+    elif method == "phash":
+        if on_type == "bigint":
+            return None, "bigint"  # already a pHash
+        if on_type != "binary":
+            raise InvalidArgument(f"{call.function}: method 'phash' needs image bytes (BINARY) or a BIGINT pHash; "
+                                  f"{call.on_column} is {on_type}")
+        binding = UdfBinding("ll_phash", "phash", (), "raise")
+    else:
+        if on_type.startswith("array<"):
+            return None, "vector"
+        if on_type == "string":
+            binding = UdfBinding("ll_embed_text", "embed_text", (), "raise")
+        elif on_type == "binary":
+            binding = UdfBinding("ll_embed_image", "embed_image", (), "raise")
+        else:
+            raise InvalidArgument(f"{call.function}: method 'embedding' needs a vector (ARRAY<FLOAT>), text or image "
+                                  f"column; {call.on_column} is {on_type}")
+    return make_udf(binding, function_options(binding, config)), method
+
+
+def _simhash_band_udf(bands: int, bits: int, dim_seed: int = 0x51A7):
+    """Band codes of random-hyperplane (SimHash) bits: vectors with a small angle share bands."""
+    from pyspark.sql.functions import ArrowUDFType, arrow_udf
+
+    def codes(vectors):
+        import numpy as np
+        import pyarrow as pa
+
+        from lakelens.udfs.hashing import _list_matrix
+
+        matrix, valid = _list_matrix(vectors)
+        if matrix is None:
+            raise LakelensError("embedding vectors of different lengths in one column")
+        planes = np.random.default_rng(dim_seed).standard_normal((matrix.shape[1], bands * bits))
+        signs = (matrix.astype(np.float64) @ planes) > 0
+        weights = 1 << np.arange(bits)
+        band_codes = (signs.reshape(len(matrix), bands, bits) * weights).sum(axis=2).astype(np.int32)
+        offsets = np.arange(len(matrix) + 1, dtype=np.int32) * bands
+        return pa.ListArray.from_arrays(pa.array(offsets), pa.array(band_codes.reshape(-1)),
+                                        mask=pa.array(~valid))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return arrow_udf(codes, returnType="array<int>", functionType=ArrowUDFType.SCALAR)
+
+
+def candidate_pairs(base, call: TableFunctionCall, kind: str):
+    """Pairs (id_a < id_b) with similarity ≥ threshold, from band joins over `base`."""
+    from pyspark.sql import functions as F
+
+    t = call.threshold
+    rows = base.select(F.col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("sig IS NOT NULL AND id IS NOT NULL")
+    if kind == "minhash":
+        num_perm = int(call.options.get("num_perm", 64))
+        bands = int(call.options.get("bands", 0)) or minhash_bands(t, num_perm)[0]
+        r = max(1, num_perm // bands)
+        keyed = rows.select("id", "sig", F.posexplode(F.expr(
+            f"transform(sequence(0, {bands - 1}), i -> xxhash64(slice(sig, i * {r} + 1, {r})))")).alias("band", "key"))
+        similarity = "size(filter(zip_with(a.sig, b.sig, (x, y) -> x = y), z -> z)) / size(a.sig)"
+    elif kind in ("bigint", "phash"):
+        max_bits = int(math.floor((1 - t) * 64 + 1e-9))
+        bands = int(call.options.get("bands", 0)) or min(max_bits + 1, 16)
+        width = 64 // bands
+        keyed = rows.select("id", "sig", F.posexplode(F.expr(
+            f"transform(sequence(0, {bands - 1}), i -> shiftright(sig, i * {width}) & {(1 << width) - 1})"
+        )).alias("band", "key"))
+        similarity = "1.0 - bit_count(a.sig ^ b.sig) / 64.0"
+    else:  # vectors: SimHash bands, cosine similarity
+        bands, bits = int(call.options.get("bands", 0)) or 16, 8
+        norm = "sqrt(aggregate(sig, 0D, (acc, x) -> acc + x * x))"
+        rows = rows.select("id", F.expr(f"transform(sig, x -> x / nullif({norm}, 0))").alias("sig")).where("sig IS NOT NULL")
+        keyed = rows.select("id", "sig", F.posexplode(_simhash_band_udf(bands, bits)(F.col("sig"))).alias("band", "key"))
+        similarity = "aggregate(zip_with(a.sig, b.sig, (x, y) -> x * y), 0D, (acc, v) -> acc + v)"
+    a, b = keyed.alias("a"), keyed.alias("b")
+    joined = a.join(b, (F.col("a.band") == F.col("b.band")) & (F.col("a.key") == F.col("b.key"))
+                    & (F.col("a.id") < F.col("b.id")))
+    pairs = joined.select(F.col("a.id").alias("id_a"), F.col("b.id").alias("id_b"),
+                          F.col("a.sig").alias("sig_a"), F.col("b.sig").alias("sig_b")).dropDuplicates(["id_a", "id_b"])
+    scored = pairs.select("id_a", "id_b", F.expr(similarity.replace("a.sig", "sig_a").replace("b.sig", "sig_b"))
+                          .cast("double").alias("similarity"))
+    return scored.where(F.col("similarity") >= F.lit(t))
+
+
+def connected_components(spark, pairs):
+    """(node, label): label = the smallest id of the node's group, for nodes that have pairs."""
+    from pyspark.sql import functions as F
+
+    edges = pairs.select(F.col("id_a").alias("src"), F.col("id_b").alias("dst"))
+    both = edges.union(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"))).localCheckpoint()
+    labels = both.groupBy("src").agg(F.least(F.min("dst"), F.first("src")).alias("label")) \
+        .withColumnRenamed("src", "node").localCheckpoint()
+    for _ in range(MAX_ROUNDS):
+        neighbour = both.join(labels.withColumnRenamed("node", "dst").withColumnRenamed("label", "l"), "dst") \
+            .groupBy("src").agg(F.min("l").alias("l"))
+        step = labels.join(neighbour.withColumnRenamed("src", "node"), "node", "left") \
+            .select("node", F.least("label", F.coalesce("l", "label")).alias("label"))
+        jump = step.alias("n").join(step.alias("m"), F.col("n.label") == F.col("m.node"), "left") \
+            .select(F.col("n.node").alias("node"),
+                    F.least(F.col("n.label"), F.coalesce(F.col("m.label"), F.col("n.label"))).alias("label"))
+        new = jump.localCheckpoint()
+        changed = new.alias("x").join(labels.alias("y"), "node").where(F.col("x.label") != F.col("y.label")).count()
+        labels = new
+        if changed == 0:
+            return labels
+    raise LakelensError(f"dedup: groups did not converge in {MAX_ROUNDS} rounds", error_class="DEDUP_NOT_CONVERGED")
+
+
+def materialise(spark, call: TableFunctionCall, config: Config) -> None:
+    """Compute the table function and expose it to the statement as temp view `call.placeholder`."""
+    from pyspark.sql import functions as F
+
+    source = spark.sql(call.input_sql)
+    types = {f.name.lower(): f.dataType.simpleString() for f in source.schema.fields}
+    for what, col in (("id", call.id_column), ("on", call.on_column)):
+        if col.lower() not in types:
+            raise InvalidArgument(f"{call.function}: {what} => {col!r} is not a column of the input "
+                                  f"(columns: {', '.join(source.columns)})")
+    if call.function == "dedup":
+        clash = {"dup_group", "is_representative"} & set(types)
+        if clash:
+            raise InvalidArgument(f"dedup: the input already has column(s) {', '.join(sorted(clash))}")
+    udf, kind = _signature_udf(call, types[call.on_column.lower()], config)
+    signature = F.col(call.on_column) if udf is None else udf(F.col(call.on_column))
+    base = source.withColumn(SIG, signature).localCheckpoint()
+    pairs = candidate_pairs(base, call, kind)
+    if call.function == "near_duplicates":
+        pairs.localCheckpoint().createOrReplaceTempView(call.placeholder)
+        return
+    labels = connected_components(spark, pairs.select("id_a", "id_b"))
+    id_type = types[call.id_column.lower()]
+    rep = F.coalesce(F.col("__label"), F.col(call.id_column))
+    group = rep.cast("bigint") if id_type in ("tinyint", "smallint", "int", "bigint") else F.xxhash64(rep)
+    result = base.drop(SIG).join(labels.withColumnRenamed("node", "__node").withColumnRenamed("label", "__label"),
+                                 F.col(call.id_column) == F.col("__node"), "left") \
+        .withColumn("dup_group", group) \
+        .withColumn("is_representative", F.col(call.id_column) == rep) \
+        .drop("__node", "__label")
+    result.createOrReplaceTempView(call.placeholder)

@@ -1,0 +1,168 @@
+"""Real media the tests generate: text rendered into images, speech from espeak-ng, videos, PDFs."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from lakelens.demo import speak_wav, write_text_pdf  # noqa: F401  (re-exported for tests)
+
+SENTENCES = [
+    "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG",
+    "INVOICE 2041 TOTAL 318 EUR DUE FRIDAY",
+    "SHIP THE GATEWAY BEFORE THE END OF MAY",
+    "LAKEHOUSE TABLES KEEP EVERY VERSION",
+]
+
+
+def text_image(text: str, *, rotate: float = 0.0, noise: float = 0.0, blur: float = 0.0, size: int = 44,
+               fmt: str = "PNG", seed: int = 0) -> bytes:
+    font = ImageFont.load_default(size=size)
+    width = int(font.getlength(text)) + 80
+    img = Image.new("L", (width, size * 3), 255)
+    ImageDraw.Draw(img).text((40, size), text, fill=0, font=font)
+    if rotate:
+        img = img.rotate(rotate, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC)
+    if blur:
+        img = img.filter(ImageFilter.GaussianBlur(blur))
+    if noise:
+        rng = np.random.default_rng(seed)
+        arr = np.asarray(img, dtype=np.float64) + rng.normal(0, noise * 255, size=img.size[::-1])
+        img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    out = io.BytesIO()
+    img.convert("RGB").save(out, format=fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+    return out.getvalue()
+
+
+def picture(seed: int, size: int = 256) -> bytes:
+    """A distinct synthetic photo-like picture (shapes on a gradient)."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (size, size))
+    draw = ImageDraw.Draw(img)
+    top, bottom = [rng.randrange(256) for _ in range(3)], [rng.randrange(256) for _ in range(3)]
+    for y in range(size):
+        t = y / size
+        draw.line([(0, y), (size, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+    for _ in range(6):
+        x0, y0 = rng.randrange(size), rng.randrange(size)
+        x1, y1 = x0 + rng.randrange(20, size // 2), y0 + rng.randrange(20, size // 2)
+        color = tuple(rng.randrange(256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([x0, y0, x1, y1], fill=color)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def variant(png: bytes, *, scale: float = 0.5, quality: int = 70) -> bytes:
+    """The same picture resized and recompressed as JPEG: a near duplicate."""
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    img = img.resize((int(img.width * scale), int(img.height * scale)), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def video(seconds: float = 3.0, fps: int = 10, size: tuple[int, int] = (160, 120), fmt: str = "mp4") -> bytes:
+    """An H.264 (or MPEG-4) video whose frame colour changes every second, with PyAV."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=fmt) as container:
+        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        colors = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 230, 30)]
+        for i in range(int(seconds * fps)):
+            frame = np.zeros((size[1], size[0], 3), dtype=np.uint8)
+            frame[:, :] = colors[(i // fps) % len(colors)]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def tone_wav(seconds: float = 1.0, rate: int = 16000, amplitude: float = 0.5, silence_s: float = 0.0) -> bytes:
+    """A 440 Hz sine (then `silence_s` of silence) as 16-bit PCM WAV."""
+    import wave
+
+    t = np.arange(int(seconds * rate)) / rate
+    samples = amplitude * np.sin(2 * np.pi * 440 * t)
+    samples = np.concatenate([samples, np.zeros(int(silence_s * rate))])
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return out.getvalue()
+
+
+def edit_distance(a, b) -> int:
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    ref, hyp = " ".join(reference.split()), " ".join(hypothesis.split())
+    return edit_distance(ref, hyp) / max(len(ref), 1)
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    norm = lambda s: "".join(ch.lower() if ch.isalnum() or ch.isspace() else " " for ch in s).split()  # noqa: E731
+    ref, hyp = norm(reference), norm(hypothesis)
+    return edit_distance(ref, hyp) / max(len(ref), 1)
+
+
+def bad_inputs(good: bytes, *, streamable: bool = False) -> dict[str, bytes]:
+    """Inputs every media function must reject with a clear message (NULL in its try_ form).
+
+    A PCM WAV cut short is still valid (shorter) audio: for such `streamable` formats only a cut
+    inside the header counts as truncated."""
+    bad = {
+        "empty": b"",
+        "text": b"this is plain text, not media",
+        "header_only": good[:30],
+        "random": bytes(random.Random(7).randrange(256) for _ in range(2048)),
+    }
+    if not streamable:
+        bad["truncated"] = good[: len(good) * 2 // 5]
+    return bad
+
+
+def with_audio_track(wav: bytes, fmt: str = "matroska") -> bytes:
+    """A video file (black frames) whose audio track is `wav`, re-encoded as AAC."""
+    import av
+
+    source = av.open(io.BytesIO(wav))
+    in_audio = source.streams.audio[0]
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=fmt) as container:
+        v = container.add_stream("mpeg4", rate=5)
+        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
+        a = container.add_stream("aac", rate=in_audio.codec_context.sample_rate)
+        black = np.zeros((48, 64, 3), dtype=np.uint8)
+        duration = float(in_audio.duration * in_audio.time_base) if in_audio.duration else 2.0
+        for _ in range(int(duration * 5) + 1):
+            for packet in v.encode(av.VideoFrame.from_ndarray(black, format="rgb24")):
+                container.mux(packet)
+        resampler = av.AudioResampler(format="fltp", layout="mono", rate=in_audio.codec_context.sample_rate)
+        for frame in source.decode(in_audio):
+            for piece in resampler.resample(frame):
+                piece.pts = None
+                for packet in a.encode(piece):
+                    container.mux(packet)
+        for stream in (v, a):
+            for packet in stream.encode():
+                container.mux(packet)
+    source.close()
+    return out.getvalue()

@@ -1,0 +1,93 @@
+"""Dedup signatures: exact hashes, MinHash estimates of Jaccard, perceptual hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from lakelens.udfs import FunctionError, evaluate
+from lakelens.udfs.hashing import shingle_hashes
+
+from ..media import picture, text_image, variant
+
+
+def call(name, *arrays, on_error="raise", **options):
+    return evaluate(name, options, on_error, *arrays).to_pylist()
+
+
+def test_content_hash_is_sha256_of_bytes_and_utf8_text():
+    out = call("content_hash", pa.array([b"abc", b"", None]))
+    assert out == [hashlib.sha256(b"abc").hexdigest(), hashlib.sha256(b"").hexdigest(), None]
+    assert call("content_hash", pa.array(["é"])) == [hashlib.sha256("é".encode()).hexdigest()]
+
+
+def _words(rng, n):
+    vocab = [f"w{i}" for i in range(400)]
+    return " ".join(rng.choice(vocab) for _ in range(n))
+
+
+def _exact_jaccard(a: str, b: str, ngram: int = 5) -> float:
+    sa, sb = set(shingle_hashes(a, ngram).tolist()), set(shingle_hashes(b, ngram).tolist())
+    return len(sa & sb) / len(sa | sb)
+
+
+def test_minhash_estimates_jaccard_within_sampling_error():
+    rng = random.Random(3)
+    pairs = []
+    for keep in (1.0, 0.9, 0.7, 0.4, 0.0):
+        base = _words(rng, 120).split()
+        edited = [w if rng.random() < keep else _words(rng, 1) for w in base]
+        pairs.append((" ".join(base), " ".join(edited)))
+    a = pa.array([p[0] for p in pairs])
+    b = pa.array([p[1] for p in pairs])
+    sig_a = evaluate("minhash", {"num_perm": 256}, "raise", a)
+    sig_b = evaluate("minhash", {"num_perm": 256}, "raise", b)
+    assert sig_a.type == pa.list_(pa.int32()) and len(sig_a[0]) == 256
+    estimates = call("jaccard", sig_a, sig_b)
+    for (x, y), est in zip(pairs, estimates):
+        assert est == pytest.approx(_exact_jaccard(x, y), abs=0.1)  # 3σ for 256 permutations is ~0.09
+    assert estimates[0] == 1.0
+
+
+def test_minhash_is_deterministic_across_calls_and_ignores_case_and_spacing():
+    one = call("minhash", pa.array(["Hello   World"]))
+    two = call("minhash", pa.array(["hello world"]))
+    assert one == two and len(one[0]) == 64
+
+
+def test_minhash_options_are_validated():
+    with pytest.raises(FunctionError, match="minhash: num_perm must be between 1 and 1024"):
+        evaluate("minhash", {"num_perm": 0}, "raise", pa.array(["x"]))
+
+
+def test_jaccard_rejects_signatures_of_different_lengths():
+    with pytest.raises(FunctionError, match="jaccard: signatures must have the same length"):
+        call("jaccard", pa.array([[1, 2, 3]]), pa.array([[1, 2]]))
+
+
+def test_phash_is_stable_under_resize_and_recompression_and_separates_pictures():
+    originals = [picture(seed) for seed in range(12)]
+    copies = [variant(p, scale=0.5, quality=60) for p in originals]
+    ha = np.array(call("phash", pa.array(originals)), dtype=np.int64)
+    hb = np.array(call("phash", pa.array(copies)), dtype=np.int64)
+    same = call("hamming_distance", pa.array(ha), pa.array(hb))
+    assert max(same) <= 6, same
+    others = call("hamming_distance", pa.array(ha[:-1]), pa.array(ha[1:]))
+    assert min(others) > 12, others
+
+
+def test_hamming_distance_counts_bits_with_nulls():
+    out = call("hamming_distance", pa.array([0, -1, 5, None], pa.int64()), pa.array([1, 0, 5, 3], pa.int64()))
+    assert out == [1, 64, 0, None]
+
+
+def test_phash_of_bad_input_names_the_function_and_try_gives_null():
+    good = text_image("HELLO")
+    with pytest.raises(FunctionError, match=r"phash: input is not a decodable image \(5 bytes\)"):
+        call("phash", pa.array([b"hello"]))
+    out = call("phash", pa.array([b"hello", good, None]), on_error="null")
+    assert out[0] is None and isinstance(out[1], int) and out[2] is None

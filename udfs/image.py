@@ -1,0 +1,158 @@
+"""Image functions: decode, describe, thumbnail, quality scores, OCR (Tesseract)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pyarrow as pa
+
+from .runtime import map_rows, return_arrow_type
+from .spec import FUNCTIONS, FunctionError, Param, function
+
+MAX_PIXELS = 100_000_000  # a decompression bomb fails the row instead of the worker
+
+
+def open_image(data: bytes, fn: str):
+    """Decode image bytes fully (so truncated files fail here, not later)."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise FunctionError(f"{fn}: input is empty (0 bytes), not an image")
+    try:
+        img = Image.open(io.BytesIO(data))
+        if img.width * img.height > MAX_PIXELS:
+            raise FunctionError(f"{fn}: image is too large ({img.width}x{img.height} pixels, limit {MAX_PIXELS})")
+        img.load()
+        return img
+    except FunctionError:
+        raise
+    except UnidentifiedImageError:
+        raise FunctionError(f"{fn}: input is not a decodable image ({len(data)} bytes)") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise FunctionError(f"{fn}: image could not be decoded ({len(data)} bytes): {e}") from None
+
+
+@function("image_info", params=[Param("image", "binary")],
+          returns="struct<format string, width int, height int, mode string>", kind="extract", modality="image",
+          reads_media=True, batch_size=256,
+          description="Format (PNG, JPEG, …), size in pixels and colour mode (RGB, L, RGBA, …) of an image.",
+          example="SELECT name, image_info(content).width FROM demo.media.scans")
+class ImageInfo:
+    def __call__(self, images: pa.Array) -> pa.Array:
+        def one(data):
+            img = open_image(data, "image_info")
+            return {"format": img.format, "width": img.width, "height": img.height, "mode": img.mode}
+
+        return map_rows(images, one, return_arrow_type(FUNCTIONS["image_info"]))
+
+
+@function("thumbnail", params=[Param("image", "binary"), Param("px", "int", literal=True, default=128,
+                                                                 doc="longest side in pixels")],
+          returns="binary", kind="extract", modality="image", reads_media=True,
+          description="A PNG copy of the image scaled to fit in px×px, aspect ratio kept (never enlarged).",
+          example="SELECT name, thumbnail(content, 64) FROM demo.media.scans")
+class Thumbnail:
+    def __init__(self, px: int = 128):
+        if not 1 <= int(px) <= 8192:
+            raise FunctionError(f"thumbnail: px must be between 1 and 8192, got {px}")
+        self.px = int(px)
+
+    def __call__(self, images: pa.Array) -> pa.Array:
+        def one(data):
+            img = open_image(data, "thumbnail")
+            if img.mode not in ("RGB", "RGBA", "L", "LA"):
+                img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+            img.thumbnail((self.px, self.px))
+            out = io.BytesIO()
+            img.save(out, format="PNG")
+            return out.getvalue()
+
+        return map_rows(images, one, pa.binary())
+
+
+def grey_array(img) -> np.ndarray:
+    return np.asarray(img.convert("L"), dtype=np.float64) / 255.0
+
+
+@function("image_quality", params=[Param("image", "binary")],
+          returns="struct<sharpness double, brightness double, contrast double>", kind="filter", modality="image",
+          reads_media=True,
+          description="Filter scores: sharpness = variance of the Laplacian of the grey image (blurry images "
+                      "score low), brightness = mean grey level in [0, 1], contrast = its standard deviation.",
+          example="SELECT name FROM demo.media.scans WHERE image_quality(content).sharpness > 0.01")
+class ImageQuality:
+    def __call__(self, images: pa.Array) -> pa.Array:
+        def one(data):
+            g = grey_array(open_image(data, "image_quality"))
+            if g.shape[0] >= 3 and g.shape[1] >= 3:
+                lap = (g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4 * g[1:-1, 1:-1])
+                sharpness = float(lap.var())
+            else:
+                sharpness = 0.0
+            return {"sharpness": sharpness, "brightness": float(g.mean()), "contrast": float(g.std())}
+
+        return map_rows(images, one, return_arrow_type(FUNCTIONS["image_quality"]))
+
+
+class _Tesseract:
+    def __init__(self, lang: str, fn: str):
+        import pytesseract
+
+        if shutil.which("tesseract") is None:
+            raise FunctionError(f"{fn}: the tesseract program is not installed "
+                                "(Debian: apt-get install tesseract-ocr tesseract-ocr-eng)")
+        installed = set(pytesseract.get_languages(config=""))
+        missing = [part for part in str(lang).split("+") if part not in installed]
+        if missing:
+            raise FunctionError(f"{fn}: Tesseract language {'+'.join(missing)!r} is not installed "
+                                f"(installed: {', '.join(sorted(installed - {'osd'}))}; Debian: apt-get install "
+                                f"tesseract-ocr-{missing[0]})")
+        self.lang, self.fn, self.tess = str(lang), fn, pytesseract
+
+    def image(self, data: bytes):
+        img = open_image(data, self.fn)
+        if img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
+        return img
+
+
+@function("ocr", params=[Param("image", "binary"),
+                         Param("lang", "string", literal=True, default="eng",
+                               doc="Tesseract language(s), e.g. 'deu' or 'eng+deu'")],
+          returns="string", kind="extract", modality="image", reads_media=True, batch_size=16,
+          model="Tesseract 5 LSTM (Debian tesseract-ocr, tesseract-ocr-<lang>)",
+          description="Text in an image (printed text; lines separated by newlines), via Tesseract.",
+          example="SELECT name, ocr(content) FROM demo.media.scans")
+class Ocr:
+    def __init__(self, lang: str = "eng"):
+        self.tesseract = _Tesseract(lang, "ocr")
+
+    def __call__(self, images: pa.Array) -> pa.Array:
+        t = self.tesseract
+        return map_rows(images, lambda data: t.tess.image_to_string(t.image(data), lang=t.lang).strip(), pa.string())
+
+
+@function("ocr_words", params=[Param("image", "binary"),
+                               Param("lang", "string", literal=True, default="eng")],
+          returns="array<struct<text string, conf double, x int, y int, w int, h int>>", kind="extract",
+          modality="image", reads_media=True, batch_size=16,
+          model="Tesseract 5 LSTM (Debian tesseract-ocr, tesseract-ocr-<lang>)",
+          description="Each recognised word with its confidence (0–100) and bounding box in pixels.",
+          example="SELECT w.text, w.conf FROM demo.media.scans LATERAL VIEW explode(ocr_words(content)) AS w")
+class OcrWords:
+    def __init__(self, lang: str = "eng"):
+        self.tesseract = _Tesseract(lang, "ocr_words")
+
+    def __call__(self, images: pa.Array) -> pa.Array:
+        t = self.tesseract
+
+        def one(data):
+            d = t.tess.image_to_data(t.image(data), lang=t.lang, output_type=t.tess.Output.DICT)
+            return [{"text": text, "conf": float(conf), "x": int(x), "y": int(y), "w": int(w), "h": int(h)}
+                    for text, conf, x, y, w, h in zip(d["text"], d["conf"], d["left"], d["top"], d["width"],
+                                                      d["height"])
+                    if str(text).strip() and float(conf) >= 0]
+
+        return map_rows(images, one, return_arrow_type(FUNCTIONS["ocr_words"]))

@@ -1,0 +1,109 @@
+"""Running a function over Arrow arrays: one model instance per process, per-row errors.
+
+The engine wraps `evaluate` in whatever runs batches (a Spark Arrow UDF in a Python worker,
+a Ray actor): it needs nothing of Spark or Ray.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Iterable
+
+import pyarrow as pa
+
+from .spec import FUNCTIONS, FunctionError, FunctionSpec
+
+_instances: dict[tuple, Any] = {}
+_lock = threading.Lock()
+load_count: dict[str, int] = {}  # function name → models loaded in this process (tests, pool stats)
+
+
+def instance(name: str, options: dict[str, Any]):
+    """The implementation object for `name` with `options`: created (model loaded) once per process."""
+    key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    obj = _instances.get(key)
+    if obj is None:
+        with _lock:
+            obj = _instances.get(key)
+            if obj is None:
+                obj = FUNCTIONS[name].impl(**options)
+                _instances[key] = obj
+                load_count[name] = load_count.get(name, 0) + 1
+    return obj
+
+
+def evaluate(name: str, options: dict[str, Any], on_error: str, *arrays: pa.Array) -> pa.Array:
+    """Apply function `name` to equally long Arrow arrays; `on_error` is 'raise' or 'null'."""
+    spec = FUNCTIONS[name]
+    arrays = tuple(a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays)
+    fn = instance(name, options)
+    out = fn(*arrays) if on_error == "raise" else _tolerant(fn, arrays)
+    return out if out.type == return_arrow_type(spec) else out.cast(return_arrow_type(spec))
+
+
+def _tolerant(fn, arrays: tuple[pa.Array, ...]) -> pa.Array:
+    """The try_ form: run the batch; if a row is bad, run rows one by one and NULL the bad ones."""
+    try:
+        return fn(*arrays)
+    except FunctionError:
+        pass
+    pieces = []
+    for i in range(len(arrays[0])):
+        row = tuple(a.slice(i, 1) for a in arrays)
+        try:
+            pieces.append(fn(*row))
+        except FunctionError:
+            pieces.append(None)
+    typ = next((p.type for p in pieces if p is not None), None)
+    if typ is None:
+        return pa.nulls(len(pieces))
+    return pa.concat_arrays([p if p is not None else pa.nulls(1, typ) for p in pieces])
+
+
+def map_rows(values: pa.Array, fn: Callable[[Any], Any], typ: pa.DataType) -> pa.Array:
+    """Apply `fn` to each non-null Python value; NULL in gives NULL out."""
+    return pa.array([None if v is None else fn(v) for v in values.to_pylist()], type=typ)
+
+
+def batches(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+_ARROW = {
+    "string": pa.string(), "binary": pa.binary(), "int": pa.int32(), "bigint": pa.int64(),
+    "double": pa.float64(), "float": pa.float32(), "boolean": pa.bool_(),
+}
+
+
+def arrow_type(ddl: str) -> pa.DataType:
+    """Arrow type of a Spark DDL type (the subset the function library returns)."""
+    ddl = ddl.strip()
+    low = ddl.lower()
+    if low in _ARROW:
+        return _ARROW[low]
+    if low.startswith("array<") and low.endswith(">"):
+        return pa.list_(arrow_type(ddl[6:-1]))
+    if low.startswith("struct<") and low.endswith(">"):
+        fields, depth, start, body = [], 0, 0, ddl[7:-1]
+        for i, ch in enumerate(body + ","):
+            if ch == "<":
+                depth += 1
+            elif ch == ">":
+                depth -= 1
+            elif ch == "," and depth == 0:
+                name, _, typ = body[start:i].strip().partition(" ")
+                if not typ:
+                    name, _, typ = body[start:i].strip().partition(":")
+                fields.append(pa.field(name.strip(), arrow_type(typ.strip())))
+                start = i + 1
+        return pa.struct(fields)
+    raise ValueError(f"no Arrow type for {ddl!r}")
+
+
+def return_arrow_type(spec: FunctionSpec) -> pa.DataType:
+    return arrow_type(spec.returns)
+
+
+def fail(name: str, reason: str) -> FunctionError:
+    return FunctionError(f"{name}: {reason}")
