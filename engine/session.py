@@ -420,7 +420,7 @@ class _SparkErrorMapper:
 
     @staticmethod
     def _condition(exc) -> str:
-        for getter in ("getCondition", "getErrorClass"):
+        for getter in ("getCondition",):
             try:
                 value = getattr(exc, getter)()
                 if value:

@@ -62,6 +62,31 @@ def test_volume_bytes_travel_intact(server, shop):
         assert size == len(content)
 
 
+def test_multimodal_functions_over_the_gateway(server, tmp_path):
+    """A PyHive user runs OCR over a volume; a bad file's error reaches the client by name."""
+    from pyhive.exc import OperationalError
+
+    from ..media import text_image
+
+    (tmp_path / "scan.png").write_bytes(text_image("HELLO GATEWAY 42"))
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG but not really")
+    conn = hive_connect(server)
+    cur = conn.cursor()
+    cur.execute("CREATE VOLUME IF NOT EXISTS main.default.ocr_scans")
+    cur.execute(f"PUT '{tmp_path}/' INTO '/Volumes/main/default/ocr_scans/'")
+    cur.execute("SELECT name, try_ocr(content), image_info(content).width FROM main.default.ocr_scans "
+                "WHERE name = 'scan.png'")
+    assert cur.fetchall() == [("scan.png", "HELLO GATEWAY 42", 497)]
+    assert [d[0] for d in cur.description] == ["name", "try_ocr(content)", "image_info(content).width"]
+    with pytest.raises(OperationalError) as err:
+        cur.execute("SELECT ocr(content) FROM main.default.ocr_scans")
+        cur.fetchall()  # results stream: a failure in a later partition arrives with a fetch
+    status = err.value.args[0].status
+    assert status.errorMessage == "FUNCTION_ERROR: ocr: input is not a decodable image (19 bytes)"
+    assert status.sqlState == "22000"
+    conn.close()
+
+
 def test_syntax_error_points_at_position_and_session_survives(server):
     from pyhive.exc import OperationalError
 

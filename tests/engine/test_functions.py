@@ -1,0 +1,208 @@
+"""Multimodal functions in SQL through the embedded engine: every clause, try_ forms, errors,
+SHOW/DESCRIBE FUNCTION, and the dedup table functions on corpora with planted duplicates."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from lakelens.catalog import LakelensError
+
+from ..conftest import rows
+from ..media import cer, picture, speak_wav, text_image, variant
+
+TEXTS = {"a.png": "INVOICE 2041 TOTAL 318 EUR", "b.png": "MEMO MEET AT NOON", "c.png": "POSTER LAKELENS SQL"}
+
+
+@pytest.fixture
+def scans(fresh, files_dir):
+    for name, text in TEXTS.items():
+        (files_dir / name).write_bytes(text_image(text))
+    fresh.sql("CREATE VOLUME scans")
+    fresh.sql(f"PUT '{files_dir}/' INTO '/Volumes/{fresh.current_catalog}/default/scans/'")
+    return fresh
+
+
+def test_ocr_in_select_where_group_by_and_join_keeps_the_written_column_name(scans):
+    s = scans
+    out = s.sql("SELECT name, ocr(content) FROM scans ORDER BY name")
+    assert out.column_names == ["name", "ocr(content)"]
+    assert rows(out) == sorted(TEXTS.items())
+    assert rows(s.sql("SELECT name FROM scans WHERE ocr(content) LIKE 'MEMO%'")) == [("b.png",)]
+    grouped = s.sql("SELECT split(ocr(content), ' ')[0] AS word, count(*) AS n FROM scans "
+                    "GROUP BY split(ocr(content), ' ')[0] ORDER BY word")
+    assert rows(grouped) == [("INVOICE", 1), ("MEMO", 1), ("POSTER", 1)]
+    s.sql("CREATE TABLE expected (name STRING, text STRING)")
+    s.sql("INSERT INTO expected VALUES ('x', 'MEMO MEET AT NOON'), ('y', 'NOT IN ANY IMAGE')")
+    joined = s.sql("SELECT e.name, s.name FROM scans s JOIN expected e ON ocr(s.content) = e.text")
+    assert rows(joined) == [("x", "b.png")]
+
+
+def test_calls_in_ctas_insert_views_temp_views_and_nested(scans):
+    s = scans
+    s.sql("CREATE TABLE ocr_text AS SELECT name, ocr(content, 'eng') AS text FROM scans")
+    s.sql("INSERT INTO ocr_text SELECT concat('copy_', name), lower(ocr(content)) FROM scans WHERE name = 'a.png'")
+    assert rows(s.sql("SELECT text FROM ocr_text WHERE name LIKE 'copy_%'")) == [("invoice 2041 total 318 eur",)]
+    s.sql("CREATE VIEW words AS SELECT name, text_stats(ocr(content)).words AS words FROM scans")
+    assert rows(s.sql("SELECT name, words FROM words ORDER BY name")) == [("a.png", 5), ("b.png", 4), ("c.png", 3)]
+    s.sql("CREATE TEMPORARY VIEW sims AS SELECT name, cosine_similarity(embed_text(ocr(content)), "
+          "embed_text('an invoice with a total amount')) AS score FROM scans")
+    best = rows(s.sql("SELECT name FROM sims ORDER BY score DESC LIMIT 1"))
+    assert best == [("a.png",)]
+    lineage = s.catalog.lineage_of(f"{s.current_catalog}.default.ocr_text")
+    assert any("scans" in str(x) for x in str(lineage).split())
+
+
+def test_literal_options_are_folded_and_must_be_constants(scans):
+    s = scans
+    german = rows(s.sql("SELECT ocr(content, 'deu') AS t FROM scans WHERE name = 'b.png'"))[0][0]
+    assert cer("MEMO MEET AT NOON", german) <= 0.1
+    plan = rows(s.sql("EXPLAIN SELECT ocr(content, lang => 'deu'), ocr(content) FROM scans"))[0][0]
+    assert "udf=ocr placement=spark device=cpu batch_size=16 lang='deu' as ll_ocr_" in plan
+    assert "udf=ocr placement=spark device=cpu batch_size=16 as ll_ocr\n" in plan
+    with pytest.raises(LakelensError, match="ocr: argument lang must be a constant, got name"):
+        s.sql("SELECT ocr(content, name) FROM scans")
+    with pytest.raises(LakelensError, match=r"ocr takes at most 2 argument\(s\), got 3"):
+        s.sql("SELECT ocr(content, 'eng', 'x') FROM scans")
+    with pytest.raises(LakelensError, match=r"thumbnail: argument px must be INT, got 'big'"):
+        s.sql("SELECT thumbnail(content, 'big') FROM scans")
+
+
+def test_bad_files_fail_the_statement_with_the_reason_and_try_forms_return_null(scans, files_dir):
+    s = scans
+    bad = files_dir / "bad"
+    bad.mkdir()
+    (bad / "notes.png").write_bytes(b"not an image at all")
+    (bad / "cut.png").write_bytes(text_image("CUT")[:300])
+    (bad / "wrong.png").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt ")  # a WAV header named .png
+    s.sql(f"PUT '{bad}/' INTO '/Volumes/{s.current_catalog}/default/scans/'")
+    out = dict(rows(s.sql("SELECT name, try_ocr(content) FROM scans")))
+    assert out == {**TEXTS, "notes.png": None, "cut.png": None, "wrong.png": None}
+    with pytest.raises(LakelensError) as err:
+        s.sql("SELECT name, ocr(content) FROM scans WHERE name = 'notes.png'")
+    assert str(err.value) == "FUNCTION_ERROR: ocr: input is not a decodable image (19 bytes)"
+    # A failed write leaves catalog and table as they were.
+    s.sql("CREATE TABLE texts AS SELECT name, try_ocr(content) AS text FROM scans")
+    with pytest.raises(LakelensError, match="FUNCTION_ERROR: ocr: "):
+        s.sql("INSERT INTO texts SELECT name, ocr(content) FROM scans")
+    assert rows(s.sql("SELECT count(*) FROM texts")) == [(6,)]
+    assert rows(s.sql("SELECT count(*) FROM texts WHERE text IS NULL")) == [(3,)]
+    with pytest.raises(LakelensError, match="FUNCTION_ERROR: ocr: "):
+        s.sql("CREATE TABLE never AS SELECT ocr(content) AS t FROM scans")
+    assert "never" not in [r[1] for r in rows(s.sql("SHOW TABLES"))]
+
+
+def test_transcribe_over_a_volume_of_speech(fresh, files_dir):
+    spoken = {"one.wav": "open the window and turn on the light", "two.wav": "hello from the lakehouse"}
+    for name, text in spoken.items():
+        speak_wav(text, files_dir / name)
+    fresh.sql("CREATE VOLUME talks")
+    fresh.sql(f"PUT '{files_dir}/' INTO '/Volumes/{fresh.current_catalog}/default/talks/'")
+    out = dict(rows(fresh.sql("SELECT name, lower(transcribe(content)) FROM talks")))
+    assert "open the window" in out["one.wav"] and "hello from the lake" in out["two.wav"]
+    info = rows(fresh.sql("SELECT audio_info(content).sample_rate FROM talks"))
+    assert info == [(22050,), (22050,)]
+
+
+def test_show_and_describe_functions(lake):
+    listed = lake.sql("SHOW FUNCTIONS LIKE '*ocr*'")
+    assert listed.column_names == ["function", "class", "modality", "device", "signature", "model"]
+    names = [r[0] for r in rows(listed)]
+    assert names == ["ocr", "ocr_words", "try_ocr", "try_ocr_words"]
+    assert rows(listed)[0][1:5] == ("extract", "image", "cpu", "ocr(image BINARY [, lang STRING]) → STRING")
+    every = [r[0] for r in rows(lake.sql("SHOW FUNCTIONS"))]
+    assert {"transcribe", "embed_text", "dedup", "near_duplicates"} - set(every) == {"dedup", "near_duplicates"}
+    desc = [r[0] for r in rows(lake.sql("DESCRIBE FUNCTION EXTENDED embed_text"))]
+    assert "Device: gpu" in desc and any(line.startswith("Model: all-MiniLM-L6-v2") for line in desc)
+    assert any(line.startswith("Config: udf.embed_text.model") for line in desc)
+    assert any(line.startswith("Example: SELECT") for line in desc)
+    builtin = [r[0] for r in rows(lake.sql("DESCRIBE FUNCTION upper"))]
+    assert builtin[0] == "Function: upper"
+    assert "upper" in [r[0] for r in rows(lake.sql("SHOW SYSTEM FUNCTIONS LIKE 'upp*'"))]
+
+
+def test_explain_lists_each_multimodal_call(scans):
+    plan = rows(scans.sql("EXPLAIN SELECT embed_text(ocr(content)), try_phash(content) FROM scans"))[0][0]
+    assert "udf=ocr placement=spark device=cpu batch_size=16 as ll_ocr" in plan
+    assert "udf=embed_text placement=spark" in plan
+    assert "udf=phash placement=spark device=cpu batch_size=256 on_error=null as ll_try_phash" in plan
+    assert "ArrowEvalPython" in plan
+
+
+def _corpus(n_docs=60, seed=11):
+    """Documents of 60–100 words plus planted near-duplicates (a few words changed)."""
+    rng = random.Random(seed)
+    vocab = [f"{a}{b}" for a in "bcdfghklmnprst" for b in ("ap", "el", "ir", "on", "us", "ex", "ow")]
+    docs, planted = [], set()
+    for i in range(n_docs):
+        docs.append((i, " ".join(rng.choice(vocab) for _ in range(rng.randrange(60, 100)))))
+    next_id = 1000
+    for i in range(0, n_docs, 6):  # every 6th document gets one or two edited copies
+        for _ in range(1 + i % 2):
+            words = docs[i][1].split()
+            for _ in range(2):
+                words[rng.randrange(len(words))] = rng.choice(vocab)
+            docs.append((next_id, " ".join(words)))
+            planted.add((i, next_id))
+            next_id += 1
+    copies = {}
+    for a, b in planted:
+        copies.setdefault(a, []).append(b)
+    for group in copies.values():  # copies of the same original are duplicates of each other too
+        if len(group) == 2:
+            planted.add(tuple(sorted(group)))
+    return docs, planted
+
+
+def test_near_duplicates_and_dedup_find_the_planted_duplicates(fresh):
+    docs, planted = _corpus()
+    values = ", ".join(f"({i}, '{text}')" for i, text in docs)
+    fresh.sql("CREATE TABLE docs (id INT, body STRING)")
+    fresh.sql(f"INSERT INTO docs VALUES {values}")
+    pairs = fresh.sql("SELECT id_a, id_b, similarity FROM near_duplicates(TABLE(docs), id => 'id', on => 'body', "
+                      "method => 'minhash', threshold => 0.8) ORDER BY id_a, id_b")
+    found = {(a, b) for a, b, _ in rows(pairs)}
+    assert found == planted
+    assert all(0.8 <= sim <= 1.0 for _, _, sim in rows(pairs))
+    grouped = fresh.sql("SELECT id, dup_group, is_representative FROM dedup(TABLE(SELECT id, body FROM docs), "
+                        "id => 'id', on => 'body') ORDER BY id")
+    groups = {i: (g, rep) for i, g, rep in rows(grouped)}
+    assert len(groups) == len(docs)
+    for a, b in planted:
+        assert groups[a][0] == groups[b][0] == min(a, b)
+    assert sum(rep for _, rep in groups.values()) == len(docs) - len({b for _, b in planted})
+    kept = rows(fresh.sql("SELECT count(*) FROM dedup(TABLE(docs), id => 'id', on => 'body') WHERE is_representative"))
+    assert kept == [(60,)]
+
+
+def test_dedup_by_phash_groups_resized_copies_of_pictures(fresh, files_dir):
+    for seed in range(8):
+        original = picture(seed)
+        (files_dir / f"p{seed}.png").write_bytes(original)
+        if seed % 3 == 0:
+            (files_dir / f"p{seed}_small.jpg").write_bytes(variant(original, scale=0.5, quality=60))
+    fresh.sql("CREATE VOLUME pics")
+    fresh.sql(f"PUT '{files_dir}/' INTO '/Volumes/{fresh.current_catalog}/default/pics/'")
+    out = rows(fresh.sql("SELECT name, dup_group, is_representative FROM dedup(TABLE(SELECT name, content FROM pics), "
+                         "id => 'name', on => 'content', method => 'phash') ORDER BY name"))
+    group = {name: g for name, g, _ in out}
+    for seed in (0, 3, 6):
+        assert group[f"p{seed}.png"] == group[f"p{seed}_small.jpg"]
+    assert len(set(group.values())) == 8
+    assert {name for name, _, rep in out if not rep} == {"p0_small.jpg", "p3_small.jpg", "p6_small.jpg"}
+
+
+def test_near_duplicates_by_embedding_and_argument_errors(fresh):
+    fresh.sql("CREATE TABLE s (id INT, t STRING)")
+    fresh.sql("INSERT INTO s VALUES (1, 'The cat sleeps on the sofa.'), (2, 'The cat is sleeping on the sofa.'), "
+              "(3, 'Quarterly revenue grew by ten percent.'), (4, 'Ship the gateway next week.')")
+    pairs = rows(fresh.sql("SELECT id_a, id_b FROM near_duplicates(TABLE(s), id => 'id', on => 't', "
+                           "method => 'embedding', threshold => 0.85)"))
+    assert pairs == [(1, 2)]
+    with pytest.raises(LakelensError, match=r"near_duplicates: on => 'nope' is not a column of the input"):
+        fresh.sql("SELECT * FROM near_duplicates(TABLE(s), id => 'id', on => 'nope')")
+    with pytest.raises(LakelensError, match="dedup: method must be one of minhash, phash, embedding"):
+        fresh.sql("SELECT * FROM dedup(TABLE(s), id => 'id', on => 't', method => 'magic')")
+    with pytest.raises(LakelensError, match="method 'minhash' needs a STRING column; id is int"):
+        fresh.sql("SELECT * FROM dedup(TABLE(s), id => 't', on => 'id')")
