@@ -73,6 +73,11 @@ def cmd_demo(args) -> int:
 
     session = _session(args)
     build_demo(session, force=args.force, log=print)
+    from .demo import TRY_QUERIES
+
+    print("try, e.g.:")
+    for query in TRY_QUERIES:
+        print(f'  lakelens sql "{query}"')
     return 0
 
 

@@ -4,8 +4,10 @@ Catalog `demo`, schema `media`:
   volume `scans`       PNG images rendered with known text (for OCR)
   volume `recordings`  WAV speech made by espeak-ng (for transcription)
   volume `docs`        PDFs and text files with known text
+  volume `photos`      synthetic pictures, three of them also as resized JPEG copies (for dedup)
   table  `assets`      (Delta) one row per file: path, kind, expected text, label id
   table  `labels`      (Iceberg) label id → label and category
+  table  `articles`    (Delta) short articles, three with lightly edited copies (for dedup)
 """
 
 from __future__ import annotations
@@ -22,13 +24,28 @@ SCANS = [
     ("poster_004.png", "LAKELENS MULTIMODAL SQL", 4),
 ]
 RECORDINGS = [
-    ("hello.wav", "hello from the lakehouse", 5),
-    ("numbers.wav", "one two three four five", 5),
+    ("hello.wav", "hello and welcome to the demo", 5),
+    ("weather.wav", "the weather is sunny and warm today", 5),
 ]
 DOCS = [
     ("report.pdf", "Quarterly report: revenue grew by ten percent.", 6),
     ("notes.pdf", "Meeting notes: ship the gateway next week.", 6),
     ("readme.txt", "Plain text notes about the demo lakehouse.", 6),
+]
+PHOTOS = 6  # photo_0.png … photo_5.png; photos 0, 2 and 4 also as photo_<n>_small.jpg
+ARTICLES = [
+    (1, "The city council approved the new cycling lanes along the river after a long debate on Tuesday evening."),
+    (2, "Researchers found that the lake water quality improved steadily over the last five summers."),
+    (3, "The bakery on Main Street will close for renovation in March and reopen with a larger kitchen."),
+    (4, "A local team won the regional robotics contest with a robot that sorts recycling by material."),
+    (5, "Train services between the two towns resume next week once the bridge repairs are finished."),
+    (6, "The museum opens an exhibition of early photographs of the harbour and its fishing boats."),
+    (7, "Volunteers planted four hundred trees in the park to replace those lost in the winter storm."),
+    (8, "The library extends its opening hours during the exam period for students of the university."),
+    # Planted near-duplicates: a few words changed.
+    (101, "The city council approved the new cycling lanes along the river after a long debate on Monday evening."),
+    (102, "Researchers found that the lake water quality improved steadily over the past five summers."),
+    (103, "Volunteers planted four hundred young trees in the park to replace those lost in the winter storm."),
 ]
 LABELS = [(1, "invoice", "finance"), (2, "receipt", "finance"), (3, "memo", "office"),
           (4, "poster", "marketing"), (5, "speech", "audio"), (6, "document", "text")]
@@ -48,7 +65,9 @@ def speak_wav(text: str, path: Path) -> None:
     espeak = shutil.which("espeak-ng")
     if espeak is None:
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng); `make run` installs it")
-    subprocess.run([espeak, "-w", str(path), "-s", "140", text], check=True, capture_output=True)
+    # US voice, slow, with gaps between words: the clearest espeak speech for Whisper tiny.en.
+    subprocess.run([espeak, "-w", str(path), "-v", "en-us", "-s", "120", "-g", "4", text], check=True,
+                   capture_output=True)
 
 
 def write_text_pdf(text: str, path: Path) -> None:
@@ -75,6 +94,43 @@ def write_text_pdf(text: str, path: Path) -> None:
     path.write_bytes(bytes(out))
 
 
+def picture(seed: int, size: int = 256) -> bytes:
+    """A distinct synthetic photo-like PNG (shapes on a gradient), the same for the same seed."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    img = Image.new("RGB", (size, size))
+    draw = ImageDraw.Draw(img)
+    top, bottom = [rng.randrange(256) for _ in range(3)], [rng.randrange(256) for _ in range(3)]
+    for y in range(size):
+        t = y / size
+        draw.line([(0, y), (size, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+    for _ in range(6):
+        x0, y0 = rng.randrange(size), rng.randrange(size)
+        x1, y1 = x0 + rng.randrange(20, size // 2), y0 + rng.randrange(20, size // 2)
+        color = tuple(rng.randrange(256) for _ in range(3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([x0, y0, x1, y1], fill=color)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def resized_copy(png: bytes, scale: float = 0.5, quality: int = 70) -> bytes:
+    """The same picture resized and recompressed as JPEG: a near duplicate."""
+    import io
+
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    img = img.resize((int(img.width * scale), int(img.height * scale)), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
 def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
     existing = {c.name for c in session.catalog.list_catalogs()}
     if "demo" in existing:
@@ -85,8 +141,13 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
         session.sql("DROP CATALOG demo CASCADE")
     with tempfile.TemporaryDirectory(prefix="lakelens-demo-") as tmp:
         tmp = Path(tmp)
-        for sub in ("scans", "recordings", "docs"):
+        for sub in ("scans", "recordings", "docs", "photos"):
             (tmp / sub).mkdir()
+        for i in range(PHOTOS):
+            png = picture(i)
+            (tmp / "photos" / f"photo_{i}.png").write_bytes(png)
+            if i % 2 == 0:
+                (tmp / "photos" / f"photo_{i}_small.jpg").write_bytes(resized_copy(png))
         for name, text, _ in SCANS:
             render_text_png(text, tmp / "scans" / name)
         for name, text, _ in RECORDINGS:
@@ -100,7 +161,7 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
         session.sql("CREATE CATALOG demo COMMENT 'lakelens demo lakehouse'")
         session.sql("CREATE SCHEMA demo.media COMMENT 'images, audio and documents'")
         for vol, comment in (("scans", "PNG scans with known text"), ("recordings", "WAV speech"),
-                             ("docs", "PDF and text documents")):
+                             ("docs", "PDF and text documents"), ("photos", "pictures, some with resized copies")):
             session.sql(f"CREATE VOLUME demo.media.{vol} COMMENT '{comment}'")
             session.sql(f"PUT '{tmp / vol}/' INTO '/Volumes/demo/media/{vol}/'")
             log(f"volume demo.media.{vol}: {len(list((tmp / vol).iterdir()))} files")
@@ -116,3 +177,18 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
                 f"SELECT * FROM VALUES {labels} AS t(label_id, label, category)")
     log(f"table demo.media.assets (delta): {len(rows)} rows")
     log(f"table demo.media.labels (iceberg): {len(LABELS)} rows")
+    articles = ", ".join(f"({i}, '{text}')" for i, text in ARTICLES)
+    session.sql("CREATE TABLE demo.media.articles USING delta COMMENT 'articles, some near-duplicated' AS "
+                f"SELECT * FROM VALUES {articles} AS t(id, body)")
+    log(f"table demo.media.articles (delta): {len(ARTICLES)} rows")
+
+
+TRY_QUERIES = [
+    "SELECT name, ocr(content) FROM demo.media.scans",
+    "SELECT name, transcribe(content) FROM demo.media.recordings",
+    "SELECT name, try_pdf_text(content) FROM demo.media.docs",
+    "SELECT id, dup_group, is_representative FROM dedup(TABLE(demo.media.articles), id => 'id', on => 'body')",
+    "SELECT name, dup_group FROM dedup(TABLE(SELECT name, content FROM demo.media.photos), id => 'name', "
+    "on => 'content', method => 'phash')",
+    "SHOW FUNCTIONS",
+]

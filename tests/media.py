@@ -8,7 +8,8 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from lakelens.demo import speak_wav, write_text_pdf  # noqa: F401  (re-exported for tests)
+from lakelens.demo import picture, speak_wav, write_text_pdf  # noqa: F401  (re-exported for tests)
+from lakelens.demo import resized_copy as variant  # noqa: F401
 
 SENTENCES = [
     "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG",
@@ -34,34 +35,6 @@ def text_image(text: str, *, rotate: float = 0.0, noise: float = 0.0, blur: floa
         img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     out = io.BytesIO()
     img.convert("RGB").save(out, format=fmt, **({"quality": 85} if fmt == "JPEG" else {}))
-    return out.getvalue()
-
-
-def picture(seed: int, size: int = 256) -> bytes:
-    """A distinct synthetic photo-like picture (shapes on a gradient)."""
-    rng = random.Random(seed)
-    img = Image.new("RGB", (size, size))
-    draw = ImageDraw.Draw(img)
-    top, bottom = [rng.randrange(256) for _ in range(3)], [rng.randrange(256) for _ in range(3)]
-    for y in range(size):
-        t = y / size
-        draw.line([(0, y), (size, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
-    for _ in range(6):
-        x0, y0 = rng.randrange(size), rng.randrange(size)
-        x1, y1 = x0 + rng.randrange(20, size // 2), y0 + rng.randrange(20, size // 2)
-        color = tuple(rng.randrange(256) for _ in range(3))
-        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)([x0, y0, x1, y1], fill=color)
-    out = io.BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
-
-
-def variant(png: bytes, *, scale: float = 0.5, quality: int = 70) -> bytes:
-    """The same picture resized and recompressed as JPEG: a near duplicate."""
-    img = Image.open(io.BytesIO(png)).convert("RGB")
-    img = img.resize((int(img.width * scale), int(img.height * scale)), Image.Resampling.BILINEAR)
-    out = io.BytesIO()
-    img.save(out, format="JPEG", quality=quality)
     return out.getvalue()
 
 

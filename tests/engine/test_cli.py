@@ -33,7 +33,8 @@ def test_demo_lakehouse_contents(demo_home):
     import lakelens
 
     s = lakelens.connect(home=demo_home)
-    assert rows(s.sql("SHOW VOLUMES IN demo.media")) == [("media", "docs"), ("media", "recordings"), ("media", "scans")]
+    assert rows(s.sql("SHOW VOLUMES IN demo.media")) == [("media", "docs"), ("media", "photos"), ("media", "recordings"),
+                                                         ("media", "scans")]
     scans = rows(s.sql("SELECT name, size FROM demo.media.scans ORDER BY name"))
     assert [n for n, _ in scans] == ["invoice_001.png", "memo_003.png", "poster_004.png", "receipt_002.png"]
     assert all(size > 1000 for _, size in scans)
@@ -42,6 +43,28 @@ def test_demo_lakehouse_contents(demo_home):
     joined = rows(s.sql("SELECT l.category, count(*) FROM demo.media.assets a JOIN demo.media.labels l "
                         "ON a.label_id = l.label_id GROUP BY l.category ORDER BY l.category"))
     assert joined == [("audio", 2), ("finance", 2), ("marketing", 1), ("office", 1), ("text", 3)]
+
+
+def test_demo_multimodal_queries_a_new_user_tries(demo_home):
+    """The queries `lakelens demo` suggests: OCR and speech give the known text, dedup groups
+    the planted duplicates."""
+    import lakelens
+    from lakelens.demo import RECORDINGS, SCANS
+
+    from ..media import wer
+
+    s = lakelens.connect(home=demo_home)
+    assert dict(rows(s.sql("SELECT name, ocr(content) FROM demo.media.scans"))) == {n: t for n, t, _ in SCANS}
+    heard = dict(rows(s.sql("SELECT name, transcribe(content) FROM demo.media.recordings")))
+    assert all(wer(text, heard[name]) <= 0.2 for name, text, _ in RECORDINGS), heard
+    groups = dict((i, g) for i, g, _ in rows(s.sql(
+        "SELECT id, dup_group, is_representative FROM dedup(TABLE(demo.media.articles), id => 'id', on => 'body')")))
+    assert (groups[101], groups[102], groups[103]) == (1, 2, 7)
+    assert len(set(groups.values())) == 8
+    photos = dict(rows(s.sql("SELECT name, dup_group FROM dedup(TABLE(SELECT name, content FROM demo.media.photos), "
+                             "id => 'name', on => 'content', method => 'phash')")))
+    assert len(set(photos.values())) == 6
+    assert all(photos[f"photo_{i}.png"] == photos[f"photo_{i}_small.jpg"] for i in (0, 2, 4))
 
 
 def test_cli_sql_script_json_and_csv(demo_home, tmp_path):
