@@ -43,8 +43,10 @@ def make_udf(binding: UdfBinding, options: dict):
     name, on_error = binding.function, binding.on_error
 
     def run(*arrays):
+        from lakelens import worker_patch
         from lakelens.udfs import evaluate
 
+        worker_patch.install()
         return evaluate(name, options, on_error, *arrays)
 
     run.__name__ = binding.udf_name

@@ -4,8 +4,9 @@ connected components, never an all-pairs comparison.
 1. The input query runs once, with a signature column added (MinHash of text, pHash of images,
    or SimHash band codes of embeddings), and is checkpointed.
 2. Each signature is cut into bands; rows that share a band value are candidate pairs (a
-   self-join on (band, value)), which are then verified with the real similarity:
-   estimated Jaccard for MinHash, 1 − Hamming/64 for pHash, cosine for embeddings.
+   self-join on (band, value)), which are then scored: exact Jaccard of the two texts'
+   character n-gram sets for MinHash (so precision is 1), 1 − Hamming/64 for pHash, cosine
+   for embeddings.
 3. `dedup` joins the pairs into groups by iterative min-label propagation with pointer
    jumping (each round a few Spark jobs, checkpointed; rounds ≈ log of the group diameter),
    and returns the input rows with `dup_group` and `is_representative` (the smallest id).
@@ -26,23 +27,15 @@ SIG = "__lakelens_sig"
 MAX_ROUNDS = 64
 
 
-def minhash_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows per band) minimising false positives + false negatives around `threshold`
-    (the integral of the LSH S-curve on each side, as in the MinHash LSH literature)."""
-    def integral(f, a, b, steps=200):
-        h = (b - a) / steps
-        return sum(f(a + (i + 0.5) * h) for i in range(steps)) * h
-
-    best, best_err = (1, num_perm), float("inf")
-    for b in range(1, num_perm + 1):
-        r = num_perm // b
-        if r == 0:
-            break
-        fp = integral(lambda s: 1 - (1 - s ** r) ** b, 0.0, threshold)
-        fn = integral(lambda s: 1 - (1 - (1 - s ** r) ** b), threshold, 1.0)
-        if fp + fn < best_err:
-            best, best_err = (b, r), fp + fn
-    return best
+def minhash_bands(threshold: float, num_perm: int, recall: float = 0.98) -> tuple[int, int]:
+    """(bands, rows per band): the longest bands (fewest false candidates) for which a pair
+    whose Jaccard similarity equals `threshold` still shares a band with probability ≥ `recall`.
+    Candidates are verified exactly afterwards, so false candidates cost time, never precision."""
+    for r in range(num_perm, 0, -1):
+        b = num_perm // r
+        if 1 - (1 - threshold ** r) ** b >= recall:
+            return b, r
+    return num_perm, 1
 
 
 def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
@@ -99,8 +92,31 @@ def _simhash_band_udf(bands: int, bits: int, dim_seed: int = 0x51A7):
         return arrow_udf(codes, returnType="array<int>", functionType=ArrowUDFType.SCALAR)
 
 
+def _exact_jaccard_udf(ngram: int):
+    """Exact Jaccard similarity of the two texts' character n-gram sets (the MinHash ground truth)."""
+    from pyspark.sql.functions import ArrowUDFType, arrow_udf
+
+    def exact(a, b):
+        import numpy as np
+        import pyarrow as pa
+
+        from lakelens.udfs.hashing import shingle_hashes
+
+        out = []
+        for x, y in zip(a.to_pylist(), b.to_pylist()):
+            sx, sy = shingle_hashes(x, ngram), shingle_hashes(y, ngram)
+            union = len(np.union1d(sx, sy))
+            out.append(len(np.intersect1d(sx, sy, assume_unique=True)) / union if union else 1.0)
+        return pa.array(out, pa.float64())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return arrow_udf(exact, returnType="double", functionType=ArrowUDFType.SCALAR)
+
+
 def candidate_pairs(base, call: TableFunctionCall, kind: str):
-    """Pairs (id_a < id_b) with similarity ≥ threshold, from band joins over `base`."""
+    """Pairs (id_a < id_b) with similarity ≥ threshold: rows sharing a band value are candidates
+    (a self-join on (band, value)), then each candidate pair is scored exactly."""
     from pyspark.sql import functions as F
 
     t = call.threshold
@@ -109,30 +125,36 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str):
         num_perm = int(call.options.get("num_perm", 64))
         bands = int(call.options.get("bands", 0)) or minhash_bands(t, num_perm)[0]
         r = max(1, num_perm // bands)
-        keyed = rows.select("id", "sig", F.posexplode(F.expr(
-            f"transform(sequence(0, {bands - 1}), i -> xxhash64(slice(sig, i * {r} + 1, {r})))")).alias("band", "key"))
-        similarity = "size(filter(zip_with(a.sig, b.sig, (x, y) -> x = y), z -> z)) / size(a.sig)"
+        band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> xxhash64(slice(sig, i * {r} + 1, {r})))")
     elif kind in ("bigint", "phash"):
         max_bits = int(math.floor((1 - t) * 64 + 1e-9))
         bands = int(call.options.get("bands", 0)) or min(max_bits + 1, 16)
         width = 64 // bands
-        keyed = rows.select("id", "sig", F.posexplode(F.expr(
-            f"transform(sequence(0, {bands - 1}), i -> shiftright(sig, i * {width}) & {(1 << width) - 1})"
-        )).alias("band", "key"))
-        similarity = "1.0 - bit_count(a.sig ^ b.sig) / 64.0"
-    else:  # vectors: SimHash bands, cosine similarity
+        band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> shiftright(sig, i * {width}) & {(1 << width) - 1})")
+    else:  # vectors: SimHash band codes of the normalised vectors
         bands, bits = int(call.options.get("bands", 0)) or 16, 8
         norm = "sqrt(aggregate(sig, 0D, (acc, x) -> acc + x * x))"
         rows = rows.select("id", F.expr(f"transform(sig, x -> x / nullif({norm}, 0))").alias("sig")).where("sig IS NOT NULL")
-        keyed = rows.select("id", "sig", F.posexplode(_simhash_band_udf(bands, bits)(F.col("sig"))).alias("band", "key"))
-        similarity = "aggregate(zip_with(a.sig, b.sig, (x, y) -> x * y), 0D, (acc, v) -> acc + v)"
+        band_values = _simhash_band_udf(bands, bits)(F.col("sig"))
+    keyed = rows.select("id", F.posexplode(band_values).alias("band", "key"))
     a, b = keyed.alias("a"), keyed.alias("b")
-    joined = a.join(b, (F.col("a.band") == F.col("b.band")) & (F.col("a.key") == F.col("b.key"))
-                    & (F.col("a.id") < F.col("b.id")))
-    pairs = joined.select(F.col("a.id").alias("id_a"), F.col("b.id").alias("id_b"),
-                          F.col("a.sig").alias("sig_a"), F.col("b.sig").alias("sig_b")).dropDuplicates(["id_a", "id_b"])
-    scored = pairs.select("id_a", "id_b", F.expr(similarity.replace("a.sig", "sig_a").replace("b.sig", "sig_b"))
-                          .cast("double").alias("similarity"))
+    candidates = a.join(b, (F.col("a.band") == F.col("b.band")) & (F.col("a.key") == F.col("b.key"))
+                        & (F.col("a.id") < F.col("b.id"))) \
+        .select(F.col("a.id").alias("id_a"), F.col("b.id").alias("id_b")).distinct()
+    if kind == "minhash":
+        # Score with the texts themselves: similarity is exact, so precision is 1.
+        values = base.select(F.col(call.id_column).alias("id"), F.col(call.on_column).alias("v"))
+        similarity = _exact_jaccard_udf(int(call.options.get("ngram", 5)))(F.col("sig_a"), F.col("sig_b"))
+    else:
+        values = rows.select("id", F.col("sig").alias("v"))
+        if kind in ("bigint", "phash"):
+            similarity = F.expr("1.0 - bit_count(sig_a ^ sig_b) / 64.0")
+        else:
+            similarity = F.expr("aggregate(zip_with(sig_a, sig_b, (x, y) -> x * y), 0D, (acc, v) -> acc + v)")
+    scored = candidates \
+        .join(values.select(F.col("id").alias("id_a"), F.col("v").alias("sig_a")), "id_a") \
+        .join(values.select(F.col("id").alias("id_b"), F.col("v").alias("sig_b")), "id_b") \
+        .select("id_a", "id_b", similarity.cast("double").alias("similarity"))
     return scored.where(F.col("similarity") >= F.lit(t))
 
 

@@ -15,7 +15,8 @@ from .spec import FUNCTIONS, FunctionError, FunctionSpec
 
 _instances: dict[tuple, Any] = {}
 _lock = threading.Lock()
-load_count: dict[str, int] = {}  # function name → models loaded in this process (tests, pool stats)
+# (function name, options) → times its model was loaded in this process: 1 once used (tests, pool stats)
+load_count: dict[tuple, int] = {}
 
 
 def instance(name: str, options: dict[str, Any]):
@@ -28,7 +29,7 @@ def instance(name: str, options: dict[str, Any]):
             if obj is None:
                 obj = FUNCTIONS[name].impl(**options)
                 _instances[key] = obj
-                load_count[name] = load_count.get(name, 0) + 1
+                load_count[key] = load_count.get(key, 0) + 1
     return obj
 
 

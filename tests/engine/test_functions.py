@@ -54,6 +54,34 @@ def test_calls_in_ctas_insert_views_temp_views_and_nested(scans):
     assert any("scans" in str(x) for x in str(lineage).split())
 
 
+def test_a_model_loads_once_per_python_worker_not_per_batch(scans):
+    """With one row per Arrow batch, OCR still loads Tesseract's wrapper once per worker process:
+    a probe UDF run afterwards in the (reused) workers reads each process's load counter."""
+    from pyspark.sql.functions import udf
+
+    s = scans
+    s.sql("SET spark.sql.execution.arrow.maxRecordsPerBatch=1")
+    s.sql("SET spark.sql.files.openCostInBytes=1")  # all three files in one partition: 3 batches, 1 task
+    try:
+        texts = rows(s.sql("SELECT ocr(content) FROM scans"))
+    finally:
+        s.sql("RESET spark.sql.execution.arrow.maxRecordsPerBatch")
+        s.sql("RESET spark.sql.files.openCostInBytes")
+    assert len(texts) == 3
+
+    @udf("string")
+    def probe(_):
+        import os
+
+        from lakelens.udfs import load_count
+
+        return f"{os.getpid()}:{max([n for (fn, _), n in load_count.items() if fn == 'ocr'] or [0])}"
+
+    seen = {r[0] for r in s.spark.range(0, 64, 1, 8).select(probe("id")).collect()}
+    counts = {int(x.split(":")[1]) for x in seen}
+    assert counts <= {0, 1} and 1 in counts, seen
+
+
 def test_literal_options_are_folded_and_must_be_constants(scans):
     s = scans
     german = rows(s.sql("SELECT ocr(content, 'deu') AS t FROM scans WHERE name = 'b.png'"))[0][0]
