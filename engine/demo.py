@@ -5,6 +5,7 @@ Catalog `demo`, schema `media`:
   volume `recordings`  WAV speech made by espeak-ng (for transcription)
   volume `docs`        PDFs and text files with known text
   volume `photos`      synthetic pictures, three of them also as resized JPEG copies (for dedup)
+  volume `clips`       an MP4 video: one text slide per second and a spoken sentence
   table  `assets`      (Delta) one row per file: path, kind, expected text, label id
   table  `labels`      (Iceberg) label id → label and category
   table  `articles`    (Delta) short articles, three with lightly edited copies (for dedup)
@@ -32,6 +33,7 @@ DOCS = [
     ("notes.pdf", "Meeting notes: ship the gateway next week.", 6),
     ("readme.txt", "Plain text notes about the demo lakehouse.", 6),
 ]
+CLIPS = [("slides.mp4", ["SLIDE ONE", "SLIDE TWO", "SLIDE THREE"], "please send the report by friday")]
 PHOTOS = 6  # photo_0.png … photo_5.png; photos 0, 2 and 4 also as photo_<n>_small.jpg
 ARTICLES = [
     (1, "The city council approved the new cycling lanes along the river after a long debate on Tuesday evening."),
@@ -94,6 +96,47 @@ def write_text_pdf(text: str, path: Path) -> None:
     path.write_bytes(bytes(out))
 
 
+def write_clip(slides: list[str], speech: str, path: Path, fps: int = 5) -> None:
+    """An MP4 (MPEG-4 video, AAC audio): each slide's text for one second, `speech` spoken."""
+    import io
+
+    import av
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wav = Path(tmp) / "speech.wav"
+        speak_wav(speech, wav)
+        source = av.open(str(wav))
+        in_audio = source.streams.audio[0]
+        rate = in_audio.codec_context.sample_rate
+        seconds = max(len(slides), int(float(in_audio.duration * in_audio.time_base)) + 1)
+        out = io.BytesIO()
+        with av.open(out, mode="w", format="mp4") as container:
+            video = container.add_stream("mpeg4", rate=fps)
+            video.width, video.height, video.pix_fmt, video.bit_rate = 640, 160, "yuv420p", 800_000
+            audio = container.add_stream("aac", rate=rate)
+            font = ImageFont.load_default(size=48)
+            for second in range(seconds):
+                img = Image.new("RGB", (640, 160), "white")
+                ImageDraw.Draw(img).text((24, 50), slides[min(second, len(slides) - 1)], fill="black", font=font)
+                frame = av.VideoFrame.from_ndarray(np.asarray(img), format="rgb24")
+                for _ in range(fps):
+                    for packet in video.encode(frame):
+                        container.mux(packet)
+            resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
+            for decoded in source.decode(in_audio):
+                for piece in resampler.resample(decoded):
+                    piece.pts = None
+                    for packet in audio.encode(piece):
+                        container.mux(packet)
+            for stream in (video, audio):
+                for packet in stream.encode():
+                    container.mux(packet)
+        source.close()
+        path.write_bytes(out.getvalue())
+
+
 def picture(seed: int, size: int = 256) -> bytes:
     """A distinct synthetic photo-like PNG (shapes on a gradient), the same for the same seed."""
     import io
@@ -141,8 +184,10 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
         session.sql("DROP CATALOG demo CASCADE")
     with tempfile.TemporaryDirectory(prefix="lakelens-demo-") as tmp:
         tmp = Path(tmp)
-        for sub in ("scans", "recordings", "docs", "photos"):
+        for sub in ("scans", "recordings", "docs", "photos", "clips"):
             (tmp / sub).mkdir()
+        for name, slides, speech in CLIPS:
+            write_clip(slides, speech, tmp / "clips" / name)
         for i in range(PHOTOS):
             png = picture(i)
             (tmp / "photos" / f"photo_{i}.png").write_bytes(png)
@@ -161,7 +206,8 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
         session.sql("CREATE CATALOG demo COMMENT 'lakelens demo lakehouse'")
         session.sql("CREATE SCHEMA demo.media COMMENT 'images, audio and documents'")
         for vol, comment in (("scans", "PNG scans with known text"), ("recordings", "WAV speech"),
-                             ("docs", "PDF and text documents"), ("photos", "pictures, some with resized copies")):
+                             ("docs", "PDF and text documents"), ("photos", "pictures, some with resized copies"),
+                             ("clips", "a video with text slides and speech")):
             session.sql(f"CREATE VOLUME demo.media.{vol} COMMENT '{comment}'")
             session.sql(f"PUT '{tmp / vol}/' INTO '/Volumes/demo/media/{vol}/'")
             log(f"volume demo.media.{vol}: {len(list((tmp / vol).iterdir()))} files")
@@ -186,6 +232,7 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
 TRY_QUERIES = [
     "SELECT name, ocr(content) FROM demo.media.scans",
     "SELECT name, transcribe(content) FROM demo.media.recordings",
+    "SELECT name, video_info(content), transcribe(content) FROM demo.media.clips",
     "SELECT name, try_pdf_text(content) FROM demo.media.docs",
     "SELECT id, dup_group, is_representative FROM dedup(TABLE(demo.media.articles), id => 'id', on => 'body')",
     "SELECT name, dup_group FROM dedup(TABLE(SELECT name, content FROM demo.media.photos), id => 'name', "

@@ -106,6 +106,10 @@ class Lakelens(Spark):
         COMMANDS = Spark.Tokenizer.COMMANDS - {TokenType.SHOW}
 
     class Parser(Spark.Parser):
+        # sqlglot knows Snowflake's MINHASH(k, expr); lakelens' minhash(text [, num_perm, ngram])
+        # is a library function, parsed like any other call.
+        FUNCTIONS = {k: v for k, v in Spark.Parser.FUNCTIONS.items() if k != "MINHASH"}
+
         def _parse_statement(self):
             if self._curr is None:
                 return None

@@ -115,8 +115,6 @@ def _as_call(node: exp.Expression):
     """(spec, try form) if `node` is a call of a library function."""
     if isinstance(node, exp.Anonymous):
         return lookup(node.name)
-    if isinstance(node, exp.Minhash):  # sqlglot knows MINHASH as a typed function
-        return lookup("minhash")
     return None
 
 
@@ -138,8 +136,6 @@ def bind_functions(expression: exp.Expression, bindings: dict[str, UdfBinding]) 
     calls = [n for n in expression.walk(bfs=False) if _as_call(n) is not None]
     for node in reversed(calls):  # children before parents: `embed_text(ocr(content))`
         spec, try_form = _as_call(node)
-        if isinstance(node, exp.Minhash):
-            node = node.replace(exp.Anonymous(this="minhash", expressions=[node.this, *node.expressions]))
         binding, columns = bind_call(node, spec, try_form)
         bindings.setdefault(binding.udf_name, binding)
         node.replace(exp.Anonymous(this=binding.udf_name, expressions=columns))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 
 import pytest
@@ -49,3 +50,27 @@ def files_dir(tmp_path):
 
 def pytest_configure(config):
     os.environ.setdefault("LAKELENS_HOME", str(config.rootpath / ".pytest-lakelens-home"))
+
+
+TINY_CLIP = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "head_width": 32, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory):
+    """A randomly initialised open_clip model: its config JSON and checkpoint file."""
+    import open_clip
+    import torch
+
+    d = tmp_path_factory.mktemp("clip")
+    config = d / "lakelens-tiny-clip.json"
+    config.write_text(json.dumps(TINY_CLIP))
+    open_clip.add_model_config(str(config))
+    torch.manual_seed(0)
+    model = open_clip.create_model("lakelens-tiny-clip", pretrained=None)
+    weights = d / "tiny_clip.pt"
+    torch.save(model.state_dict(), weights)
+    return {"model": str(config), "weights": str(weights), "device": "cpu"}

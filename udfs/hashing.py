@@ -71,8 +71,8 @@ def minhash_signature(text: str, num_perm: int, ngram: int, perms=None) -> np.nd
           description="MinHash signature of the text's character n-grams (lower-cased, whitespace collapsed). "
                       "The share of equal positions of two signatures estimates the Jaccard similarity of the "
                       "two shingle sets (see jaccard).",
-          example="SELECT a.id, b.id FROM docs a JOIN docs b ON a.id < b.id "
-                  "WHERE jaccard(minhash(a.body), minhash(b.body)) > 0.8")
+          example="SELECT a.id, b.id FROM demo.media.articles a JOIN demo.media.articles b ON a.id < b.id "
+                  "WHERE jaccard(minhash(a.body), minhash(b.body)) > 0.7")
 class MinHash:
     def __init__(self, num_perm: int = 64, ngram: int = 5):
         if not 1 <= int(num_perm) <= 1024:
@@ -148,7 +148,7 @@ def phash_of(img) -> int:
           reads_media=True,
           description="64-bit perceptual hash (DCT of a 32×32 greyscale copy): resized, recompressed or "
                       "slightly edited copies of a picture differ in few bits (see hamming_distance).",
-          example="SELECT a.name, b.name FROM demo.media.scans a JOIN demo.media.scans b ON a.name < b.name "
+          example="SELECT a.name, b.name FROM demo.media.photos a JOIN demo.media.photos b ON a.name < b.name "
                   "WHERE hamming_distance(phash(a.content), phash(b.content)) <= 6")
 class PHash:
     def __call__(self, images: pa.Array) -> pa.Array:
@@ -162,7 +162,8 @@ _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int32)
 @function("hamming_distance", params=[Param("a", "bigint"), Param("b", "bigint")], returns="int",
           kind="dedup", modality="any",
           description="Number of differing bits between two 64-bit hashes (e.g. two phash values).",
-          example="SELECT hamming_distance(phash(a.content), phash(b.content))")
+          example="SELECT a.name, b.name, hamming_distance(phash(a.content), phash(b.content)) AS bits "
+                  "FROM demo.media.photos a JOIN demo.media.photos b ON a.name < b.name ORDER BY bits LIMIT 3")
 class HammingDistance:
     def __call__(self, a: pa.Array, b: pa.Array) -> pa.Array:
         valid = ~(np.asarray(a.is_null().to_numpy(zero_copy_only=False)) | np.asarray(b.is_null().to_numpy(zero_copy_only=False)))

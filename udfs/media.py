@@ -107,7 +107,7 @@ def _video(data: bytes, fn: str):
           returns="struct<duration_s double, fps double, width int, height int>", kind="extract",
           modality="video", reads_media=True,
           description="Duration in seconds, average frame rate and frame size of a video (MP4, MKV, WebM, AVI, …).",
-          example="SELECT name, video_info(content) FROM clips")
+          example="SELECT name, video_info(content) FROM demo.media.clips")
 class VideoInfo:
     def __call__(self, videos: pa.Array) -> pa.Array:
         def one(data):
@@ -131,7 +131,7 @@ class VideoInfo:
           returns="array<binary>", kind="extract", modality="video", reads_media=True, batch_size=8,
           description="PNG frames sampled every every_s seconds (the first frame at or after 0, every_s, "
                       "2·every_s, …); explode them to OCR or embed frames.",
-          example="SELECT name, explode(video_frames(content, 2.0)) AS frame FROM clips")
+          example="SELECT name, ocr(frame) FROM demo.media.clips LATERAL VIEW explode(video_frames(content, 1.0)) AS frame")
 class VideoFrames:
     def __init__(self, every_s: float = 1.0):
         if not float(every_s) > 0:

@@ -150,7 +150,8 @@ def stats(text: str) -> dict:
           kind="filter", modality="text",
           description="Quality signals for filtering: length in characters and words, share of letters among "
                       "non-space characters, share of non-empty lines that repeat an earlier line, mean word length.",
-          example="SELECT * FROM docs WHERE text_stats(body).words >= 50 AND text_stats(body).alpha_ratio > 0.7")
+          example="SELECT id FROM demo.media.articles WHERE text_stats(body).words >= 15 "
+                  "AND text_stats(body).alpha_ratio > 0.9")
 class TextStats:
     def __call__(self, texts: pa.Array) -> pa.Array:
         return map_rows(texts, stats, return_arrow_type(FUNCTIONS["text_stats"]))

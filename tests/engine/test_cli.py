@@ -33,8 +33,8 @@ def test_demo_lakehouse_contents(demo_home):
     import lakelens
 
     s = lakelens.connect(home=demo_home)
-    assert rows(s.sql("SHOW VOLUMES IN demo.media")) == [("media", "docs"), ("media", "photos"), ("media", "recordings"),
-                                                         ("media", "scans")]
+    assert rows(s.sql("SHOW VOLUMES IN demo.media")) == [("media", "clips"), ("media", "docs"), ("media", "photos"),
+                                                         ("media", "recordings"), ("media", "scans")]
     scans = rows(s.sql("SELECT name, size FROM demo.media.scans ORDER BY name"))
     assert [n for n, _ in scans] == ["invoice_001.png", "memo_003.png", "poster_004.png", "receipt_002.png"]
     assert all(size > 1000 for _, size in scans)
@@ -65,6 +65,21 @@ def test_demo_multimodal_queries_a_new_user_tries(demo_home):
                              "id => 'name', on => 'content', method => 'phash')")))
     assert len(set(photos.values())) == 6
     assert all(photos[f"photo_{i}.png"] == photos[f"photo_{i}_small.jpg"] for i in (0, 2, 4))
+
+
+def test_every_documented_function_example_runs_on_the_demo(demo_home, tiny_clip):
+    """Each function's example (README's SQL reference, DESCRIBE FUNCTION EXTENDED) runs as written."""
+    import lakelens
+    from lakelens.udfs import FUNCTIONS
+
+    s = lakelens.connect(home=demo_home, conf={f"udf.clip.{k}": v for k, v in tiny_clip.items()})
+    for name, spec in FUNCTIONS.items():
+        result = s.sql(spec.example)
+        assert result.num_columns >= 1, name
+    frames = rows(s.sql(FUNCTIONS["video_frames"].example))
+    assert [text for _, text in frames] == ["SLIDE ONE", "SLIDE TWO", "SLIDE THREE", "SLIDE THREE"]
+    dupes = rows(s.sql(FUNCTIONS["minhash"].example))
+    assert sorted(dupes) == [(1, 101), (2, 102), (7, 103)]
 
 
 def test_cli_sql_script_json_and_csv(demo_home, tmp_path):
