@@ -63,6 +63,7 @@ bench: setup
 	$(PY) bench/planning.py
 	$(PY) bench/listing.py
 	$(PY) bench/gateway.py
+	$(PY) bench/functions.py
 
 clean:
 	rm -rf $(VENV) $(DBT_VENV) build *.egg-info bench/results

@@ -161,7 +161,6 @@ class Session:
         self.ctx = SessionContext(config.get("session.catalog", "main"), config.get("session.schema", "default"),
                                   user or config.user)
         self._spark = None
-        self._statement_views: list[str] = []  # table-function results of the last statement
 
     # ------------------------------------------------------------------ public API
     @property
@@ -213,33 +212,55 @@ class Session:
         whole in this process); every other plan runs now and streams its small result."""
         if isinstance(plan, SparkQuery):
             with self._spark_errors(plan.reads):
-                self._prepare(plan)
-                df = self.spark.sql(plan.sql)
+                if plan.table_functions and prepare_job is not None:
+                    prepare_job()  # table functions run Spark jobs: in the statement's job group
+                views = self._prepare(plan)
+                try:
+                    df = self.spark.sql(plan.sql)  # analysed now: the views may go afterwards
+                finally:
+                    self._release(views)
             return _SparkStream(df, self._spark_errors(plan.reads), prepare_job)
         table = self._run(plan)
         return ResultStream(table.schema, iter(table.to_batches()))
 
     # ------------------------------------------------------------------ running plans
-    def _prepare(self, plan) -> None:
-        """Register the multimodal functions the plan calls; compute its table functions."""
+    def _prepare(self, plan) -> list[str]:
+        """Register the multimodal functions the plan calls and compute its table functions.
+
+        Returns the temporary views holding the table functions' results, named uniquely per
+        statement; `_release` drops them once the statement's SQL has been analysed."""
         udfs, tvfs = getattr(plan, "udfs", None), getattr(plan, "table_functions", None)
         if udfs:
             from .functions import register
 
             register(self.spark, udfs, self.config)
-        for name in self._statement_views:
-            self.spark.catalog.dropTempView(name)
-        self._statement_views = []
+        views: list[str] = []
         if tvfs:
             from .table_functions import materialise
 
-            for call in tvfs:
-                materialise(self.spark, call, self.config)
-                self._statement_views.append(call.placeholder)
+            try:
+                for call in tvfs:
+                    materialise(self.spark, call, self.config)
+                    views.append(call.placeholder)
+            except BaseException:
+                self._release(views)
+                raise
+        return views
+
+    def _release(self, views: list[str]) -> None:
+        for name in views:
+            self.spark.catalog.dropTempView(name)
 
     def _run(self, plan) -> pa.Table:
         with self._spark_errors(getattr(plan, "reads", [])):
-            self._prepare(plan)
+            views = self._prepare(plan)
+        try:
+            return self._run_prepared(plan)
+        finally:
+            if views:
+                self._release(views)
+
+    def _run_prepared(self, plan) -> pa.Table:
         if isinstance(plan, Rows):
             return rows_to_arrow(plan)
         if isinstance(plan, CatalogCommand):
@@ -302,7 +323,7 @@ class Session:
             spec = FUNCTIONS[binding.function]
             mode = " on_error=null" if binding.on_error == "null" else ""
             options = "".join(f" {k}={v!r}" for k, v in binding.options)
-            lines.append(f"udf={binding.function} placement=spark device=cpu batch_size={spec.batch_size}"
+            lines.append(f"udf={binding.function} placement=spark device={self._device(spec)} batch_size={spec.batch_size}"
                          f"{options}{mode} as {binding.udf_name}")
         if sql:
             lines.append("== Spark SQL ==")
@@ -315,6 +336,18 @@ class Session:
                 lines.append("== Spark plan ==")
                 lines.append(text.rstrip())
         return "\n".join(lines)
+
+    def _device(self, spec) -> str:
+        """Where a function computes: its configured device, else CUDA for GPU-class functions
+        when this machine shows a GPU (nvidia-smi, CUDA_VISIBLE_DEVICES not emptied)."""
+        import os
+        import shutil
+
+        configured = self.config.get(f"udf.{spec.config_scope}.device", "auto")
+        if configured in ("cpu", "cuda"):
+            return configured
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "all") not in ("", "-1")
+        return "cuda" if spec.device == "gpu" and visible and shutil.which("nvidia-smi") else "cpu"
 
     @staticmethod
     def _physical_name(info: ObjectInfo) -> str:

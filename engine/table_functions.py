@@ -7,9 +7,9 @@ connected components, never an all-pairs comparison.
    self-join on (band, value)), which are then scored: exact Jaccard of the two texts'
    character n-gram sets for MinHash (so precision is 1), 1 − Hamming/64 for pHash, cosine
    for embeddings.
-3. `dedup` joins the pairs into groups by iterative min-label propagation with pointer
-   jumping (each round a few Spark jobs, checkpointed; rounds ≈ log of the group diameter),
-   and returns the input rows with `dup_group` and `is_representative` (the smallest id).
+3. `dedup` joins the pairs into groups (connected components by alternating large-star and
+   small-star rounds, each a few Spark joins, checkpointed) and returns the input rows with
+   `dup_group` and `is_representative` (the smallest id of the group).
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ from .functions import function_options, make_udf
 
 SIG = "__lakelens_sig"
 MAX_ROUNDS = 64
+
+
+def _col(name: str):
+    """A column by its exact name (dots and spaces allowed: `text_stats(body).words`)."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
 
 
 def minhash_bands(threshold: float, num_perm: int, recall: float = 0.98) -> tuple[int, int]:
@@ -66,7 +73,7 @@ def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
     return make_udf(binding, function_options(binding, config)), method
 
 
-def _simhash_band_udf(bands: int, bits: int, dim_seed: int = 0x51A7):
+def _simhash_band_udf(function: str, bands: int, bits: int, dim_seed: int = 0x51A7):
     """Band codes of random-hyperplane (SimHash) bits: vectors with a small angle share bands."""
     from pyspark.sql.functions import ArrowUDFType, arrow_udf
 
@@ -76,9 +83,11 @@ def _simhash_band_udf(bands: int, bits: int, dim_seed: int = 0x51A7):
 
         from lakelens.udfs.hashing import _list_matrix
 
+        from lakelens.udfs import FunctionError
+
         matrix, valid = _list_matrix(vectors)
         if matrix is None:
-            raise LakelensError("embedding vectors of different lengths in one column")
+            raise FunctionError(f"{function}: embedding vectors of different lengths in one column")
         planes = np.random.default_rng(dim_seed).standard_normal((matrix.shape[1], bands * bits))
         signs = (matrix.astype(np.float64) @ planes) > 0
         weights = 1 << np.arange(bits)
@@ -120,22 +129,32 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str):
     from pyspark.sql import functions as F
 
     t = call.threshold
-    rows = base.select(F.col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("sig IS NOT NULL AND id IS NOT NULL")
+    rows = base.select(_col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("sig IS NOT NULL AND id IS NOT NULL")
+    if kind == "minhash":  # blank texts share one signature; they are not near-duplicates of each other
+        rows = rows.join(base.select(_col(call.id_column).alias("id"), _col(call.on_column).alias("text"))
+                         .where("trim(text) <> ''").select("id"), "id")
     if kind == "minhash":
         num_perm = int(call.options.get("num_perm", 64))
         bands = int(call.options.get("bands", 0)) or minhash_bands(t, num_perm)[0]
-        r = max(1, num_perm // bands)
+        if not 1 <= bands <= num_perm:
+            raise InvalidArgument(f"{call.function}: bands must be between 1 and num_perm ({num_perm}), got {bands}")
+        r = num_perm // bands
         band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> xxhash64(slice(sig, i * {r} + 1, {r})))")
     elif kind in ("bigint", "phash"):
         max_bits = int(math.floor((1 - t) * 64 + 1e-9))
         bands = int(call.options.get("bands", 0)) or min(max_bits + 1, 16)
+        if not 1 <= bands <= 64:
+            raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method 'phash', got {bands}")
         width = 64 // bands
-        band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> shiftright(sig, i * {width}) & {(1 << width) - 1})")
+        mask = "-1L" if width == 64 else f"{(1 << width) - 1}L"
+        band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> shiftright(sig, i * {width}) & {mask})")
     else:  # vectors: SimHash band codes of the normalised vectors
         bands, bits = int(call.options.get("bands", 0)) or 16, 8
-        norm = "sqrt(aggregate(sig, 0D, (acc, x) -> acc + x * x))"
-        rows = rows.select("id", F.expr(f"transform(sig, x -> x / nullif({norm}, 0))").alias("sig")).where("sig IS NOT NULL")
-        band_values = _simhash_band_udf(bands, bits)(F.col("sig"))
+        if not 1 <= bands <= 64:
+            raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method 'embedding', got {bands}")
+        norms = rows.withColumn("norm", F.expr("sqrt(aggregate(sig, 0D, (acc, x) -> acc + x * x))"))
+        rows = norms.where("norm > 0").select("id", F.expr("transform(sig, x -> x / norm)").alias("sig"))
+        band_values = _simhash_band_udf(call.function, bands, bits)(F.col("sig"))
     keyed = rows.select("id", F.posexplode(band_values).alias("band", "key"))
     a, b = keyed.alias("a"), keyed.alias("b")
     candidates = a.join(b, (F.col("a.band") == F.col("b.band")) & (F.col("a.key") == F.col("b.key"))
@@ -143,7 +162,7 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str):
         .select(F.col("a.id").alias("id_a"), F.col("b.id").alias("id_b")).distinct()
     if kind == "minhash":
         # Score with the texts themselves: similarity is exact, so precision is 1.
-        values = base.select(F.col(call.id_column).alias("id"), F.col(call.on_column).alias("v"))
+        values = base.select(_col(call.id_column).alias("id"), _col(call.on_column).alias("v"))
         similarity = _exact_jaccard_udf(int(call.options.get("ngram", 5)))(F.col("sig_a"), F.col("sig_b"))
     else:
         values = rows.select("id", F.col("sig").alias("v"))
@@ -158,28 +177,54 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str):
     return scored.where(F.col("similarity") >= F.lit(t))
 
 
-def connected_components(spark, pairs):
-    """(node, label): label = the smallest id of the node's group, for nodes that have pairs."""
+def _both_ways(edges):
     from pyspark.sql import functions as F
 
-    edges = pairs.select(F.col("id_a").alias("src"), F.col("id_b").alias("dst"))
-    both = edges.union(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"))).localCheckpoint()
-    labels = both.groupBy("src").agg(F.least(F.min("dst"), F.first("src")).alias("label")) \
-        .withColumnRenamed("src", "node").localCheckpoint()
+    return edges.select(F.col("a").alias("u"), F.col("b").alias("v")) \
+        .union(edges.select(F.col("b").alias("u"), F.col("a").alias("v"))).where("u <> v").distinct()
+
+
+def _large_star(edges):
+    """Each node's larger neighbours are re-attached to the smallest of its closed neighbourhood."""
+    from pyspark.sql import functions as F
+
+    n = _both_ways(edges)
+    m = n.groupBy("u").agg(F.least(F.min("v"), F.first("u")).alias("m"))
+    return n.join(m, "u").where("v > u").select(F.col("v").alias("a"), F.col("m").alias("b")).distinct()
+
+
+def _small_star(edges):
+    """Each node and its smaller neighbours are re-attached to the smallest of them."""
+    from pyspark.sql import functions as F
+
+    smaller = _both_ways(edges).where("v < u")
+    m = smaller.groupBy("u").agg(F.min("v").alias("m"))
+    moved = smaller.join(m, "u").where("v <> m").select(F.col("v").alias("a"), F.col("m").alias("b"))
+    return moved.union(m.select(F.col("u").alias("a"), F.col("m").alias("b"))).distinct()
+
+
+def connected_components(pairs):
+    """(node, label) for every node with a pair: label = the smallest id of its group.
+
+    Alternating large-star and small-star operations (Kiveris et al., "Connected Components in
+    MapReduce and Beyond", 2014) turn every group into a star around its smallest node in
+    O(log² n) rounds whatever the group's shape; each round is a few Spark joins, checkpointed."""
+    from pyspark.sql import functions as F
+
+    edges = pairs.select(F.col("id_a").alias("a"), F.col("id_b").alias("b")).localCheckpoint()
+    previous = edges.count()
     for _ in range(MAX_ROUNDS):
-        neighbour = both.join(labels.withColumnRenamed("node", "dst").withColumnRenamed("label", "l"), "dst") \
-            .groupBy("src").agg(F.min("l").alias("l"))
-        step = labels.join(neighbour.withColumnRenamed("src", "node"), "node", "left") \
-            .select("node", F.least("label", F.coalesce("l", "label")).alias("label"))
-        jump = step.alias("n").join(step.alias("m"), F.col("n.label") == F.col("m.node"), "left") \
-            .select(F.col("n.node").alias("node"),
-                    F.least(F.col("n.label"), F.coalesce(F.col("m.label"), F.col("n.label"))).alias("label"))
-        new = jump.localCheckpoint()
-        changed = new.alias("x").join(labels.alias("y"), "node").where(F.col("x.label") != F.col("y.label")).count()
-        labels = new
-        if changed == 0:
-            return labels
-    raise LakelensError(f"dedup: groups did not converge in {MAX_ROUNDS} rounds", error_class="DEDUP_NOT_CONVERGED")
+        edges = _small_star(_large_star(edges)).localCheckpoint()
+        current = edges.count()
+        # Converged when a large-star changes nothing: every edge already points at its group's minimum.
+        unstable = _large_star(edges).exceptAll(edges).limit(1).count()
+        if unstable == 0 and current == previous:
+            break
+        previous = current
+    else:
+        raise LakelensError(f"dedup: groups did not converge in {MAX_ROUNDS} rounds", error_class="DEDUP_NOT_CONVERGED")
+    n = _both_ways(edges)
+    return n.groupBy("u").agg(F.least(F.min("v"), F.first("u")).alias("label")).withColumnRenamed("u", "node")
 
 
 def materialise(spark, call: TableFunctionCall, config: Config) -> None:
@@ -197,19 +242,23 @@ def materialise(spark, call: TableFunctionCall, config: Config) -> None:
         if clash:
             raise InvalidArgument(f"dedup: the input already has column(s) {', '.join(sorted(clash))}")
     udf, kind = _signature_udf(call, types[call.on_column.lower()], config)
-    signature = F.col(call.on_column) if udf is None else udf(F.col(call.on_column))
+    signature = _col(call.on_column) if udf is None else udf(_col(call.on_column))
     base = source.withColumn(SIG, signature).localCheckpoint()
+    ids, distinct = base.agg(F.count(_col(call.id_column)), F.countDistinct(_col(call.id_column))).first()
+    if ids != distinct:
+        raise InvalidArgument(f"{call.function}: id => {call.id_column!r} must identify rows, but {ids:,} rows "
+                              f"have only {distinct:,} distinct values")
     pairs = candidate_pairs(base, call, kind)
     if call.function == "near_duplicates":
         pairs.localCheckpoint().createOrReplaceTempView(call.placeholder)
         return
-    labels = connected_components(spark, pairs.select("id_a", "id_b"))
+    labels = connected_components(pairs.select("id_a", "id_b"))
     id_type = types[call.id_column.lower()]
-    rep = F.coalesce(F.col("__label"), F.col(call.id_column))
+    rep = F.coalesce(F.col("__label"), _col(call.id_column))
     group = rep.cast("bigint") if id_type in ("tinyint", "smallint", "int", "bigint") else F.xxhash64(rep)
     result = base.drop(SIG).join(labels.withColumnRenamed("node", "__node").withColumnRenamed("label", "__label"),
-                                 F.col(call.id_column) == F.col("__node"), "left") \
+                                 _col(call.id_column) == F.col("__node"), "left") \
         .withColumn("dup_group", group) \
-        .withColumn("is_representative", F.col(call.id_column) == rep) \
+        .withColumn("is_representative", _col(call.id_column) == rep) \
         .drop("__node", "__label")
     result.createOrReplaceTempView(call.placeholder)

@@ -95,7 +95,7 @@ class ExplainStatement(LakelensStatement):
 
 SHOW_KINDS = {
     "CATALOGS", "SCHEMAS", "DATABASES", "TABLES", "VIEWS", "VOLUMES", "FUNCTIONS", "USER FUNCTIONS",
-    "SYSTEM FUNCTIONS", "ALL FUNCTIONS",
+    "SYSTEM FUNCTIONS",
     "TABLE EXTENDED", "TBLPROPERTIES", "PARTITIONS", "CREATE TABLE", "COLUMNS", "CURRENT SCHEMA",
 }
 
@@ -277,7 +277,7 @@ class Lakelens(Spark):
                     break
             if kind is None:
                 self.raise_error("Unsupported SHOW statement")
-            kind = {"DATABASES": "SCHEMAS", "USER FUNCTIONS": "FUNCTIONS", "ALL FUNCTIONS": "SYSTEM FUNCTIONS"}.get(kind, kind)
+            kind = {"DATABASES": "SCHEMAS", "USER FUNCTIONS": "FUNCTIONS"}.get(kind, kind)
             if kind in ("TBLPROPERTIES", "PARTITIONS", "CREATE TABLE"):
                 return ShowObjects(this=kind, target=self._name_parts())
             scope = target = None

@@ -28,7 +28,8 @@ from .plans import Rows, TableFunctionCall, UdfBinding
 
 TABLE_FUNCTIONS = ("near_duplicates", "dedup")
 DEDUP_METHODS = {"minhash": 0.8, "phash": 0.9, "embedding": 0.9}
-TVF_PLACEHOLDER = "__lakelens_tvf_{}__"
+# Unique per statement: two statements of one session may run at once (HiveServer2 async).
+TVF_PLACEHOLDER = "__lakelens_tvf_{}_{}__"
 
 
 def udf_name(function: str, options: dict[str, Any], on_error: str) -> str:
@@ -160,9 +161,7 @@ def parse_table_function(table: exp.Table) -> tuple[exp.Expression, dict]:
         raise InvalidArgument(f"{name}: the first argument must be TABLE(<query or table>), e.g. "
                               f"{name}(TABLE(SELECT id, body FROM docs), id => 'id', on => 'body')")
     inner = positional[0].expressions[0] if positional[0].expressions else None
-    if isinstance(inner, exp.Column):  # TABLE(some_table)
-        inner = exp.select("*").from_(exp.to_table(inner.sql("spark")))
-    if not isinstance(inner, exp.Query):
+    if not isinstance(inner, exp.Query):  # TABLE(name) was made a query by resolve.table_arguments
         raise InvalidArgument(f"{name}: TABLE(...) must contain a query or a table name")
     extra = positional[1:]
     keys = ["id", "on", "method", "threshold"]
@@ -183,13 +182,22 @@ def parse_table_function(table: exp.Table) -> tuple[exp.Expression, dict]:
     method = (text("method", "minhash") or "minhash").lower()
     if method not in DEDUP_METHODS:
         raise InvalidArgument(f"{name}: method must be one of {', '.join(DEDUP_METHODS)}, got {method!r}")
-    threshold = float(text("threshold", DEDUP_METHODS[method]))
+    def number(key: str, kind, default=None):
+        raw = text(key, default)
+        try:
+            return kind(raw)
+        except (TypeError, ValueError):
+            raise InvalidArgument(f"{name}: {key} must be a number, got {raw!r}") from None
+
+    threshold = number("threshold", float, DEDUP_METHODS[method])
     if not 0 < threshold <= 1:
         raise InvalidArgument(f"{name}: threshold must be in (0, 1], got {threshold}")
     options = {}
-    for key in ("num_perm", "ngram", "bands"):
+    for key, low, high in (("num_perm", 1, 1024), ("ngram", 1, 64), ("bands", 1, 1024)):
         if key in named:
-            options[key] = int(text(key))
+            options[key] = number(key, int)
+            if not low <= options[key] <= high:
+                raise InvalidArgument(f"{name}: {key} must be between {low} and {high}, got {options[key]}")
     if named:
         raise InvalidArgument(f"{name}: unknown argument(s) {', '.join(sorted(named))} "
                               "(id, on, method, threshold, num_perm, ngram, bands)")

@@ -17,6 +17,7 @@ can run, using the catalog as the only source of truth:
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -310,7 +311,7 @@ def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.
     """`near_duplicates(TABLE(q), …)`/`dedup(…)` → a placeholder the engine fills in first."""
     for table in table_function_calls(expression):
         inner, args = parse_table_function(table)
-        placeholder = TVF_PLACEHOLDER.format(len(res.table_functions))
+        placeholder = TVF_PLACEHOLDER.format(len(res.table_functions), uuid.uuid4().hex[:12])
         res.table_functions.append(TableFunctionCall(placeholder, table.this.name.lower(), res.finish_sql(inner),
                                                      **args))
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.this.name.lower()))

@@ -17,7 +17,6 @@ from .spec import FunctionError, Param, function
 class PdfText:
     def __call__(self, docs: pa.Array) -> pa.Array:
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
 
         def one(data: bytes) -> str:
             if not data:
@@ -31,7 +30,8 @@ class PdfText:
                 return "\f".join((page.extract_text() or "").strip() for page in reader.pages)
             except FunctionError:
                 raise
-            except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
-                raise FunctionError(f"pdf_text: PDF could not be read ({len(data)} bytes): {e}") from None
+            except Exception as e:  # pypdf raises many types on damaged files (zlib, struct, recursion…)
+                raise FunctionError(f"pdf_text: PDF could not be read ({len(data)} bytes): "
+                                    f"{type(e).__name__}: {e}") from None
 
         return map_rows(docs, one, pa.string())

@@ -48,6 +48,10 @@ def _non_null(values: pa.Array) -> tuple[list, list[bool]]:
                   "FROM demo.media.scans")
 class EmbedText:
     def __init__(self, model: str = "all-MiniLM-L6-v2", device: str = "auto"):
+        # Offline by construction, and no progress bars in the middle of a query's output.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
 
         if os.path.isdir(model):
@@ -85,8 +89,6 @@ _CLIP_HELP = ("no CLIP weights are configured: set udf.clip.weights to an open_c
 
 
 class _Clip:
-    _loaded: dict = {}
-
     def __init__(self, fn: str, model: str, weights: str, device: str):
         import open_clip
         import torch

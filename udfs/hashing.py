@@ -38,7 +38,8 @@ def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def shingle_hashes(text: str, ngram: int) -> np.ndarray:
-    """64-bit hashes of the character n-grams of `text` (lower-cased, whitespace collapsed)."""
+    """64-bit hashes of the n-grams of `text` (lower-cased, whitespace collapsed), taken over its
+    UTF-8 bytes: character n-grams for ASCII text, slightly shorter ones for other scripts."""
     data = np.frombuffer(" ".join(text.lower().split()).encode("utf-8"), dtype=np.uint8).astype(np.uint64)
     if len(data) == 0:
         return np.zeros(0, dtype=np.uint64)
@@ -59,7 +60,8 @@ def minhash_signature(text: str, num_perm: int, ngram: int, perms=None) -> np.nd
     if len(shingles) == 0:
         return np.full(num_perm, -1, dtype=np.int32)
     with np.errstate(over="ignore"):
-        # Multiply-shift hashing: (a*x + b) >> 32 is a universal family on 64-bit words.
+        # Multiply-shift hashing: the high bits of a*x + b (mod 2^64) form a universal family;
+        # keeping 31 of them makes every signature value a non-negative INT.
         values = (np.outer(a, shingles) + b[:, None]) >> np.uint64(33)
     return values.min(axis=1).astype(np.int32)
 
@@ -120,16 +122,18 @@ class Jaccard:
     def __call__(self, a: pa.Array, b: pa.Array) -> pa.Array:
         ma, va = _list_matrix(a)
         mb, vb = _list_matrix(b)
-        if ma is None or mb is None or (ma.shape[1] != mb.shape[1] and (va & vb).any()):
-            raise FunctionError("jaccard: signatures must have the same length (compute both with the same num_perm)")
         both = va & vb
+        if not both.any():
+            return pa.nulls(len(a), pa.float64())
+        if ma is None or mb is None or ma.shape[1] != mb.shape[1]:
+            raise FunctionError("jaccard: signatures must have the same length (compute both with the same num_perm)")
         out = np.where(both, (ma == mb).mean(axis=1) if ma.shape[1] else 0.0, np.nan)
         return pa.array(out, type=pa.float64(), mask=~both)
 
 
 def phash_of(img) -> int:
-    """64-bit DCT perceptual hash (the pHash construction): 32×32 grey, 2-D DCT, top-left 8×8
-    low frequencies without the DC term's bias, bits above the median."""
+    """64-bit DCT perceptual hash (the pHash construction): 32×32 grey, 2-D DCT, the top-left
+    8×8 low frequencies, one bit per coefficient above their median."""
     from PIL import Image
 
     grey = np.asarray(img.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)

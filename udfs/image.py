@@ -30,7 +30,7 @@ def open_image(data: bytes, fn: str):
         raise
     except UnidentifiedImageError:
         raise FunctionError(f"{fn}: input is not a decodable image ({len(data)} bytes)") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+    except Exception as e:  # truncated or damaged files raise OSError, SyntaxError, ValueError, …
         raise FunctionError(f"{fn}: image could not be decoded ({len(data)} bytes): {e}") from None
 
 
@@ -117,6 +117,14 @@ class _Tesseract:
             img = img.convert("RGB")
         return img
 
+    def run(self, method, data: bytes, **kwargs):
+        """Call a pytesseract function; Tesseract's own failures name the function too."""
+        try:
+            return method(self.image(data), lang=self.lang, **kwargs)
+        except self.tess.TesseractError as e:
+            raise FunctionError(f"{self.fn}: Tesseract failed on the image ({len(data)} bytes): "
+                                f"{e.message.strip() or e.status}") from None
+
 
 @function("ocr", params=[Param("image", "binary"),
                          Param("lang", "string", literal=True, default="eng",
@@ -131,7 +139,7 @@ class Ocr:
 
     def __call__(self, images: pa.Array) -> pa.Array:
         t = self.tesseract
-        return map_rows(images, lambda data: t.tess.image_to_string(t.image(data), lang=t.lang).strip(), pa.string())
+        return map_rows(images, lambda data: t.run(t.tess.image_to_string, data).strip(), pa.string())
 
 
 @function("ocr_words", params=[Param("image", "binary"),
@@ -149,7 +157,7 @@ class OcrWords:
         t = self.tesseract
 
         def one(data):
-            d = t.tess.image_to_data(t.image(data), lang=t.lang, output_type=t.tess.Output.DICT)
+            d = t.run(t.tess.image_to_data, data, output_type=t.tess.Output.DICT)
             return [{"text": text, "conf": float(conf), "x": int(x), "y": int(y), "w": int(w), "h": int(h)}
                     for text, conf, x, y, w, h in zip(d["text"], d["conf"], d["left"], d["top"], d["width"],
                                                       d["height"])

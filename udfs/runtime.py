@@ -34,12 +34,49 @@ def instance(name: str, options: dict[str, Any]):
 
 
 def evaluate(name: str, options: dict[str, Any], on_error: str, *arrays: pa.Array) -> pa.Array:
-    """Apply function `name` to equally long Arrow arrays; `on_error` is 'raise' or 'null'."""
+    """Apply function `name` to equally long Arrow arrays; `on_error` is 'raise' or 'null'.
+
+    The implementation sees slices of at most the spec's `batch_size` rows (Spark hands over
+    up to `spark.sql.execution.arrow.maxRecordsPerBatch` at once)."""
     spec = FUNCTIONS[name]
     arrays = tuple(a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays)
+    check_types(spec, arrays)
     fn = instance(name, options)
-    out = fn(*arrays) if on_error == "raise" else _tolerant(fn, arrays)
+    run = fn if on_error == "raise" else (lambda *xs: _tolerant(fn, xs))
+    n = len(arrays[0]) if arrays else 0
+    size = max(1, spec.batch_size)
+    if n <= size:
+        out = run(*arrays)
+    else:
+        pieces = [run(*(a.slice(start, size) for a in arrays)) for start in range(0, n, size)]
+        typ = return_arrow_type(spec)
+        out = pa.concat_arrays([p if p.type == typ else p.cast(typ) for p in pieces])
     return out if out.type == return_arrow_type(spec) else out.cast(return_arrow_type(spec))
+
+
+_ACCEPTS = {
+    "binary": (pa.types.is_binary, pa.types.is_large_binary),
+    "string": (pa.types.is_string, pa.types.is_large_string),
+    "bigint": (pa.types.is_integer,),
+    "int": (pa.types.is_integer,),
+    "double": (pa.types.is_floating, pa.types.is_integer),
+}
+
+
+def check_types(spec: FunctionSpec, arrays: tuple[pa.Array, ...]) -> None:
+    """A column of the wrong type is the caller's mistake: say which argument and what it got."""
+    for param, array in zip(spec.columns, arrays):
+        if pa.types.is_null(array.type):
+            continue
+        wanted = param.type.split("|")
+        ok = False
+        for w in wanted:
+            if w.startswith("array<"):
+                ok = ok or pa.types.is_list(array.type) or pa.types.is_large_list(array.type)
+            else:
+                ok = ok or any(test(array.type) for test in _ACCEPTS.get(w, ()))
+        if not ok:
+            raise FunctionError(f"{spec.name}: argument {param.name} must be {param.type.upper()}, got {array.type}")
 
 
 def _tolerant(fn, arrays: tuple[pa.Array, ...]) -> pa.Array:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from html.parser import HTMLParser
@@ -69,7 +68,7 @@ def strip(text: str) -> str:
     parser = _TextOnly()
     parser.feed(text)
     parser.close()
-    return _normalise_space(html.unescape("".join(parser.parts)))
+    return _normalise_space("".join(parser.parts))  # entities already decoded (convert_charrefs)
 
 
 @function("strip_html", params=[Param("html", "string")], returns="string", kind="clean", modality="text",
@@ -104,9 +103,15 @@ def _card(match: re.Match) -> str:
     return "<CARD>" if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
 
 
+_DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
+
+
 def _phone(match: re.Match) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    return "<PHONE>" if 7 <= len(digits) <= 15 else match.group(0)
+    text = match.group(0)
+    digits = re.sub(r"\D", "", text)
+    if _DATE.fullmatch(text.strip()):
+        return text  # 2024-01-15, 15.01.2024: dates, not phone numbers
+    return "<PHONE>" if 7 <= len(digits) <= 15 else text
 
 
 def mask(text: str) -> str:

@@ -234,3 +234,38 @@ def test_near_duplicates_by_embedding_and_argument_errors(fresh):
         fresh.sql("SELECT * FROM dedup(TABLE(s), id => 'id', on => 't', method => 'magic')")
     with pytest.raises(LakelensError, match="method 'minhash' needs a STRING column; id is int"):
         fresh.sql("SELECT * FROM dedup(TABLE(s), id => 't', on => 'id')")
+
+
+def test_groups_of_any_shape_converge(lake):
+    """A revision chain whose ids zig-zag, a star and a clique: each becomes one group named by its
+    smallest id (min-label propagation needs a round per hop on such chains)."""
+    from lakelens.table_functions import connected_components
+
+    chain = [1] + list(range(200, 2, -1)) + [2]
+    edges = list(zip(chain, chain[1:]))
+    edges += [(1000, n) for n in range(1001, 1050)]
+    edges += [(a, b) for a in range(2000, 2010) for b in range(a + 1, 2010)]
+    pairs = lake.spark.createDataFrame([(min(a, b), max(a, b)) for a, b in edges], "id_a long, id_b long")
+    labels = dict(connected_components(pairs).collect())
+    assert {labels[n] for n in chain} == {1} and len(chain) == 200
+    assert {labels[n] for n in range(1000, 1050)} == {1000}
+    assert {labels[n] for n in range(2000, 2010)} == {2000}
+    assert len(labels) == 200 + 50 + 10
+
+
+def test_table_function_edge_cases(fresh):
+    fresh.sql("CREATE TABLE t (id INT, body STRING, pic BIGINT)")
+    fresh.sql("INSERT INTO t VALUES (1, '', 5), (2, '  ', 5), (3, 'same words here and there', -7), "
+              "(4, 'same words here and there', -7), (5, NULL, NULL)")
+    pairs = rows(fresh.sql("SELECT id_a, id_b FROM near_duplicates(TABLE(t), id => 'id', on => 'body')"))
+    assert pairs == [(3, 4)]  # blank and NULL texts are nobody's duplicates
+    exact = rows(fresh.sql("SELECT id_a, id_b, similarity FROM near_duplicates(TABLE(t), id => 'id', on => 'pic', "
+                           "method => 'phash', threshold => 1.0) ORDER BY id_a"))
+    assert exact == [(1, 2, 1.0), (3, 4, 1.0)]  # BIGINT hashes, negative ones too
+    with pytest.raises(LakelensError, match="bands must be between 1 and num_perm \\(64\\), got 100"):
+        fresh.sql("SELECT * FROM near_duplicates(TABLE(t), id => 'id', on => 'body', bands => 100)")
+    with pytest.raises(LakelensError, match="near_duplicates: threshold must be a number, got 'high'"):
+        fresh.sql("SELECT * FROM near_duplicates(TABLE(t), id => 'id', on => 'body', threshold => 'high')")
+    fresh.sql("INSERT INTO t VALUES (4, 'again', 1)")
+    with pytest.raises(LakelensError, match="dedup: id => 'id' must identify rows, but 6 rows have only 5 distinct"):
+        fresh.sql("SELECT * FROM dedup(TABLE(t), id => 'id', on => 'body')")

@@ -64,6 +64,12 @@ def test_minhash_options_are_validated():
         evaluate("minhash", {"num_perm": 0}, "raise", pa.array(["x"]))
 
 
+def test_jaccard_with_null_signatures_is_null():
+    sig = call("minhash", pa.array(["some text here"]))
+    out = call("jaccard", pa.array([sig[0], sig[0]], pa.list_(pa.int32())), pa.array([None, None], pa.list_(pa.int32())))
+    assert out == [None, None]
+
+
 def test_jaccard_rejects_signatures_of_different_lengths():
     with pytest.raises(FunctionError, match="jaccard: signatures must have the same length"):
         call("jaccard", pa.array([[1, 2, 3]]), pa.array([[1, 2]]))

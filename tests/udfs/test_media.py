@@ -66,6 +66,8 @@ def test_transcribe_accepts_video_containers_and_english_only_model_refuses_othe
     assert wer("open the window and turn on the light", call("transcribe", [movie])[0]) <= 0.15
     with pytest.raises(FunctionError, match="English-only"):
         call("transcribe", [movie], language="de")
+    with pytest.raises(FunctionError, match="English-only"):  # a setup mistake, not a bad row
+        call("transcribe", [movie], on_error="null", language="de")
 
 
 def test_pdf_text_reads_the_text_layer(tmp_path):

@@ -22,6 +22,7 @@ def test_strip_html_keeps_text_drops_scripts_and_decodes_entities():
             "<p>Price:&nbsp;3&euro;</p><script>alert(1)</script><ul><li>one</li><li>two</li></ul></body></html>")
     assert call("strip_html", [html]) == ["Fish & chips\n\nPrice: 3€\n\none\n\ntwo"]
     assert call("strip_html", ["no tags at all"]) == ["no tags at all"]
+    assert call("strip_html", ["<code>&amp;lt;p&amp;gt;</code>"]) == ["&lt;p&gt;"]  # decoded once, not twice
 
 
 def test_mask_pii_replaces_each_kind_and_leaves_ordinary_numbers():
@@ -31,6 +32,7 @@ def test_mask_pii_replaces_each_kind_and_leaves_ordinary_numbers():
     out = call("mask_pii", [text])[0]
     assert out == ("Mail <EMAIL>, call <PHONE> or <PHONE>; card <CARD>; SSN <ID>; IBAN <IBAN>; host <IP>. "
                    "In 2024 we sold 12345 units, order 4111 1111 1111 1112.")  # fails Luhn: not a card
+    assert call("mask_pii", ["due 2024-01-15 or 15.01.2024"]) == ["due 2024-01-15 or 15.01.2024"]
 
 
 def test_text_stats_scores():
@@ -51,6 +53,13 @@ def test_detect_language_iso_codes():
              "Сегодня хорошая погода, и мы идём на пляж.",
              "12345 !!!", None]
     assert call("detect_language", texts) == ["en", "de", "fr", "es", "ru", None, None]
+
+
+def test_a_column_of_the_wrong_type_names_the_argument():
+    from lakelens.udfs import FunctionError
+
+    with pytest.raises(FunctionError, match="ocr: argument image must be BINARY, got string"):
+        call("ocr", ["not bytes"])
 
 
 def test_every_spec_is_complete_and_gpu_class_is_declared():
