@@ -31,6 +31,18 @@ def test_beeline_lists_tables_and_selects_from_a_volume(server, shop):
     assert "gamma.png," + str((shop / "gamma.png").stat().st_size) in lines
 
 
+def test_beeline_calls_multimodal_functions(server, shop):
+    url = f"jdbc:hive2://{server.host}:{server.port}/shop?catalog=gw"
+    out = beeline(url, "-n", "analyst", script=(
+        "SELECT name, image_info(content).width AS w, phash(content) = phash(content) AS same "
+        "FROM images WHERE name = 'alpha.png'; DESCRIBE FUNCTION try_ocr; SELECT try_ocr(X'00') AS t;"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "alpha.png,120,true" in lines
+    assert "Function: try_ocr" in lines and "Class: extract" in lines
+    assert lines[-2:] == ["t", "NULL"]  # try_ocr of a non-image: NULL
+
+
 def test_beeline_tables_and_columns_commands(server, shop, tmp_path):
     url = f"jdbc:hive2://{server.host}:{server.port}/shop?catalog=gw"
     script = tmp_path / "meta.sql"
