@@ -27,7 +27,6 @@ from lakelens.sql import (
 )
 from lakelens.sql.plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG
 from lakelens.sql.resolve import physical_table
-
 from lakelens.udfs import FUNCTIONS
 
 from .config import Config
@@ -453,14 +452,10 @@ class _SparkErrorMapper:
 
     @staticmethod
     def _condition(exc) -> str:
-        for getter in ("getCondition",):
-            try:
-                value = getattr(exc, getter)()
-                if value:
-                    return value
-            except Exception:
-                pass
-        return "SPARK_ERROR"
+        try:
+            return exc.getCondition() or "SPARK_ERROR"
+        except Exception:
+            return "SPARK_ERROR"
 
     @staticmethod
     def _sqlstate(exc) -> str:

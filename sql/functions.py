@@ -24,7 +24,7 @@ from lakelens.catalog import InvalidArgument
 from lakelens.catalog.metastore import matches_like
 from lakelens.udfs import FUNCTIONS, FunctionSpec, lookup
 
-from .plans import Rows, TableFunctionCall, UdfBinding
+from .plans import Rows, UdfBinding
 
 TABLE_FUNCTIONS = ("near_duplicates", "dedup")
 DEDUP_METHODS = {"minhash": 0.8, "phash": 0.9, "embedding": 0.9}
