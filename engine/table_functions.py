@@ -115,7 +115,7 @@ def _exact_jaccard_udf(ngram: int):
         for x, y in zip(a.to_pylist(), b.to_pylist()):
             sx, sy = shingle_hashes(x, ngram), shingle_hashes(y, ngram)
             union = len(np.union1d(sx, sy))
-            out.append(len(np.intersect1d(sx, sy, assume_unique=True)) / union if union else 1.0)
+            out.append(len(np.intersect1d(sx, sy, assume_unique=True)) / union if union else 0.0)
         return pa.array(out, pa.float64())
 
     with warnings.catch_warnings():
@@ -132,7 +132,7 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str):
     rows = base.select(_col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("sig IS NOT NULL AND id IS NOT NULL")
     if kind == "minhash":  # blank texts share one signature; they are not near-duplicates of each other
         rows = rows.join(base.select(_col(call.id_column).alias("id"), _col(call.on_column).alias("text"))
-                         .where("trim(text) <> ''").select("id"), "id")
+                         .where(F.col("text").rlike(r"\S")).select("id"), "id")
     if kind == "minhash":
         num_perm = int(call.options.get("num_perm", 64))
         bands = int(call.options.get("bands", 0)) or minhash_bands(t, num_perm)[0]
@@ -212,15 +212,13 @@ def connected_components(pairs):
     from pyspark.sql import functions as F
 
     edges = pairs.select(F.col("id_a").alias("a"), F.col("id_b").alias("b")).localCheckpoint()
-    previous = edges.count()
     for _ in range(MAX_ROUNDS):
-        edges = _small_star(_large_star(edges)).localCheckpoint()
-        current = edges.count()
-        # Converged when a large-star changes nothing: every edge already points at its group's minimum.
-        unstable = _large_star(edges).exceptAll(edges).limit(1).count()
-        if unstable == 0 and current == previous:
+        new = _small_star(_large_star(edges)).localCheckpoint()
+        # A fixpoint of both operations is a forest of stars around each group's minimum.
+        changed = new.exceptAll(edges).limit(1).count() + edges.exceptAll(new).limit(1).count()
+        edges = new
+        if changed == 0:
             break
-        previous = current
     else:
         raise LakelensError(f"dedup: groups did not converge in {MAX_ROUNDS} rounds", error_class="DEDUP_NOT_CONVERGED")
     n = _both_ways(edges)

@@ -236,6 +236,7 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
     query = parse_one(info.view_text)
     inner = Resolution(SessionContext(info.catalog, info.schema, res.ctx.user), res.catalog,
                        file_relations=res.file_relations, view_stack=res.view_stack + (info.full_name,))
+    query = table_arguments(query, inner)
     query = rewrite_read_files(query, inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
@@ -249,7 +250,7 @@ def temp_view_query(res: Resolution, name: str) -> exp.Expression:
     if key in res.view_stack:
         raise InvalidArgument(f"{key} refers to itself")
     inner = Resolution(res.ctx, res.catalog, file_relations=res.file_relations, view_stack=res.view_stack + (key,))
-    query = rewrite_read_files(parse_one(res.ctx.temp_views[name]), inner)
+    query = rewrite_read_files(table_arguments(parse_one(res.ctx.temp_views[name]), inner), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
     return query

@@ -213,11 +213,13 @@ def _joined_base_model() -> str:
             for i, p in enumerate(parts, 1):
                 with open(p / f"model.bin.part{i}", "rb") as src:
                     shutil.copyfileobj(src, out, 16 << 20)
-        if cache.exists():  # an incomplete cache from an interrupted run
+        if target.exists() and target.stat().st_size == expected:
+            return str(cache)  # another worker finished first: keep its complete copy
+        if cache.exists():  # left by an interrupted run of an older, non-atomic version
             shutil.rmtree(cache, ignore_errors=True)
         try:
             os.rename(staging, cache)
-        except OSError:  # another worker finished first
+        except OSError:  # another worker renamed its complete copy in meanwhile
             pass
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -245,17 +245,28 @@ def test_groups_of_any_shape_converge(lake):
     edges = list(zip(chain, chain[1:]))
     edges += [(1000, n) for n in range(1001, 1050)]
     edges += [(a, b) for a in range(2000, 2010) for b in range(a + 1, 2010)]
+    edges += [(3001, 3005), (3002, 3003), (3003, 3004), (3004, 3005)]  # stopped early once: two groups
     pairs = lake.spark.createDataFrame([(min(a, b), max(a, b)) for a, b in edges], "id_a long, id_b long")
     labels = dict(connected_components(pairs).collect())
     assert {labels[n] for n in chain} == {1} and len(chain) == 200
     assert {labels[n] for n in range(1000, 1050)} == {1000}
     assert {labels[n] for n in range(2000, 2010)} == {2000}
-    assert len(labels) == 200 + 50 + 10
+    assert {labels[n] for n in range(3001, 3006)} == {3001}
+    assert len(labels) == 200 + 50 + 10 + 5
+
+
+def test_table_functions_inside_views(fresh):
+    fresh.sql("CREATE TABLE notes (id INT, body STRING)")
+    fresh.sql("INSERT INTO notes VALUES (1, 'meet at noon by the lake'), (2, 'meet at noon by the lake!'), (3, 'other')")
+    fresh.sql("CREATE VIEW groups AS SELECT id, dup_group FROM dedup(TABLE(notes), id => 'id', on => 'body')")
+    fresh.sql("CREATE TEMPORARY VIEW pairs AS SELECT * FROM near_duplicates(TABLE(notes), id => 'id', on => 'body')")
+    assert rows(fresh.sql("SELECT id, dup_group FROM groups ORDER BY id")) == [(1, 1), (2, 1), (3, 3)]
+    assert rows(fresh.sql("SELECT id_a, id_b FROM pairs")) == [(1, 2)]
 
 
 def test_table_function_edge_cases(fresh):
     fresh.sql("CREATE TABLE t (id INT, body STRING, pic BIGINT)")
-    fresh.sql("INSERT INTO t VALUES (1, '', 5), (2, '  ', 5), (3, 'same words here and there', -7), "
+    fresh.sql("INSERT INTO t VALUES (1, '', 5), (2, ' \\n\\t ', 5), (3, 'same words here and there', -7), "
               "(4, 'same words here and there', -7), (5, NULL, NULL)")
     pairs = rows(fresh.sql("SELECT id_a, id_b FROM near_duplicates(TABLE(t), id => 'id', on => 'body')"))
     assert pairs == [(3, 4)]  # blank and NULL texts are nobody's duplicates
