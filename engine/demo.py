@@ -96,45 +96,57 @@ def write_text_pdf(text: str, path: Path) -> None:
     path.write_bytes(bytes(out))
 
 
-def write_clip(slides: list[str], speech: str, path: Path, fps: int = 5) -> None:
-    """An MP4 (MPEG-4 video, AAC audio): each slide's text for one second, `speech` spoken."""
+def video_with_audio(frame_at, size: tuple[int, int], wav: bytes, *, seconds: int = 0, fps: int = 5,
+                     fmt: str = "mp4") -> bytes:
+    """A video (MPEG-4, `size`) showing the RGB array `frame_at(second)` each second, for as long
+    as the audio lasts and at least `seconds`, with `wav` re-encoded as AAC."""
     import io
 
     import av
+
+    source = av.open(io.BytesIO(wav))
+    in_audio = source.streams.audio[0]
+    rate = in_audio.codec_context.sample_rate
+    duration = float(in_audio.duration * in_audio.time_base) if in_audio.duration else 2.0
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=fmt) as container:
+        video = container.add_stream("mpeg4", rate=fps)
+        video.width, video.height, video.pix_fmt, video.bit_rate = size[0], size[1], "yuv420p", 800_000
+        audio = container.add_stream("aac", rate=rate)
+        for second in range(max(seconds, int(duration) + 1)):
+            frame = av.VideoFrame.from_ndarray(frame_at(second), format="rgb24")
+            for _ in range(fps):
+                for packet in video.encode(frame):
+                    container.mux(packet)
+        resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
+        for decoded in source.decode(in_audio):
+            for piece in resampler.resample(decoded):
+                piece.pts = None
+                for packet in audio.encode(piece):
+                    container.mux(packet)
+        for stream in (video, audio):
+            for packet in stream.encode():
+                container.mux(packet)
+    source.close()
+    return out.getvalue()
+
+
+def write_clip(slides: list[str], speech: str, path: Path) -> None:
+    """An MP4: each slide's text for one second (the last one held), `speech` spoken."""
     import numpy as np
     from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=48)
+
+    def slide(second: int):
+        img = Image.new("RGB", (640, 160), "white")
+        ImageDraw.Draw(img).text((24, 50), slides[min(second, len(slides) - 1)], fill="black", font=font)
+        return np.asarray(img)
 
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         speak_wav(speech, wav)
-        source = av.open(str(wav))
-        in_audio = source.streams.audio[0]
-        rate = in_audio.codec_context.sample_rate
-        seconds = max(len(slides), int(float(in_audio.duration * in_audio.time_base)) + 1)
-        out = io.BytesIO()
-        with av.open(out, mode="w", format="mp4") as container:
-            video = container.add_stream("mpeg4", rate=fps)
-            video.width, video.height, video.pix_fmt, video.bit_rate = 640, 160, "yuv420p", 800_000
-            audio = container.add_stream("aac", rate=rate)
-            font = ImageFont.load_default(size=48)
-            for second in range(seconds):
-                img = Image.new("RGB", (640, 160), "white")
-                ImageDraw.Draw(img).text((24, 50), slides[min(second, len(slides) - 1)], fill="black", font=font)
-                frame = av.VideoFrame.from_ndarray(np.asarray(img), format="rgb24")
-                for _ in range(fps):
-                    for packet in video.encode(frame):
-                        container.mux(packet)
-            resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
-            for decoded in source.decode(in_audio):
-                for piece in resampler.resample(decoded):
-                    piece.pts = None
-                    for packet in audio.encode(piece):
-                        container.mux(packet)
-            for stream in (video, audio):
-                for packet in stream.encode():
-                    container.mux(packet)
-        source.close()
-        path.write_bytes(out.getvalue())
+        path.write_bytes(video_with_audio(slide, (640, 160), wav.read_bytes(), seconds=len(slides)))
 
 
 def picture(seed: int, size: int = 256) -> bytes:

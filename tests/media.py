@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from lakelens.demo import picture, speak_wav, write_text_pdf  # noqa: F401  (re-exported for tests)
 from lakelens.demo import resized_copy as variant  # noqa: F401
+from lakelens.demo import video_with_audio
 
 SENTENCES = [
     "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG",
@@ -113,29 +114,6 @@ def bad_inputs(good: bytes, *, streamable: bool = False) -> dict[str, bytes]:
 
 
 def with_audio_track(wav: bytes, fmt: str = "matroska") -> bytes:
-    """A video file (black frames) whose audio track is `wav`, re-encoded as AAC."""
-    import av
-
-    source = av.open(io.BytesIO(wav))
-    in_audio = source.streams.audio[0]
-    out = io.BytesIO()
-    with av.open(out, mode="w", format=fmt) as container:
-        v = container.add_stream("mpeg4", rate=5)
-        v.width, v.height, v.pix_fmt = 64, 48, "yuv420p"
-        a = container.add_stream("aac", rate=in_audio.codec_context.sample_rate)
-        black = np.zeros((48, 64, 3), dtype=np.uint8)
-        duration = float(in_audio.duration * in_audio.time_base) if in_audio.duration else 2.0
-        for _ in range(int(duration * 5) + 1):
-            for packet in v.encode(av.VideoFrame.from_ndarray(black, format="rgb24")):
-                container.mux(packet)
-        resampler = av.AudioResampler(format="fltp", layout="mono", rate=in_audio.codec_context.sample_rate)
-        for frame in source.decode(in_audio):
-            for piece in resampler.resample(frame):
-                piece.pts = None
-                for packet in a.encode(piece):
-                    container.mux(packet)
-        for stream in (v, a):
-            for packet in stream.encode():
-                container.mux(packet)
-    source.close()
-    return out.getvalue()
+    """A video file (black 64×48 frames) whose audio track is `wav`, re-encoded as AAC."""
+    black = np.zeros((48, 64, 3), dtype=np.uint8)
+    return video_with_audio(lambda _: black, (64, 48), wav, fmt=fmt)
