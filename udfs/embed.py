@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from .hashing import _list_matrix
 from .image import open_image
+from .runtime import positive_int
 from .spec import FunctionError, Param, function
 
 
@@ -69,7 +70,7 @@ class EmbedText:
                                 "(udf.embed_text.model)")
         self.device = torch_device(device)
         self.model = SentenceTransformer(path, device=self.device, local_files_only=True)
-        self.batch_size = _batch_size(batch_size, "embed_text", "udf.embed_text.batch_size")
+        self.batch_size = positive_int(batch_size, "embed_text", "udf.embed_text.batch_size")
 
     def __call__(self, texts: pa.Array) -> pa.Array:
         items, valid = _non_null(texts)
@@ -86,14 +87,6 @@ _CLIP_CONFIG = [("model", "ViT-B-32", "open_clip architecture name, or the path 
                 ("batch_size", "32", "images or texts per model batch")]
 
 
-def _batch_size(value, fn: str, key: str) -> int:
-    try:
-        size = int(value)
-    except (TypeError, ValueError):
-        size = 0
-    if size < 1:
-        raise FunctionError(f"{fn}: {key} must be a positive integer, got {value!r}")
-    return size
 
 _CLIP_HELP = ("no CLIP weights are configured: set udf.clip.weights to an open_clip checkpoint file and "
               "udf.clip.model to its architecture (e.g. ViT-B-32), in $LAKELENS_HOME/lakelens.toml under [udf.clip] "
@@ -126,7 +119,14 @@ class _Clip:
         self.model.eval()
         self.tokenizer = open_clip.get_tokenizer(name)
         self.torch = torch
-        self.batch_size = _batch_size(batch_size, fn, "udf.clip.batch_size")
+        self.batch_size = positive_int(batch_size, fn, "udf.clip.batch_size")
+
+    def embed(self, items: list, image: bool) -> np.ndarray | None:
+        """Vectors of preprocessed images or of texts, `batch_size` at a time; None if no items."""
+        if not items:
+            return None
+        b = self.batch_size
+        return np.concatenate([self.encode(items[i:i + b], image) for i in range(0, len(items), b)])
 
     def encode(self, batch, image: bool) -> np.ndarray:
         with self.torch.inference_mode():
@@ -152,11 +152,7 @@ class EmbedImage:
     def __call__(self, images: pa.Array) -> pa.Array:
         items, valid = _non_null(images)
         tensors = [self.clip.preprocess(open_image(v, "embed_image").convert("RGB")) for v in items]
-        vectors = None
-        if tensors:
-            b = self.clip.batch_size
-            vectors = np.concatenate([self.clip.encode(tensors[i:i + b], image=True) for i in range(0, len(tensors), b)])
-        return vectors_to_arrow(vectors, valid)
+        return vectors_to_arrow(self.clip.embed(tensors, image=True), valid)
 
 
 @function("embed_clip_text", params=[Param("text", "string")], returns="array<float>", kind="embed",
@@ -171,11 +167,7 @@ class EmbedClipText:
 
     def __call__(self, texts: pa.Array) -> pa.Array:
         items, valid = _non_null(texts)
-        vectors = None
-        if items:
-            b = self.clip.batch_size
-            vectors = np.concatenate([self.clip.encode(items[i:i + b], image=False) for i in range(0, len(items), b)])
-        return vectors_to_arrow(vectors, valid)
+        return vectors_to_arrow(self.clip.embed(items, image=False), valid)
 
 
 @function("cosine_similarity", params=[Param("a", "array<float>"), Param("b", "array<float>")],

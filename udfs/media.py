@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pyarrow as pa
 
-from .runtime import map_rows, return_arrow_type
+from .runtime import map_rows, positive_int, return_arrow_type
 from .spec import FUNCTIONS, FunctionError, Param, function
 
 
@@ -253,16 +253,6 @@ class _Whisper:
         return list(segments)
 
 
-def _positive_int(value, fn: str, key: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number < 1:
-        raise FunctionError(f"{fn}: udf.transcribe.{key} must be a positive integer, got {value!r}")
-    return number
-
-
 def _cuda_available() -> bool:
     try:
         import ctranslate2
@@ -292,7 +282,7 @@ class Transcribe:
                  compute_type: str = "auto", beam_size: str = "1"):
         self.whisper = _Whisper(model, device, compute_type, "transcribe")
         self.whisper.check_language(model, language)
-        self.language, self.beam_size = language, _positive_int(beam_size, "transcribe", "beam_size")
+        self.language, self.beam_size = language, positive_int(beam_size, "transcribe", "udf.transcribe.beam_size")
 
     def __call__(self, audio: pa.Array) -> pa.Array:
         def one(data):
@@ -314,7 +304,7 @@ class TranscribeSegments:
                  compute_type: str = "auto", beam_size: str = "1"):
         self.whisper = _Whisper(model, device, compute_type, "transcribe_segments")
         self.whisper.check_language(model, language)
-        self.language, self.beam_size = language, _positive_int(beam_size, "transcribe_segments", "beam_size")
+        self.language, self.beam_size = language, positive_int(beam_size, "transcribe_segments", "udf.transcribe.beam_size")
 
     def __call__(self, audio: pa.Array) -> pa.Array:
         def one(data):

@@ -146,5 +146,12 @@ def return_arrow_type(spec: FunctionSpec) -> pa.DataType:
     return arrow_type(spec.returns)
 
 
-def fail(name: str, reason: str) -> FunctionError:
-    return FunctionError(f"{name}: {reason}")
+def positive_int(value, fn: str, key: str) -> int:
+    """A configuration value that must be a positive integer (batch sizes, beam widths)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise FunctionError(f"{fn}: {key} must be a positive integer, got {value!r}")
+    return number
