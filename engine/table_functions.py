@@ -81,20 +81,17 @@ def _simhash_band_udf(function: str, bands: int, bits: int, dim_seed: int = 0x51
         import numpy as np
         import pyarrow as pa
 
-        from lakelens.udfs.hashing import _list_matrix
-
         from lakelens.udfs import FunctionError
+        from lakelens.udfs.arrays import fixed_lists, list_matrix
 
-        matrix, valid = _list_matrix(vectors)
+        matrix, valid = list_matrix(vectors)
         if matrix is None:
             raise FunctionError(f"{function}: embedding vectors of different lengths in one column")
         planes = np.random.default_rng(dim_seed).standard_normal((matrix.shape[1], bands * bits))
         signs = (matrix.astype(np.float64) @ planes) > 0
         weights = 1 << np.arange(bits)
         band_codes = (signs.reshape(len(matrix), bands, bits) * weights).sum(axis=2).astype(np.int32)
-        offsets = np.arange(len(matrix) + 1, dtype=np.int32) * bands
-        return pa.ListArray.from_arrays(pa.array(offsets), pa.array(band_codes.reshape(-1)),
-                                        mask=pa.array(~valid))
+        return fixed_lists(band_codes[valid], valid, pa.int32())
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pyarrow as pa
 
-from .hashing import _list_matrix
+from .arrays import fixed_lists, paired_matrices
 from .image import open_image
 from .runtime import positive_int
 from .spec import FunctionError, Param, function
@@ -23,14 +23,7 @@ def torch_device(device: str) -> str:
 
 def vectors_to_arrow(vectors: np.ndarray | None, valid: list[bool]) -> pa.Array:
     """Rows of `vectors` (one per valid row) as array<float>, NULL where not valid."""
-    width = 0 if vectors is None or len(vectors) == 0 else vectors.shape[1]
-    offsets, pos = [0], 0
-    for ok in valid:
-        pos += width if ok else 0
-        offsets.append(pos)
-    flat = np.zeros(0, np.float32) if vectors is None else np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1)
-    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(flat, pa.float32()),
-                                    mask=pa.array([not ok for ok in valid], pa.bool_()))
+    return fixed_lists(None if vectors is None else vectors.astype(np.float32, copy=False), valid, pa.float32())
 
 
 def _non_null(values: pa.Array) -> tuple[list, list[bool]]:
@@ -177,12 +170,8 @@ class EmbedClipText:
           example="SELECT cosine_similarity(embed_text('cat'), embed_text('kitten'))")
 class CosineSimilarity:
     def __call__(self, a: pa.Array, b: pa.Array) -> pa.Array:
-        ma, va = _list_matrix(a)
-        mb, vb = _list_matrix(b)
-        both = va & vb
-        if ma is None or mb is None or (both.any() and ma.shape[1] != mb.shape[1]):
-            raise FunctionError("cosine_similarity: vectors must have the same length")
-        if not both.any():
+        ma, mb, both = paired_matrices(a, b, "cosine_similarity: vectors must have the same length")
+        if ma is None:
             return pa.nulls(len(a), pa.float64())
         ma, mb = ma.astype(np.float64), mb.astype(np.float64)
         norms = np.linalg.norm(ma, axis=1) * np.linalg.norm(mb, axis=1)

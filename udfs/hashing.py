@@ -6,8 +6,8 @@ import hashlib
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from .arrays import fixed_lists, paired_matrices
 from .image import open_image
 from .spec import FunctionError, Param, function
 
@@ -86,31 +86,8 @@ class MinHash:
 
     def __call__(self, texts: pa.Array) -> pa.Array:
         values = texts.to_pylist()
-        sigs = [None if t is None else minhash_signature(t, self.num_perm, self.ngram, self.perms) for t in values]
-        flat = np.concatenate([s for s in sigs if s is not None]) if any(s is not None for s in sigs) else np.zeros(0, np.int32)
-        offsets, pos, mask = [0], 0, []
-        for s in sigs:
-            pos += 0 if s is None else self.num_perm
-            offsets.append(pos)
-            mask.append(s is None)
-        return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(flat, pa.int32()),
-                                        mask=pa.array(mask, pa.bool_()))
-
-
-def _list_matrix(values: pa.Array) -> tuple[np.ndarray | None, np.ndarray]:
-    """Rows of a list array as a 2-D matrix when every non-null row has the same length."""
-    valid = ~np.asarray(values.is_null().to_numpy(zero_copy_only=False))
-    lengths = pc.list_value_length(values).to_numpy(zero_copy_only=False)
-    lengths = np.where(valid, lengths, 0)
-    width = set(int(x) for x in lengths[valid])
-    if len(width) > 1:
-        return None, valid
-    width = width.pop() if width else 0
-    flat = values.flatten().to_numpy(zero_copy_only=False)
-    full = np.zeros((len(values), width), dtype=flat.dtype if len(flat) else np.float64)
-    if width:
-        full[valid] = flat.reshape(-1, width)
-    return full, valid
+        sigs = [minhash_signature(t, self.num_perm, self.ngram, self.perms) for t in values if t is not None]
+        return fixed_lists(np.stack(sigs) if sigs else None, [t is not None for t in values], pa.int32())
 
 
 @function("jaccard", params=[Param("a", "array<int>"), Param("b", "array<int>")], returns="double",
@@ -120,13 +97,10 @@ def _list_matrix(values: pa.Array) -> tuple[np.ndarray | None, np.ndarray]:
           example="SELECT jaccard(minhash('the quick brown fox'), minhash('the quick brown fox!'))")
 class Jaccard:
     def __call__(self, a: pa.Array, b: pa.Array) -> pa.Array:
-        ma, va = _list_matrix(a)
-        mb, vb = _list_matrix(b)
-        both = va & vb
-        if not both.any():
+        ma, mb, both = paired_matrices(
+            a, b, "jaccard: signatures must have the same length (compute both with the same num_perm)")
+        if ma is None:
             return pa.nulls(len(a), pa.float64())
-        if ma is None or mb is None or ma.shape[1] != mb.shape[1]:
-            raise FunctionError("jaccard: signatures must have the same length (compute both with the same num_perm)")
         out = np.where(both, (ma == mb).mean(axis=1) if ma.shape[1] else 0.0, np.nan)
         return pa.array(out, type=pa.float64(), mask=~both)
 

@@ -44,17 +44,14 @@ def evaluate(name: str, options: dict[str, Any], on_error: str, *arrays: pa.Arra
     arrays = tuple(a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays)
     check_types(spec, arrays)
     fn = instance(name, options)
-    n = len(arrays[0]) if arrays else 0
-    size = max(1, spec.batch_size)
+    typ = return_arrow_type(spec)
     if on_error == "raise":
-        out = fn(*arrays)
-    elif n <= size:
-        out = _tolerant(fn, arrays)
+        pieces = [fn(*arrays)]
     else:
-        pieces = [_tolerant(fn, tuple(a.slice(start, size) for a in arrays)) for start in range(0, n, size)]
-        typ = return_arrow_type(spec)
-        out = pa.concat_arrays([p if p.type == typ else p.cast(typ) for p in pieces])
-    return out if out.type == return_arrow_type(spec) else out.cast(return_arrow_type(spec))
+        n, size = len(arrays[0]), max(1, spec.batch_size)
+        pieces = [_tolerant(fn, tuple(a.slice(start, size) for a in arrays)) for start in range(0, max(n, 1), size)]
+    pieces = [p if p.type == typ else p.cast(typ) for p in pieces]
+    return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
 
 
 _ACCEPTS = {
