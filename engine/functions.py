@@ -2,10 +2,15 @@
 
 Each `UdfBinding` (one call site's function, folded literal options and error mode) becomes
 one Arrow UDF in the statement's Spark session, registered the first time a statement of
-that session needs it. The UDF body calls `lakelens.udfs.evaluate`, which keeps one model
-instance per Python worker process (Spark reuses its workers), so a model loads once per
-worker, not per batch. Options from configuration (`udf.<name>.<key>`, e.g.
-`udf.transcribe.model`) are read here and travel with the UDF to the workers.
+that session needs it. Where the body runs depends on the call's placement (placement.py):
+
+* `spark`: the body calls `lakelens.udfs.evaluate`, which keeps one model instance per Python
+  worker process (Spark reuses its workers), so a model loads once per worker;
+* `ray`: the body forwards the Arrow batch to the function's Ray actor pool (pool_client.py),
+  so a model loads once per actor, however many Spark tasks and workers feed it.
+
+Options from configuration (`udf.<name>.<key>`, e.g. `udf.transcribe.model`) are read here and
+travel with the UDF to the workers and actors.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from lakelens.sql.plans import UdfBinding
 from lakelens.udfs import FUNCTIONS
 
 from .config import Config
+from .placement import Placement, placement_for
 
 _registered: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -36,18 +42,27 @@ def function_options(binding: UdfBinding, config: Config) -> dict:
     return options
 
 
-def make_udf(binding: UdfBinding, options: dict):
+def make_udf(binding: UdfBinding, options: dict, pool=None):
+    """The Arrow UDF of one binding: evaluating in the worker, or through `pool` (a PoolRef)."""
     from pyspark.sql.functions import ArrowUDFType, arrow_udf
 
     spec = FUNCTIONS[binding.function]
     name, on_error = binding.function, binding.on_error
 
-    def run(*arrays):
-        from lakelens import worker_patch
-        from lakelens.udfs import evaluate
+    if pool is None:
+        def run(*arrays):
+            from lakelens import worker_patch
+            from lakelens.udfs import evaluate
 
-        worker_patch.install()
-        return evaluate(name, options, on_error, *arrays)
+            worker_patch.install()
+            return evaluate(name, options, on_error, *arrays)
+    else:
+        def run(*arrays):
+            from lakelens import worker_patch
+            from lakelens.pool_client import call
+
+            worker_patch.install()
+            return call(pool, on_error, arrays)
 
     run.__name__ = binding.udf_name
     with warnings.catch_warnings():  # pyspark prefers type hints, which *arrays cannot carry
@@ -64,11 +79,31 @@ def register(spark, bindings: list[UdfBinding], config: Config) -> None:
         for binding in bindings:
             if binding.udf_name in done:
                 continue
-            spark.udf.register(binding.udf_name, make_udf(binding, function_options(binding, config)))
+            options = function_options(binding, config)
+            place = placement_for(binding.function, config)
+            pool = _pool(binding, options, place, config) if place.where == "ray" else None
+            spark.udf.register(binding.udf_name, make_udf(binding, options, pool))
             done.add(binding.udf_name)
 
 
+def _pool(binding: UdfBinding, options: dict, place: Placement, config: Config):
+    """Join or start Ray, get or create the binding's pool (with the model's device decided)."""
+    from . import ray_runtime
+    from .pool_client import ensure_pool
+    from .pools import PoolSettings
+
+    runtime = ray_runtime.ensure(config)
+    if "device" in options and options["device"] == "auto":
+        # Ray hides GPUs from actors that did not ask for one; say it outright all the same.
+        options = {**options, "device": place.device}
+    settings = PoolSettings(binding.function, options, place.device, place.num_cpus, place.num_gpus,
+                            place.min_actors, place.max_actors, place.idle_timeout_s, place.max_retries,
+                            place.batch_size)
+    return ensure_pool(runtime, settings)
+
+
 _FUNCTION_ERROR = re.compile(r"(?:lakelens\.udfs\.spec\.)?FunctionError: (.+?)(?:\n|$)")
+_POOL_ERROR = re.compile(r"(?:lakelens\.pools\.)?PoolError: (.+?)(?:\n|$)")
 _UDF_NAME = re.compile(r"\bll_(try_)?([a-z_]+?)(?:_[0-9a-f]{8})?\b", re.I)
 
 
@@ -76,7 +111,10 @@ def function_error(text: str) -> LakelensError | None:
     """A failed Python worker's traceback → the function's own message, if it is one of ours."""
     match = _FUNCTION_ERROR.search(text)
     if match is None:
-        return None
+        pool = _POOL_ERROR.search(text)
+        if pool is None:
+            return None
+        return LakelensError(f"UDF_POOL_ERROR: {pool.group(1).strip()}", error_class="UDF_POOL_ERROR", sqlstate="58000")
     return LakelensError(f"FUNCTION_ERROR: {match.group(1).strip()}", error_class="FUNCTION_ERROR", sqlstate="22000")
 
 

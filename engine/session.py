@@ -27,7 +27,6 @@ from lakelens.sql import (
 )
 from lakelens.sql.plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG
 from lakelens.sql.resolve import physical_table
-from lakelens.udfs import FUNCTIONS
 
 from .config import Config
 
@@ -197,6 +196,18 @@ class Session:
             table = self.execute(statement)
             yield StatementResult(table, statement, time.perf_counter() - start)
 
+    def cancel(self, job_group: str) -> None:
+        """Stop a statement's work: its Spark jobs, and the batches it queued on Ray pools
+        (they stop being fed; a batch already on an actor finishes and is dropped)."""
+        if self._spark is not None:
+            self._spark.sparkContext.cancelJobGroup(job_group)
+        from . import ray_runtime
+
+        if ray_runtime.started():
+            from .pool_client import cancel_group
+
+            cancel_group(job_group)
+
     def plan(self, statement: str):
         return plan_statement(parse_statement(statement), self.catalog, self.ctx)
 
@@ -229,21 +240,28 @@ class Session:
         Returns the temporary views holding the table functions' results, named uniquely per
         statement; `_release` drops them once the statement's SQL has been analysed."""
         udfs, tvfs = getattr(plan, "udfs", None), getattr(plan, "table_functions", None)
+        system = getattr(plan, "system_tables", None)
         if udfs:
             from .functions import register
 
             register(self.spark, udfs, self.config)
         views: list[str] = []
-        if tvfs:
-            from .table_functions import materialise
+        try:
+            if system:
+                from .system_tables import materialise as system_rows
 
-            try:
+                for read in system:
+                    system_rows(self.spark, read)
+                    views.append(read.placeholder)
+            if tvfs:
+                from .table_functions import materialise
+
                 for call in tvfs:
                     materialise(self.spark, call, self.config)
                     views.append(call.placeholder)
-            except BaseException:
-                self._release(views)
-                raise
+        except BaseException:
+            self._release(views)
+            raise
         return views
 
     def _release(self, views: list[str]) -> None:
@@ -319,10 +337,11 @@ class Session:
             lines.append(f"table function {call.function} method={call.method} threshold={call.threshold} "
                          f"id={call.id_column} on={call.on_column} -> {call.placeholder}")
         for binding in getattr(inner, "udfs", []):
-            spec = FUNCTIONS[binding.function]
+            from .placement import placement_for
+
             mode = " on_error=null" if binding.on_error == "null" else ""
             options = "".join(f" {k}={v!r}" for k, v in binding.options)
-            lines.append(f"udf={binding.function} placement=spark device={self._device(spec)} batch_size={spec.batch_size}"
+            lines.append(f"udf={binding.function} {placement_for(binding.function, self.config).explain()}"
                          f"{options}{mode} as {binding.udf_name}")
         if sql:
             lines.append("== Spark SQL ==")
@@ -330,23 +349,14 @@ class Session:
             if isinstance(inner, SparkQuery) and not inner.table_functions:
                 mode = f"{plan.mode} " if plan.mode else ""
                 with self._spark_errors(reads):
-                    self._prepare(inner)
-                    text = self.spark.sql(f"EXPLAIN {mode}{sql}").collect()[0][0]
+                    views = self._prepare(inner)
+                    try:
+                        text = self.spark.sql(f"EXPLAIN {mode}{sql}").collect()[0][0]
+                    finally:
+                        self._release(views)
                 lines.append("== Spark plan ==")
                 lines.append(text.rstrip())
         return "\n".join(lines)
-
-    def _device(self, spec) -> str:
-        """Where a function computes: its configured device, else CUDA for GPU-class functions
-        when this machine shows a GPU (nvidia-smi, CUDA_VISIBLE_DEVICES not emptied)."""
-        import os
-        import shutil
-
-        configured = self.config.get(f"udf.{spec.config_scope}.device", "auto")
-        if configured in ("cpu", "cuda"):
-            return configured
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "all") not in ("", "-1")
-        return "cuda" if spec.device == "gpu" and visible and shutil.which("nvidia-smi") else "cpu"
 
     @staticmethod
     def _physical_name(info: ObjectInfo) -> str:

@@ -24,6 +24,16 @@ class UdfBinding:
 
 
 
+@dataclass(frozen=True)
+class SystemTableRead:
+    """`system.<schema>.<table>` in a statement: the engine exposes its rows as `placeholder`."""
+
+    placeholder: str
+    schema: str
+    table: str
+    columns_ddl: str
+
+
 @dataclass
 class TableFunctionCall:
     """`near_duplicates`/`dedup` over a query: the engine runs it and exposes `placeholder`."""
@@ -73,6 +83,7 @@ class SparkQuery:
     reads: list[ObjectInfo] = field(default_factory=list)
     udfs: list[UdfBinding] = field(default_factory=list)
     table_functions: list[TableFunctionCall] = field(default_factory=list)
+    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +99,7 @@ class SparkWrite:
     append_query: bool = False
     udfs: list[UdfBinding] = field(default_factory=list)
     table_functions: list[TableFunctionCall] = field(default_factory=list)
+    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
@@ -111,6 +123,7 @@ class CreateTable:
     reads: list[ObjectInfo] = field(default_factory=list)
     udfs: list[UdfBinding] = field(default_factory=list)
     table_functions: list[TableFunctionCall] = field(default_factory=list)
+    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
@@ -126,6 +139,7 @@ class CreateView:
     reads: list[ObjectInfo] = field(default_factory=list)
     udfs: list[UdfBinding] = field(default_factory=list)
     table_functions: list[TableFunctionCall] = field(default_factory=list)
+    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
@@ -142,6 +156,7 @@ class TempView:
     reads: list[ObjectInfo] = field(default_factory=list)
     udfs: list[UdfBinding] = field(default_factory=list)
     table_functions: list[TableFunctionCall] = field(default_factory=list)
+    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass

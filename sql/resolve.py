@@ -34,7 +34,8 @@ from lakelens.catalog import (
 
 from .names import SessionContext, full_name, table_parts
 from .functions import TVF_PLACEHOLDER, bind_functions, parse_table_function, table_function_calls
-from .plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG, TableFunctionCall, UdfBinding
+from .plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG, SystemTableRead, TableFunctionCall, UdfBinding
+from .system import SYSTEM_CATALOG, SYSTEM_PLACEHOLDER, system_table
 
 # Placeholders for file relations: sqlglot cannot express ``binaryFile.`/dir` WITH (…)``,
 # so the AST carries a placeholder table and the final SQL text gets the real relation.
@@ -53,10 +54,12 @@ class Resolution:
     view_stack: tuple[str, ...] = ()
     udfs: dict[str, UdfBinding] = field(default_factory=dict)  # registered name → binding
     table_functions: list[TableFunctionCall] = field(default_factory=list)
+    system_tables: list[SystemTableRead] = field(default_factory=list)
 
     def needs(self) -> dict:
         """What the engine must set up before running the statement (plan fields)."""
-        return {"udfs": list(self.udfs.values()), "table_functions": list(self.table_functions)}
+        return {"udfs": list(self.udfs.values()), "table_functions": list(self.table_functions),
+                "system_tables": list(self.system_tables)}
 
     def finish_sql(self, expression: exp.Expression) -> str:
         """Generate Spark SQL and splice in the file relations."""
@@ -194,6 +197,9 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
                 "create an external table or volume over the location instead")
         if table.args.get("catalog") and parts[0].lower() == ICEBERG_SPARK_CATALOG:
             raise InvalidArgument(f"{ICEBERG_SPARK_CATALOG} is lakelens' internal Spark catalog; use catalog names")
+        if len(parts) == 3 and parts[0].lower() == SYSTEM_CATALOG:
+            table.replace(_system_relation(res, parts, table))
+            continue
         if len(parts) == 1 and parts[0].lower() in res.ctx.temp_views:
             # A session's temporary view shadows a table of the same one-part name (as in Spark).
             alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(parts[0]))
@@ -228,6 +234,16 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
     return expression
 
 
+def _system_relation(res: Resolution, parts: list[str], table: exp.Table) -> exp.Table:
+    """`system.runtime.udf_pools` → a placeholder relation the engine fills with current rows."""
+    schema, name = parts[1].lower(), parts[2].lower()
+    ddl, _ = system_table(schema, name)
+    read = SystemTableRead(SYSTEM_PLACEHOLDER.format(schema, name, uuid.uuid4().hex[:12]), schema, name, ddl)
+    res.system_tables.append(read)
+    alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(name))
+    return exp.Table(this=exp.to_identifier(read.placeholder), alias=alias)
+
+
 def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
     from .dialect import parse_one
 
@@ -240,6 +256,7 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
     query = rewrite_read_files(query, inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
+    res.system_tables.extend(inner.system_tables)
     return query
 
 
@@ -253,6 +270,7 @@ def temp_view_query(res: Resolution, name: str) -> exp.Expression:
     query = rewrite_read_files(table_arguments(parse_one(res.ctx.temp_views[name]), inner), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
+    res.system_tables.extend(inner.system_tables)
     return query
 
 

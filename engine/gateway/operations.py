@@ -355,10 +355,10 @@ class ExecuteStatement(Operation):
         if self._timer is not None:
             self._timer.cancel()
         if was_running and self.session.engine._spark is not None:
-            log.info("session %s: statement %s %s, Spark job group cancelled", self.session.key_hex[:8],
+            log.info("session %s: statement %s %s, Spark job group cancelled, Ray pools told", self.session.key_hex[:8],
                      self.job_group.rsplit("-", 1)[-1], state.name.lower())
             try:
-                self.session.engine.spark.sparkContext.cancelJobGroup(self.job_group)
+                self.session.engine.cancel(self.job_group)
             except Exception:  # the JVM may be shutting down
                 pass
 

@@ -3,6 +3,7 @@ SHOW/DESCRIBE FUNCTION, and the dedup table functions on corpora with planted du
 
 from __future__ import annotations
 
+import os
 import random
 
 import pytest
@@ -87,8 +88,8 @@ def test_literal_options_are_folded_and_must_be_constants(scans):
     german = rows(s.sql("SELECT ocr(content, 'deu') AS t FROM scans WHERE name = 'b.png'"))[0][0]
     assert cer("MEMO MEET AT NOON", german) <= 0.1
     plan = rows(s.sql("EXPLAIN SELECT ocr(content, lang => 'deu'), ocr(content) FROM scans"))[0][0]
-    assert "udf=ocr placement=spark device=cpu batch_size=16 lang='deu' as ll_ocr_" in plan
-    assert "udf=ocr placement=spark device=cpu batch_size=16 as ll_ocr\n" in plan
+    assert "udf=ocr placement=spark device=cpu batch_size=16 actors=- lang='deu' as ll_ocr_" in plan
+    assert "udf=ocr placement=spark device=cpu batch_size=16 actors=- as ll_ocr\n" in plan
     with pytest.raises(LakelensError, match="ocr: argument lang must be a constant, got name"):
         s.sql("SELECT ocr(content, name) FROM scans")
     with pytest.raises(LakelensError, match=r"ocr takes at most 2 argument\(s\), got 3"):
@@ -152,9 +153,10 @@ def test_show_and_describe_functions(lake):
 
 def test_explain_lists_each_multimodal_call(scans):
     plan = rows(scans.sql("EXPLAIN SELECT embed_text(ocr(content)), try_phash(content) FROM scans"))[0][0]
-    assert "udf=ocr placement=spark device=cpu batch_size=16 as ll_ocr" in plan
-    assert "udf=embed_text placement=spark" in plan
-    assert "udf=phash placement=spark device=cpu batch_size=256 on_error=null as ll_try_phash" in plan
+    assert "udf=ocr placement=spark device=cpu batch_size=16 actors=- as ll_ocr" in plan
+    actors = min(4, os.cpu_count())  # CPU actors by default: one per CPU, at most 4
+    assert f"udf=embed_text placement=ray device=cpu batch_size=64 actors=0..{actors} as ll_embed_text" in plan
+    assert "udf=phash placement=spark device=cpu batch_size=256 actors=- on_error=null as ll_try_phash" in plan
     assert "ArrowEvalPython" in plan
 
 

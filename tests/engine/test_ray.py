@@ -1,0 +1,282 @@
+"""GPU-class functions on Ray actor pools: same rows as in Spark, one model per actor, faults,
+an unreachable cluster, and a real two-node Ray cluster with a Spark standalone cluster.
+
+The suite has no GPU: pools run CPU actors, the same code as GPU ones (placement.py).
+Each test gives its pools a batch size of its own, which names them in
+`system.runtime.udf_pools`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import lakelens
+from lakelens.catalog import LakelensError
+
+from ..conftest import rows
+from ..media import picture, speak_wav
+
+GPU_CLASS = ("embed_text", "embed_clip_text", "embed_image", "transcribe", "transcribe_segments")
+
+
+def connect(home, catalog: str | None = None, **conf):
+    s = lakelens.connect(home=home, user="tester", conf={k.replace("__", "."): str(v) for k, v in conf.items()})
+    if catalog:
+        s.sql(f"USE CATALOG {catalog}")
+    return s
+
+
+def pool_rows(s, batch_size: int) -> list[dict]:
+    return s.sql(f"SELECT * FROM system.runtime.udf_pools WHERE batch_size = {batch_size}").to_pylist()
+
+
+def close(a, b, tol=1e-5) -> bool:
+    """Equal values, floats within `tol` (batching changes padding, not meaning)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(close(x, y, tol) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k], tol) for k in a)
+    return a == b
+
+
+@pytest.fixture
+def media(fresh, files_dir):
+    pics, talks = files_dir / "pics", files_dir / "talks"
+    pics.mkdir()
+    talks.mkdir()
+    for i in range(5):
+        (pics / f"p{i}.png").write_bytes(picture(i))
+    for name, text in {"a.wav": "open the window", "b.wav": "the cat sat on the mat"}.items():
+        speak_wav(text, talks / name)
+    for name, d in (("pics", pics), ("talks", talks)):
+        fresh.sql(f"CREATE VOLUME {name}")
+        fresh.sql(f"PUT '{d}/' INTO '/Volumes/{fresh.current_catalog}/default/{name}/'")
+    return fresh
+
+
+def test_ray_and_spark_placements_give_the_same_rows_with_one_model_per_actor(media, home, tiny_clip):
+    clip = {f"udf__clip__{k}": v for k, v in tiny_clip.items()}
+    spark = connect(home, media.current_catalog, **clip, **{f"udf__{f}__placement": "spark" for f in GPU_CLASS})
+    on_ray = {f"udf__{f}__placement": "ray" for f in GPU_CLASS}
+    # Actors that reserve no CPU never wait for one (nor make other pools give theirs up), so
+    # every actor started here is still alive at the end; embed_text may use two of them.
+    for i, f in enumerate(GPU_CLASS):
+        on_ray.update({f"udf__{f}__num_cpus": 0, f"udf__{f}__max_actors": 1, f"udf__{f}__batch_size": 41 + i})
+    on_ray.update({"udf__embed_text__max_actors": 2, "udf__embed_text__batch_size": 7})
+    ray = connect(home, media.current_catalog, **clip, **on_ray)
+    queries = {
+        "embed_text": "SELECT id, embed_text(concat('sentence ', id, ' about a lake')) FROM range(0, 300, 1, 6)",
+        "embed_clip_text": "SELECT id, embed_clip_text(concat('a photo of ', id)) FROM range(0, 40, 1, 4)",
+        "embed_image": "SELECT name, embed_image(content) FROM pics",
+        "transcribe": "SELECT name, transcribe(content) FROM talks",
+        "transcribe_segments": "SELECT name, transcribe_segments(content) FROM talks",
+    }
+    for function, query in queries.items():
+        plan = rows(ray.sql(f"EXPLAIN {query}"))[0][0]
+        assert f"udf={function} placement=ray device=cpu" in plan
+        expected, got = rows(spark.sql(query)), rows(ray.sql(query))
+        assert len(got) == len(expected) > 0, function
+        assert close(sorted(got), sorted(expected)), function
+    assert "window" in str(rows(ray.sql(queries["transcribe"])))  # real speech came back
+
+    pools = {r["function"]: r for r in ray.sql(
+        "SELECT function, sum(actors) AS actors, sum(model_loads) AS loads, sum(rows) AS rows, "
+        "sum(failures) AS failures FROM system.runtime.udf_pools WHERE batch_size IN (7, 42, 43, 44, 45) "
+        "GROUP BY function").to_pylist()}
+    assert set(pools) == set(GPU_CLASS)
+    for function, p in pools.items():
+        # One model load per actor, however many Spark tasks (6 for embed_text) fed the pool.
+        assert p["loads"] == p["actors"] >= 1 and p["failures"] == 0, (function, p)
+    assert pools["embed_text"]["loads"] <= 2 and pools["embed_text"]["rows"] == 300  # EXPLAIN ran nothing
+
+
+def test_a_statement_mixing_spark_and_ray_placements(media, home):
+    s = connect(home, media.current_catalog, udf__embed_text__batch_size=3)
+    query = "SELECT name, embed_text(ocr(content)) AS v FROM pics"
+    plan = rows(s.sql(f"EXPLAIN {query}"))[0][0]
+    assert "udf=ocr placement=spark device=cpu batch_size=16 actors=- as ll_ocr" in plan
+    assert re.search(r"udf=embed_text placement=ray device=cpu batch_size=3 actors=0\.\.\d as ll_embed_text", plan)
+    out = rows(s.sql(query))
+    assert len(out) == 5 and all(len(v) == 384 for _, v in out)
+    assert sum(r["rows"] for r in pool_rows(s, 3)) == 5
+
+
+def _run_in_thread(s, query):
+    box = {}
+
+    def target():
+        try:
+            box["table"] = s.sql(query)
+        except BaseException as e:  # handed to the test
+            box["error"] = e
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _kill_an_actor_once_busy(thread, batch_size: int, after_batches: int) -> None:
+    """SIGKILL one model actor of the pool with `batch_size` once it has done some batches
+    (polled straight from the pools: fast enough to catch the statement mid-way)."""
+    from lakelens import ray_runtime
+    from lakelens.pool_client import pool_pids
+    from lakelens.pool_client import pool_rows as live_pools
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        pools = [p for p in live_pools() if p["batch_size"] == batch_size] if ray_runtime.started() else []
+        if pools and sum(p["batches"] for p in pools) >= after_batches:
+            assert thread.is_alive(), "the statement ended before an actor could be killed"
+            os.kill(pool_pids()[pools[0]["pool"]][0], signal.SIGKILL)
+            return
+        time.sleep(0.05)
+    raise AssertionError("the pool never got busy")
+
+
+LONG = "SELECT id, embed_text(concat('row ', id, ' of a long statement')) AS e FROM range(0, {n}, 1, 2)"
+
+
+def test_a_killed_actor_is_replaced_and_every_row_comes_back_once(lake, home):
+    # num_cpus=0: warm actors (min_actors) of a test must not hold the CPUs later tests need.
+    conf = dict(udf__embed_text__placement="ray", udf__embed_text__batch_size=11, udf__embed_text__min_actors=2,
+                udf__embed_text__max_actors=2, udf__embed_text__num_cpus=0)
+    s = connect(home, **conf)
+    thread, box = _run_in_thread(s, LONG.format(n=3000))
+    _kill_an_actor_once_busy(thread, 11, after_batches=10)
+    thread.join(300)
+    assert "error" not in box, box.get("error")
+    table = box["table"]
+    assert sorted(table.column("id").to_pylist()) == list(range(3000))  # every row, once
+    again = {r["id"]: r["e"] for r in s.sql(LONG.format(n=3000)).to_pylist()}
+    assert all(close(r["e"], again[r["id"]]) for r in table.to_pylist())
+    pools = pool_rows(lake, 11)
+    assert sum(p["failures"] for p in pools) == 1
+    assert sum(p["rows"] for p in pools) == 6000  # both runs; the retried batch counted once
+
+
+def test_a_batch_whose_actor_keeps_dying_fails_the_statement_clearly(lake, home):
+    s = connect(home, udf__embed_text__placement="ray", udf__embed_text__batch_size=12,
+                udf__embed_text__min_actors=1, udf__embed_text__max_actors=1, udf__embed_text__num_cpus=0,
+                udf__embed_text__max_retries=0)
+    thread, box = _run_in_thread(s, LONG.format(n=20000))
+    _kill_an_actor_once_busy(thread, 12, after_batches=5)
+    thread.join(300)
+    error = box.get("error")
+    assert isinstance(error, LakelensError), box
+    assert error.sqlstate == "58000"
+    assert re.search(r"UDF_POOL_ERROR: embed_text: the Ray actor running a batch of \d+ rows died 1 time\(s\)", str(error))
+    assert "udf.embed_text.max_retries = 0" in str(error)
+    assert rows(s.sql("SELECT upper('still here')")) == [("STILL HERE",)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_ray_address_fails_at_first_use_and_spark_keeps_working(lake, home):
+    port = free_port()
+    s = connect(home, ray__address=f"127.0.0.1:{port}")
+    with pytest.raises(LakelensError, match=rf"RAY_UNAVAILABLE: cannot reach Ray at 127\.0\.0\.1:{port} \(ray\.address\)"):
+        s.sql("SELECT embed_text('hello')")
+    assert rows(s.sql("SELECT upper('ok'), clean_text('  a   b ')")) == [("OK", "a b")]
+    s = connect(home, ray__address=f"127.0.0.1:{port}", udf__embed_text__placement="spark")
+    assert len(rows(s.sql("SELECT embed_text('hello')"))[0][0]) == 384
+
+
+# ---------------------------------------------------------------------- real clusters
+PYSPARK_HOME = Path(__import__("pyspark").__file__).parent
+BIN = Path(sys.executable).parent
+SUM_QUERY = ("SELECT count(*) AS n, count(DISTINCT id) AS ids, round(sum(aggregate(e, 0D, (a, x) -> a + x)), 3) AS total "
+             "FROM (SELECT id, embed_text(concat('sentence ', id)) AS e FROM range(0, 1500, 1, 4))")
+
+
+def _wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def _kill_matching(text: str) -> None:
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+@pytest.mark.slow
+def test_a_statement_runs_across_a_spark_standalone_cluster_and_a_two_node_ray_cluster(home, tmp_path):
+    # The suite's own local Ray is loopback-only; a multi-node cluster needs Ray's defaults.
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"}
+    env.update(RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0", SPARK_HOME=str(PYSPARK_HOME))
+    temp = tempfile.mkdtemp(prefix="/tmp/llray")  # short: Ray's unix sockets live under it
+    port, master_port, worker_port = free_port(), free_port(), free_port()
+    logs = open(tmp_path / "cluster.log", "w")
+    spark = []
+    try:
+        head = subprocess.run([BIN / "ray", "start", "--head", f"--port={port}", "--num-cpus=1", "--node-name=head",
+                               "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"],
+                              env=env, capture_output=True, text=True, timeout=180)
+        address = re.search(r"--address='([^']+)'", head.stdout + head.stderr)
+        assert head.returncode == 0 and address, head.stderr[-3000:]
+        address = address.group(1)
+        second = subprocess.run([BIN / "ray", "start", f"--address={address}", "--num-cpus=2", "--node-name=second",
+                                 "--disable-usage-stats"], env=env, capture_output=True, text=True, timeout=180)
+        assert second.returncode == 0, second.stderr[-3000:]
+        spark_class = str(PYSPARK_HOME / "bin" / "spark-class")
+        spark.append(subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                                       "--port", str(master_port), "--webui-port", str(free_port())],
+                                      env=env, stdout=logs, stderr=logs))
+        _wait_port(master_port)
+        spark.append(subprocess.Popen([spark_class, "org.apache.spark.deploy.worker.Worker", "--cores", "2",
+                                       "--memory", "2g", "--port", str(worker_port), "--webui-port", str(free_port()),
+                                       f"spark://127.0.0.1:{master_port}"], env=env, stdout=logs, stderr=logs))
+        done = subprocess.run(
+            [BIN / "lakelens", "--home", str(tmp_path / "home"), "--conf", f"spark.master=spark://127.0.0.1:{master_port}",
+             "--conf", f"ray.address={address}", "--conf", "udf.embed_text.min_actors=2", "--conf",
+             "udf.embed_text.max_actors=2", "--conf", "udf.embed_text.batch_size=50", "sql", "--format", "csv",
+             f"{SUM_QUERY}; SELECT node, actors, batches FROM system.runtime.udf_pools ORDER BY node"],
+            env=env, capture_output=True, text=True, timeout=420)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        lines = done.stdout.strip().splitlines()
+        n, ids, total = lines[1].split(",")
+        assert (n, ids) == ("1500", "1500")
+        nodes = {line.split(",")[0]: (int(line.split(",")[1]), int(line.split(",")[2])) for line in lines[3:]}
+        assert set(nodes) == {"head", "second"}, done.stdout
+        assert all(actors == 1 and batches > 0 for actors, batches in nodes.values()), nodes  # work on both
+        # The same statement in this process (local Spark, local Ray) gives the same answer.
+        local = rows(connect(home, udf__embed_text__batch_size=50, udf__embed_text__num_cpus=0).sql(SUM_QUERY))[0]
+        assert local[:2] == (1500, 1500) and abs(local[2] - float(total)) < 1e-2
+    finally:
+        for p in spark:
+            p.kill()
+        _kill_matching(f"Worker@127.0.0.1:{worker_port}")  # its executors
+        _kill_matching(temp)
+        logs.close()
