@@ -249,5 +249,8 @@ TRY_QUERIES = [
     "SELECT id, dup_group, is_representative FROM dedup(TABLE(demo.media.articles), id => 'id', on => 'body')",
     "SELECT name, dup_group FROM dedup(TABLE(SELECT name, content FROM demo.media.photos), id => 'name', "
     "on => 'content', method => 'phash')",
+    "EXPLAIN SELECT name, embed_text(ocr(content)) FROM demo.media.scans",
+    "SELECT name, embed_text(ocr(content)) FROM demo.media.scans",
+    "SELECT function, node, actors, batches, rows, model_loads FROM system.runtime.udf_pools",
     "SHOW FUNCTIONS",
 ]

@@ -105,7 +105,6 @@ class PoolDispatcher:
         self.nodes: dict[str, _NodeStats] = {}
         self.cancelled: dict[str, float] = {}
         self.waiting = 0
-        self.batches_in_flight = 0
         self.start_error: BaseException | None = None
         self._cond: asyncio.Condition | None = None
         self._last_trim = 0.0
@@ -119,9 +118,14 @@ class PoolDispatcher:
         failures = 0
         while True:
             actor = await self._acquire(group)
-            self.batches_in_flight += 1
             try:
-                result = await actor.handle.evaluate.remote(on_error, batch)
+                ref = actor.handle.evaluate.remote(on_error, batch)
+                result = await ref
+            except asyncio.CancelledError:
+                # The caller is gone (Ray cancels the calls of a Spark worker that exited):
+                # the actor is still computing; it becomes idle again when it is done.
+                asyncio.get_running_loop().create_task(self._release_when_done(actor, ref))
+                raise
             except ray.exceptions.RayActorError as e:
                 await self._lost(actor, e)
                 failures += 1
@@ -134,8 +138,9 @@ class PoolDispatcher:
             except ray.exceptions.RayTaskError as e:
                 await self._release(actor)
                 raise _cause(e) from None
-            finally:
-                self.batches_in_flight -= 1
+            except BaseException:
+                await self._release(actor)
+                raise
             await self._release(actor)
             stats = self._node(actor.node_id)
             stats.batches += 1
@@ -169,7 +174,7 @@ class PoolDispatcher:
         return {"function": self.s.function, "device": self.s.device, "batch_size": self.s.batch_size,
                 "min_actors": self.s.min_actors,
                 "max_actors": self.s.max_actors, "starting": sum(1 for a in self.actors if not a.ready),
-                "queued": self.waiting, "nodes": nodes,
+                "queued": self.waiting, "busy": sum(1 for a in self.actors if a.busy), "nodes": nodes,
                 "pids": [a.pid for a in self.actors if a.ready]}
 
     # ------------------------------------------------------------------ actors
@@ -227,6 +232,18 @@ class PoolDispatcher:
         self._node(actor.node_id).failures += 1
         async with self._cond:
             self._cond.notify_all()
+
+    async def _release_when_done(self, actor: _Actor, ref) -> None:
+        import ray
+
+        try:
+            await ref
+        except ray.exceptions.RayActorError as e:
+            await self._lost(actor, e)
+            return
+        except Exception:
+            pass
+        await self._release(actor)
 
     async def _release(self, actor: _Actor) -> None:
         actor.busy, actor.last_used = False, time.monotonic()

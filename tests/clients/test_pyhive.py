@@ -87,6 +87,36 @@ def test_multimodal_functions_over_the_gateway(server, tmp_path):
     conn.close()
 
 
+def test_cancelling_a_statement_stops_feeding_its_ray_pool(server):
+    """embed_text runs on a Ray actor pool in the gateway; a client's cancel stops the pool's
+    work for that statement within a few batches, and the pool stays usable."""
+    import time
+
+    conn, watcher = hive_connect(server), hive_connect(server)
+    cur, watch = conn.cursor(), watcher.cursor()
+
+    def pool():
+        watch.execute("SELECT coalesce(sum(batches), 0), coalesce(max(queued), 0) FROM system.runtime.udf_pools "
+                      "WHERE function = 'embed_text'")
+        return watch.fetchall()[0]
+
+    cur.execute("SELECT id, embed_text(concat('row number ', id)) FROM range(0, 200000, 1, 2)", async_=True)
+    deadline = time.monotonic() + 120
+    while pool()[0] < 3:
+        assert time.monotonic() < deadline, "the pool never started"
+        time.sleep(0.3)
+    cur.cancel()
+    time.sleep(3)  # batches already on an actor finish
+    settled = pool()
+    time.sleep(3)
+    assert pool() == settled and settled[1] == 0, settled  # nothing fed since, nothing queued
+    assert settled[0] < 200000 // 64 // 2  # far from done
+    cur.execute("SELECT size(embed_text('still works'))")
+    assert cur.fetchall() == [(384,)]
+    conn.close()
+    watcher.close()
+
+
 def test_syntax_error_points_at_position_and_session_survives(server):
     from pyhive.exc import OperationalError
 

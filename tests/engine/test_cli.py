@@ -65,6 +65,14 @@ def test_demo_multimodal_queries_a_new_user_tries(demo_home):
                              "id => 'name', on => 'content', method => 'phash')")))
     assert len(set(photos.values())) == 6
     assert all(photos[f"photo_{i}.png"] == photos[f"photo_{i}_small.jpg"] for i in (0, 2, 4))
+    # OCR in Spark feeding text embeddings on a Ray pool, in one statement, as EXPLAIN says.
+    plan = rows(s.sql("EXPLAIN SELECT name, embed_text(ocr(content)) FROM demo.media.scans"))[0][0]
+    assert "udf=ocr placement=spark" in plan and "udf=embed_text placement=ray device=cpu" in plan
+    vectors = dict(rows(s.sql("SELECT name, embed_text(ocr(content)) FROM demo.media.scans")))
+    assert set(vectors) == {n for n, _, _ in SCANS} and all(len(v) == 384 for v in vectors.values())
+    pools = rows(s.sql("SELECT function, sum(rows) FROM system.runtime.udf_pools WHERE function = 'embed_text' "
+                       "GROUP BY function"))
+    assert pools and pools[0][1] >= len(SCANS)
 
 
 def test_every_documented_function_example_runs_on_the_demo(demo_home, tiny_clip):
