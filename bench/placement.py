@@ -118,7 +118,7 @@ def child_loop(args) -> dict:
 
 def run_child(variant: str, function: str, rows: int, tasks: int, clips: Path, max_actors: int = 0) -> dict:
     cmd = [sys.executable, __file__, "--child", variant, "--function", function, "--rows", str(rows),
-           "--tasks", str(tasks), "--clips", str(clips), "--max-actors", str(max_actors)]
+           "--tasks", str(tasks), "--clips-dir", str(clips), "--max-actors", str(max_actors)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"{variant} {function} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
@@ -143,10 +143,10 @@ def main() -> None:
     ap.add_argument("--function", help=argparse.SUPPRESS)
     ap.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--max-actors", type=int, default=0, help=argparse.SUPPRESS)
-    args, _ = ap.parse_known_args()
+    ap.add_argument("--clips-dir", help=argparse.SUPPRESS)
+    args = ap.parse_args()
     if args.child:
-        args.variant = args.child
-        args.clips = Path(sys.argv[sys.argv.index("--clips") + 1])
+        args.variant, args.clips = args.child, Path(args.clips_dir)
         print(json.dumps(child(args)))
         return
 

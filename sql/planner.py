@@ -27,6 +27,7 @@ from . import dialect as ll
 from .errors import UnsupportedStatement
 from .functions import describe_function, show_functions
 from .names import SessionContext, full_name, schema_name, table_parts
+from .system import SYSTEM_CATALOG
 from .plans import (
     ICEBERG_NAMESPACE,
     ICEBERG_SPARK_CATALOG,
@@ -76,6 +77,8 @@ def _plan_query(stmt, catalog, ctx) -> Plan:
 # ---------------------------------------------------------------------------- catalogs & schemas
 def _plan_create_catalog(stmt: ll.CreateCatalog, catalog, ctx):
     name = ".".join(stmt.this)
+    if name.lower() == SYSTEM_CATALOG:
+        raise InvalidArgument(f"the catalog name {SYSTEM_CATALOG} is reserved for system tables (system.runtime.…)")
 
     def run(cat: Catalog) -> None:
         cat.create_catalog(name, comment=stmt.args.get("comment"), owner=ctx.user,

@@ -53,6 +53,28 @@ def close(a, b, tol=1e-5) -> bool:
     return a == b
 
 
+def test_placement_comes_from_the_spec_and_configuration(tmp_path):
+    from lakelens.config import Config
+    from lakelens.placement import placement_for
+
+    def cfg(**kw):
+        return Config.load(tmp_path, {k.replace("__", "."): str(v) for k, v in kw.items()})
+
+    assert placement_for("ocr", cfg()).explain() == "placement=spark device=cpu batch_size=16 actors=-"
+    p = placement_for("embed_text", cfg(udf__embed_text__max_actors=3, udf__embed_text__batch_size=128))
+    assert (p.where, p.device, p.batch_size, p.min_actors, p.max_actors, p.max_retries) == ("ray", "cpu", 128, 0, 3, 3)
+    assert placement_for("ocr", cfg(udf__ocr__placement="ray")).where == "ray"  # any function may go to Ray
+    assert placement_for("embed_image", cfg(udf__clip__placement="spark")).where == "spark"  # the shared scope
+    for conf, message in [
+        ({"udf__embed_text__placement": "gpu"}, r"udf\.embed_text\.placement must be auto, spark or ray, got 'gpu'"),
+        ({"udf__embed_text__min_actors": 3, "udf__embed_text__max_actors": 2}, r"min_actors must be <= max_actors \(2\)"),
+        ({"udf__embed_text__batch_size": 0}, r"udf\.embed_text\.batch_size must be an integer >= 1, got '0'"),
+        ({"udf__transcribe__num_gpus": "half"}, r"udf\.transcribe\.num_gpus must be a number >= 0, got 'half'"),
+    ]:
+        with pytest.raises(LakelensError, match=message):
+            placement_for(next(iter(conf)).split("__")[1], cfg(**conf))
+
+
 @pytest.fixture
 def media(fresh, files_dir):
     pics, talks = files_dir / "pics", files_dir / "talks"

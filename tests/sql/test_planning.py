@@ -122,3 +122,20 @@ def test_list_refuses_paths_outside_the_volume(catalog, tmp_path):
     entries = plan("LIST '/Volumes/demo/media/scans'", catalog)
     assert isinstance(entries, CatalogCommand)
     assert entries.run(catalog).rows == []  # the escaping link is not even listed
+
+
+def test_system_tables_are_placeholders_filled_by_the_engine(catalog):
+    from lakelens.catalog import InvalidArgument
+
+    p = plan("SELECT function, sum(rows) FROM system.runtime.udf_pools p JOIN demo.media.assets a ON true "
+             "GROUP BY function", catalog)
+    assert isinstance(p, SparkQuery) and [(r.schema, r.table) for r in p.system_tables] == [("runtime", "udf_pools")]
+    assert f"{p.system_tables[0].placeholder} AS p" in p.sql and "model_loads BIGINT" in p.system_tables[0].columns_ddl
+    view = plan("CREATE TEMPORARY VIEW pools AS SELECT * FROM system.runtime.udf_pools", catalog)
+    assert len(view.system_tables) == 1
+    with pytest.raises(NotFound, match=r"system\.runtime\.nope \(system\.runtime has: udf_pools\)"):
+        plan("SELECT * FROM system.runtime.nope", catalog)
+    with pytest.raises(NotFound, match=r"SCHEMA_NOT_FOUND: system\.x"):
+        plan("SELECT * FROM system.x.y", catalog)
+    with pytest.raises(InvalidArgument, match="reserved for system tables"):
+        plan("CREATE CATALOG system", catalog).run(catalog)
