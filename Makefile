@@ -64,6 +64,7 @@ bench: setup
 	$(PY) bench/listing.py
 	$(PY) bench/gateway.py
 	$(PY) bench/functions.py
+	$(PY) bench/placement.py
 
 clean:
 	rm -rf $(VENV) $(DBT_VENV) build *.egg-info bench/results

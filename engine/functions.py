@@ -70,8 +70,11 @@ def make_udf(binding: UdfBinding, options: dict, pool=None):
         return arrow_udf(run, returnType=spec.returns, functionType=ArrowUDFType.SCALAR)
 
 
-def register(spark, bindings: list[UdfBinding], config: Config) -> None:
-    """Make every binding callable by name in `spark` (a session's Spark session)."""
+def register(spark, bindings: list[UdfBinding], config: Config, *, plan_only: bool = False) -> None:
+    """Make every binding callable by name in `spark` (a session's Spark session).
+
+    `plan_only` (EXPLAIN): register what Spark needs to plan the statement without starting
+    Ray or a pool; a later run replaces it with the real UDF."""
     if not bindings:
         return
     with _lock:
@@ -80,6 +83,9 @@ def register(spark, bindings: list[UdfBinding], config: Config) -> None:
             if binding.udf_name in done:
                 continue
             options = function_options(binding, config)
+            if plan_only:
+                spark.udf.register(binding.udf_name, make_udf(binding, options))
+                continue
             place = placement_for(binding.function, config)
             pool = _pool(binding, options, place, config) if place.where == "ray" else None
             spark.udf.register(binding.udf_name, make_udf(binding, options, pool))

@@ -34,6 +34,8 @@ def render(table: pa.Table, fmt: str = "table") -> str:
         return buf.getvalue().rstrip("\n")
     if table.num_columns == 0:
         return "OK"
+    if table.column_names == ["plan"] and table.num_rows == 1:
+        return str(table.column(0)[0].as_py())  # EXPLAIN: the plan as it is, not one cut cell
     from tabulate import tabulate
 
     rows = [[_cell(v) for v in row.values()] for row in table.to_pylist()]

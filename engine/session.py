@@ -234,7 +234,7 @@ class Session:
         return ResultStream(table.schema, iter(table.to_batches()))
 
     # ------------------------------------------------------------------ running plans
-    def _prepare(self, plan) -> list[str]:
+    def _prepare(self, plan, *, plan_only: bool = False) -> list[str]:
         """Register the multimodal functions the plan calls and compute its table functions.
 
         Returns the temporary views holding the table functions' results, named uniquely per
@@ -244,7 +244,7 @@ class Session:
         if udfs:
             from .functions import register
 
-            register(self.spark, udfs, self.config)
+            register(self.spark, udfs, self.config, plan_only=plan_only)
         views: list[str] = []
         try:
             if system:
@@ -349,7 +349,7 @@ class Session:
             if isinstance(inner, SparkQuery) and not inner.table_functions:
                 mode = f"{plan.mode} " if plan.mode else ""
                 with self._spark_errors(reads):
-                    views = self._prepare(inner)
+                    views = self._prepare(inner, plan_only=True)  # Ray and pools start with a run
                     try:
                         text = self.spark.sql(f"EXPLAIN {mode}{sql}").collect()[0][0]
                     finally:

@@ -132,6 +132,7 @@ def test_a_statement_mixing_spark_and_ray_placements(media, home):
     plan = rows(s.sql(f"EXPLAIN {query}"))[0][0]
     assert "udf=ocr placement=spark device=cpu batch_size=16 actors=- as ll_ocr" in plan
     assert re.search(r"udf=embed_text placement=ray device=cpu batch_size=3 actors=0\.\.\d as ll_embed_text", plan)
+    assert pool_rows(s, 3) == []  # EXPLAIN starts no pool
     out = rows(s.sql(query))
     assert len(out) == 5 and all(len(v) == 384 for _, v in out)
     assert sum(r["rows"] for r in pool_rows(s, 3)) == 5
