@@ -74,20 +74,29 @@ def _pools() -> list[tuple[str, object]]:
     return out
 
 
+def _stats() -> list[tuple[str, dict]]:
+    """Every reachable pool's counters (a pool whose owner just exited is skipped)."""
+    import ray
+
+    asked = [(name, handle.stats.remote()) for name, handle in _pools()]
+    out = []
+    for name, ref in asked:
+        try:
+            out.append((name, ray.get(ref, timeout=30)))
+        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+            pass
+    return out
+
+
 def pool_rows() -> list[dict]:
     """One row per pool and node: the counters of `system.runtime.udf_pools`."""
     import ray
 
-    names = {}
-    for node in ray.nodes():
-        names[node["NodeID"]] = node.get("NodeName") or node.get("NodeManagerAddress") or node["NodeID"][:12]
-    pools = _pools()
-    stats = ray.get([handle.stats.remote() for _, handle in pools], timeout=30)
+    names = {node["NodeID"]: node.get("NodeName") or node.get("NodeManagerAddress") for node in ray.nodes()}
     rows = []
-    for (name, _), st in zip(pools, stats):
+    for name, st in _stats():
         base = {"pool": name, "function": st["function"], "device": st["device"], "batch_size": st["batch_size"],
-                "min_actors": st["min_actors"],
-                "max_actors": st["max_actors"], "queued": st["queued"]}
+                "min_actors": st["min_actors"], "max_actors": st["max_actors"], "queued": st["queued"]}
         nodes = st["nodes"] or {None: {"actors": 0, "batches": 0, "rows": 0, "loads": 0, "failures": 0}}
         for node_id, n in sorted(nodes.items(), key=lambda kv: str(kv[0])):
             rows.append({**base, "node": names.get(node_id, node_id), "node_id": (node_id or "")[:12] or None,
@@ -98,11 +107,7 @@ def pool_rows() -> list[dict]:
 
 def pool_pids() -> dict[str, list[int]]:
     """Process ids of each pool's live model actors, by pool name (tests kill one)."""
-    import ray
-
-    pools = _pools()
-    stats = ray.get([handle.stats.remote() for _, handle in pools], timeout=30)
-    return {name: st["pids"] for (name, _), st in zip(pools, stats)}
+    return {name: st["pids"] for name, st in _stats()}
 
 
 def cancel_group(group: str) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -93,7 +93,6 @@ class PoolSettings:
     batch_size: int
     start_timeout_s: float = 300.0
     trim_after_s: float = 3.0  # a start pending this long asks other pools to free idle actors
-    extra: dict = field(default_factory=dict)
 
 
 class PoolDispatcher:
@@ -122,8 +121,8 @@ class PoolDispatcher:
                 ref = actor.handle.evaluate.remote(on_error, batch)
                 result = await ref
             except asyncio.CancelledError:
-                # The caller is gone (Ray cancels the calls of a Spark worker that exited):
-                # the actor is still computing; it becomes idle again when it is done.
+                # The call was cancelled (its caller went away): the actor is still
+                # computing; it becomes idle again when it is done.
                 asyncio.get_running_loop().create_task(self._release_when_done(actor, ref))
                 raise
             except ray.exceptions.RayActorError as e:
@@ -212,7 +211,7 @@ class PoolDispatcher:
             self.start_error = PoolError(f"{self.s.function}: a Ray actor died while loading its model: {_reason(e)}")
         else:
             actor.ready, actor.pid, actor.node_id, actor.last_used = True, info["pid"], info["node_id"], time.monotonic()
-            self._node(actor.node_id).loads += 1
+            self._node(actor.node_id).loads += info["loads"]  # as the actor process counted them
             self.start_error = None
         async with self._cond:
             self._cond.notify_all()
@@ -325,9 +324,13 @@ class PoolDispatcher:
         return stopped
 
     async def _reap(self) -> None:
+        """Stop actors idle too long; replace lost ones up to min_actors."""
         while True:
             await asyncio.sleep(min(5.0, max(0.5, self.s.idle_timeout_s / 4)))
             await self._stop_idle(self.s.idle_timeout_s)
+            if self.start_error is None:  # a model that does not load is not retried in a loop
+                for _ in range(self.s.min_actors - len(self.actors)):
+                    self._start()
 
 
 def _cause(error) -> BaseException:
