@@ -27,7 +27,9 @@ NAMESPACE = "lakelens"
 # ignores `_node_ip_address="127.0.0.1"` and binds every interface unless this switch,
 # read when `ray` is first imported, turns multi-node support off (measured here).
 _LOCAL_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
-_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+# Ray's C++ core installs absl's failure-signal handler, which takes SIGTERM away from the
+# gateway's graceful shutdown (the server then died with SIGABRT instead of exiting 0).
+_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_DISABLE_FAILURE_SIGNAL_HANDLER": "1"}
 
 _lock = threading.Lock()
 _runtime: "RayRuntime | None" = None
