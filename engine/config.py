@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from lakelens.catalog import LakelensError
+
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
     out = {}
@@ -34,6 +36,11 @@ def _shipped_defaults() -> str:
 
 def log4j_path() -> str:
     return str(resources.files("lakelens.conf").joinpath("log4j2.properties"))
+
+
+def invalid_config(key: str, wanted: str, value) -> LakelensError:
+    return LakelensError(f"INVALID_CONFIG: {key} must be {wanted}, got {value!r}", error_class="INVALID_CONFIG",
+                         sqlstate="22023")
 
 
 @dataclass
@@ -64,6 +71,20 @@ class Config:
     def get(self, key: str, default: str | None = None) -> str | None:
         value = self.values.get(key)
         return default if value in (None, "") else value
+
+    def number(self, key: str, default, kind=float, minimum=0):
+        """A numeric setting (`kind` int or float, at least `minimum`), else `default` when unset."""
+        value = self.get(key)
+        if value is None:
+            return default
+        value = value.strip()
+        try:
+            number = kind(float(value)) if kind is int and float(value).is_integer() else kind(value)
+        except ValueError:
+            number = None
+        if number is None or number < minimum:
+            raise invalid_config(key, f"a number >= {minimum}" if kind is float else f"an integer >= {minimum}", value)
+        return number
 
     @property
     def catalog_url(self) -> str:

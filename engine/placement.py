@@ -21,11 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lakelens.catalog import LakelensError
 from lakelens.udfs import FUNCTIONS
 
 from . import ray_runtime
-from .config import Config
+from .config import Config, invalid_config
 
 PLACEMENTS = ("auto", "spark", "ray")
 MAX_CPU_ACTORS = 4
@@ -48,11 +47,6 @@ class Placement:
         return f"placement={self.where} device={self.device} batch_size={self.batch_size} actors={actors}"
 
 
-def _invalid(key: str, wanted: str, value) -> LakelensError:
-    return LakelensError(f"INVALID_CONFIG: {key} must be {wanted}, got {value!r}", error_class="INVALID_CONFIG",
-                         sqlstate="22023")
-
-
 class _Settings:
     """`udf.<function>.<key>`, then `udf.<scope>.<key>`, with the key that was used for messages."""
 
@@ -68,16 +62,7 @@ class _Settings:
         return f"udf.{self.spec.name}.{key}", None
 
     def number(self, key: str, default, kind=float, minimum=0):
-        full, value = self.raw(key)
-        if value is None:
-            return default
-        try:
-            number = kind(float(value)) if kind is int and float(value).is_integer() else kind(value)
-        except ValueError:
-            number = None
-        if number is None or number < minimum:
-            raise _invalid(full, f"a number >= {minimum}" if kind is float else f"an integer >= {minimum}", value)
-        return number
+        return self.config.number(self.raw(key)[0], default, kind, minimum)
 
 
 def spark_device(spec, config: Config) -> str:
@@ -102,7 +87,7 @@ def placement_for(function: str, config: Config) -> Placement:
     full, where = settings.raw("placement")
     where = (where or "auto").lower()
     if where not in PLACEMENTS:
-        raise _invalid(full, "auto, spark or ray", where)
+        raise invalid_config(full, "auto, spark or ray", where)
     if where == "auto":
         where = "ray" if spec.device == "gpu" and _ray_available() else "spark"
     batch_size = settings.number("batch_size", spec.batch_size, int, 1)
@@ -127,7 +112,7 @@ def placement_for(function: str, config: Config) -> Placement:
     min_actors = settings.number("min_actors", 0, int, 0)
     max_actors = settings.number("max_actors", max(default_max, min_actors), int, 1)
     if min_actors > max_actors:
-        raise _invalid(settings.raw("min_actors")[0], f"<= max_actors ({max_actors})", min_actors)
+        raise invalid_config(settings.raw("min_actors")[0], f"<= max_actors ({max_actors})", min_actors)
     return Placement("ray", "cuda" if num_gpus > 0 else "cpu", batch_size, num_cpus, num_gpus, min_actors,
                      max_actors, settings.number("idle_timeout_s", 300.0), settings.number("max_retries", 3, int, 0))
 
@@ -138,8 +123,4 @@ def _resources(config: Config) -> dict[str, float]:
     if ray_runtime.started() or (config.get("ray.address") or "").strip():
         ray_runtime.ensure(config)
         return ray_runtime.cluster_resources()
-    import os
-
-    cpus = config.get("ray.num_cpus") or os.cpu_count() or 1
-    gpus = config.get("ray.num_gpus")
-    return {"CPU": float(cpus), "GPU": float(gpus) if gpus is not None else float(ray_runtime.gpu_count_here())}
+    return ray_runtime.local_resources(config)

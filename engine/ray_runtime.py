@@ -93,15 +93,13 @@ def _check_reachable(address: str) -> None:
         raise RayUnavailable(f"cannot reach Ray at {address} (ray.address): {e.strerror or e}") from None
 
 
-def _int_setting(config: Config, key: str, default: int) -> int:
-    value = config.get(key)
-    if value is None:
-        return default
-    try:
-        return int(float(value))
-    except ValueError:
-        raise LakelensError(f"INVALID_CONFIG: {key} must be a number, got {value!r}", error_class="INVALID_CONFIG",
-                            sqlstate="22023") from None
+def local_resources(config: Config) -> dict[str, int]:
+    """What a local instance is (or will be) started with: `ray.num_cpus`, `ray.num_gpus`,
+    `ray.object_store_memory`, else all cores, the GPUs nvidia-smi lists, 1 GiB."""
+    gpus = config.number("ray.num_gpus", None, int, 0)
+    return {"CPU": config.number("ray.num_cpus", os.cpu_count() or 1, int, 1),
+            "GPU": gpu_count_here() if gpus is None else gpus,
+            "object_store_memory": config.number("ray.object_store_memory", 1 << 30, int, 1)}
 
 
 def ensure(config: Config) -> RayRuntime:
@@ -129,11 +127,10 @@ def ensure(config: Config) -> RayRuntime:
         quiet = dict(namespace=NAMESPACE, log_to_driver=False, logging_level=logging.ERROR)
         init = _from_keeper_thread(ray.init)
         if not address:
-            cpus = _int_setting(config, "ray.num_cpus", os.cpu_count() or 1)
-            gpus = _int_setting(config, "ray.num_gpus", gpu_count_here())
-            store = _int_setting(config, "ray.object_store_memory", 1 << 30)
+            local = local_resources(config)
             try:
-                init(num_cpus=cpus, num_gpus=gpus, object_store_memory=store, include_dashboard=False, **quiet)
+                init(num_cpus=local["CPU"], num_gpus=local["GPU"], object_store_memory=local["object_store_memory"],
+                     include_dashboard=False, **quiet)
             except Exception as e:
                 raise RayUnavailable(f"could not start a local Ray instance: {e}") from None
             worker_address = ray.get_runtime_context().gcs_address

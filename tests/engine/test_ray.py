@@ -25,6 +25,7 @@ import pytest
 import lakelens
 from lakelens.catalog import LakelensError
 
+from ..clients.conftest import PYSPARK_HOME, free_port
 from ..conftest import rows
 from ..media import picture, speak_wav
 
@@ -206,12 +207,6 @@ def test_a_batch_whose_actor_keeps_dying_fails_the_statement_clearly(lake, home)
     assert rows(s.sql("SELECT upper('still here')")) == [("STILL HERE",)]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_an_unreachable_ray_address_fails_at_first_use_and_spark_keeps_working(lake, home):
     port = free_port()
     s = connect(home, ray__address=f"127.0.0.1:{port}")
@@ -223,7 +218,6 @@ def test_an_unreachable_ray_address_fails_at_first_use_and_spark_keeps_working(l
 
 
 # ---------------------------------------------------------------------- real clusters
-PYSPARK_HOME = Path(__import__("pyspark").__file__).parent
 BIN = Path(sys.executable).parent
 SUM_QUERY = ("SELECT count(*) AS n, count(DISTINCT id) AS ids, round(sum(aggregate(e, 0D, (a, x) -> a + x)), 3) AS total "
              "FROM (SELECT id, embed_text(concat('sentence ', id)) AS e FROM range(0, 1500, 1, 4))")
