@@ -37,7 +37,7 @@ def _files(folder: Path) -> list[bytes]:
 
 
 def make_media(root: Path, n_images: int, n_clips: int, n_docs: int) -> dict[str, Path]:
-    from lakelens.demo import speak_wav, write_text_pdf
+    from lakelens.engine.cli.demo import speak_wav, write_text_pdf
     from tests.media import SENTENCES, text_image
 
     dirs = {k: root / k for k in ("images", "clips", "docs")}

@@ -11,7 +11,11 @@ and a raw Thrift client for the metadata calls):
 
 Targets: lakelens ≥ 1.0× Spark Thrift Server on (b) and (d), ≤ 1.0× on (a) and (c).
 
-    python bench/gateway.py [--tables 1000]
+With `--baseline PATH` (the `lakelens` command of another build, e.g. the last release in
+its own virtualenv) that build's server runs beside the two for (a) and (b) with PyHive, and
+the table gains its column and the ratio of this build to it, measured in the same run.
+
+    python bench/gateway.py [--tables 1000] [--baseline /path/to/old/venv/bin/lakelens] [--skip-beeline]
 """
 
 from __future__ import annotations
@@ -43,9 +47,9 @@ SPARK_CONF = {"spark.master": "local[*]", "spark.driver.memory": "2g", "spark.sq
               "spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false"}
 
 
-def start_lakelens(home: Path) -> tuple[subprocess.Popen, int]:
+def start_lakelens(home: Path, command: Path = LAKELENS) -> tuple[subprocess.Popen, int]:
     log = open(home / "serve.log", "w")
-    proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", "--no-http"],
+    proc = subprocess.Popen([str(command), "--home", str(home), "serve", "--port", "0", "--no-http"],
                             stdout=subprocess.PIPE, stderr=log, text=True)
     for line in proc.stdout:
         m = re.search(r"jdbc:hive2://[\d.]+:(\d+)/default", line)
@@ -213,8 +217,8 @@ def concurrent(port: int, sessions=16, queries=20) -> tuple[float, float]:
 def make_tables_lakelens(home: Path, schema: str, n: int) -> None:
     """Metadata calls read only the catalog: register the tables there directly."""
     from lakelens.catalog import Column
-    from lakelens.config import Config
-    from lakelens.session import catalog_for
+    from lakelens.engine.config import Config
+    from lakelens.engine.session import catalog_for
 
     catalog = catalog_for(Config.load(home))
     catalog.create_schema("main", schema)
@@ -240,10 +244,13 @@ def make_tables_spark_thrift(port: int, schema: str, n: int, work: Path) -> None
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tables", type=int, default=1000)
+    parser.add_argument("--baseline", type=Path, default=None, help="`lakelens` command of another build")
+    parser.add_argument("--skip-beeline", action="store_true", help="leave out (b) with beeline (minutes per server)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     (work / "lakelens").mkdir()
     (work / "sts").mkdir()
+    (work / "baseline").mkdir()
     from socket import socket
 
     with socket() as s:
@@ -260,7 +267,11 @@ def main() -> None:
         print(f"creating {args.tables} tables in Spark Thrift Server's metastore …", flush=True)
         make_tables_spark_thrift(sts_port, schema, args.tables, work / "sts")
         servers = {"lakelens": ll_port, "spark_thrift": sts_port}
+        if args.baseline:
+            base_proc, base_port = start_lakelens(work / "baseline", args.baseline)
+            procs.append(base_proc)
         results: dict[str, dict[str, float]] = {name: {} for name in servers}
+        results["baseline"] = {}
         # Interleave the servers measure by measure so that machine noise hits both alike.
         measures = [
             ("(a) SELECT 1 latency, median ms", lambda p: latency_ms(p, "SELECT 1")),
@@ -271,8 +282,11 @@ def main() -> None:
             ("(b) 1M x 5 fetch, beeline rows/s",
              lambda p: 1_000_000 / max(beeline_s(p, FETCH_QUERY, runs=1) - beeline_s(p, "SELECT 1", runs=1), 1e-3)),
         ]
+        if args.skip_beeline:
+            measures = [m for m in measures if "beeline" not in m[0]]
         for label, fn in measures:
-            for name, port in servers.items():
+            on_baseline = args.baseline and (label.startswith("(a)") or "PyHive" in label)
+            for name, port in (dict(servers, baseline=base_port) if on_baseline else servers).items():
                 print(f"  {label} — {name}", flush=True)
                 results[name][label] = fn(port)
         for name, port in servers.items():
@@ -292,8 +306,14 @@ def main() -> None:
             target = "≥ 1.0" if higher_is_better else "≤ 1.0"
             ratio = ll / sts
             ok = ratio >= 1.0 if higher_is_better else ratio <= 1.0
-            rows.append({"measure": label, "lakelens": ll, "spark_thrift": sts, "ratio": ratio, "target": target,
-                         "met": "yes" if ok else "NO"})
+            row = {"measure": label, "lakelens": ll, "spark_thrift": sts, "ratio": ratio, "target": target,
+                   "met": "yes" if ok else "NO"}
+            if args.baseline:
+                base = results["baseline"].get(label)
+                row["baseline"] = base
+                row["baseline_ratio"] = base / sts if base is not None else None
+                row["lakelens/baseline"] = ll / base if base is not None else None
+            rows.append(row)
         report("gateway", rows)
     finally:
         for p in procs:

@@ -126,7 +126,7 @@ def run_child(variant: str, function: str, rows: int, tasks: int, clips: Path, m
 
 
 def make_clips(folder: Path, n: int) -> Path:
-    from lakelens.demo import speak_wav
+    from lakelens.engine.cli.demo import speak_wav
 
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(n):

@@ -33,7 +33,7 @@ def main() -> None:
             s.sql(QUERY)
         n = 50
         planning = timed(lambda: s.plan(QUERY), n)
-        spark_analysis = timed(lambda: s.spark.sql(plan.sql), n)
+        spark_analysis = timed(lambda: s.spark.sql(plan.spark_sql), n)
         end_to_end = timed(lambda: s.sql(QUERY), n)
         p, a, e = median_ms(planning), median_ms(spark_analysis), median_ms(end_to_end)
         report("planning", [

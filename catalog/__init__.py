@@ -1,6 +1,7 @@
 """The unified catalog: metastore, securables, storage locations and volume files.
 
-This package imports nothing else of lakelens (see DESIGN.md).
+This package imports nothing else of lakelens but the base error, `lakelens.errors`
+(docs/architecture.md, "Layers").
 """
 
 from .errors import (

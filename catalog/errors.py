@@ -7,29 +7,7 @@ report them the way Spark and Databricks clients expect.
 
 from __future__ import annotations
 
-
-class LakelensError(Exception):
-    """Base of every error lakelens reports to a user."""
-
-    error_class = "INTERNAL_ERROR"
-    sqlstate = "XX000"
-
-    def __init__(self, message: str, *, error_class: str | None = None, sqlstate: str | None = None):
-        super().__init__(message)
-        if error_class:
-            self.error_class = error_class
-        if sqlstate:
-            self.sqlstate = sqlstate
-
-    @property
-    def message(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-    def __str__(self) -> str:
-        text = self.args[0] if self.args else ""
-        if text.startswith(self.error_class):
-            return text
-        return f"{self.error_class}: {text}"
+from lakelens.errors import InvalidArgument, LakelensError, Unsupported
 
 
 # (kind of securable) -> (error class, sqlstate) used by NotFound / AlreadyExists.
@@ -62,7 +40,7 @@ class NotFound(LakelensError):
 
     def __init__(self, kind: str, name: str, suggestion: str | None = None):
         error_class, sqlstate = _NOT_FOUND.get(kind, ("NOT_FOUND", "42704"))
-        text = f"{error_class}: {name}"
+        text = name
         if suggestion:
             text += f" — did you mean {suggestion}?"
         super().__init__(text, error_class=error_class, sqlstate=sqlstate)
@@ -72,7 +50,7 @@ class NotFound(LakelensError):
 class AlreadyExists(LakelensError):
     def __init__(self, kind: str, name: str, detail: str = ""):
         error_class, sqlstate = _EXISTS.get(kind, ("ALREADY_EXISTS", "42710"))
-        text = f"{error_class}: {kind} {name} already exists"
+        text = f"{kind} {name} already exists"
         if detail:
             text += f" ({detail})"
         super().__init__(text, error_class=error_class, sqlstate=sqlstate)
@@ -83,7 +61,7 @@ class NotEmpty(LakelensError):
     def __init__(self, kind: str, name: str, count: int):
         error_class = "SCHEMA_NOT_EMPTY" if kind == "schema" else "CATALOG_NOT_EMPTY"
         super().__init__(
-            f"{error_class}: cannot drop {kind} {name} because it contains {count} "
+            f"cannot drop {kind} {name} because it contains {count} "
             f"object(s); use DROP {kind.upper()} {name} CASCADE to drop it with its contents",
             error_class=error_class,
             sqlstate="2BP01",
@@ -97,11 +75,4 @@ class InvalidPath(LakelensError):
     sqlstate = "42K05"
 
 
-class InvalidArgument(LakelensError):
-    error_class = "INVALID_ARGUMENT"
-    sqlstate = "22023"
-
-
-class Unsupported(LakelensError):
-    error_class = "UNSUPPORTED_FEATURE"
-    sqlstate = "0A000"
+__all__ = ["AlreadyExists", "InvalidArgument", "InvalidPath", "LakelensError", "NotEmpty", "NotFound", "Unsupported"]

@@ -32,6 +32,8 @@ from .errors import AlreadyExists, InvalidArgument, NotEmpty, NotFound
 from .users import hash_password, password_matches
 from .volumes import VolumeFiles, parse_volume_path
 from .model import (
+    ICEBERG_NAMESPACE,
+    iceberg_table_name,
     EXTERNAL,
     MANAGED,
     TABLE,
@@ -370,7 +372,7 @@ class Catalog:
         if kind == VOLUME:
             return str(self.warehouse / "volumes" / key)
         if fmt == "iceberg":
-            return str(self.warehouse / "iceberg" / "tables" / f"t_{key}")
+            return str(self.warehouse / "iceberg" / ICEBERG_NAMESPACE / iceberg_table_name(key))
         return str(self.warehouse / "tables" / key)
 
     def _insert_object(self, catalog: str, schema: str, name: str, *, kind: str, status: str,

@@ -10,6 +10,14 @@ from datetime import datetime
 TABLE, VIEW, VOLUME = "TABLE", "VIEW", "VOLUME"
 MANAGED, EXTERNAL = "MANAGED", "EXTERNAL"
 FORMATS = ("delta", "iceberg", "parquet")
+# Managed Iceberg tables live in a Hadoop-layout Iceberg warehouse (`<warehouse>/iceberg`):
+# namespace `tables`, one table per storage key. The engine's Spark Iceberg catalog and the
+# planner's references name them through these two, nowhere else.
+ICEBERG_NAMESPACE = "tables"
+
+
+def iceberg_table_name(storage_key: str) -> str:
+    return f"t_{storage_key}"
 
 
 @dataclass(frozen=True)

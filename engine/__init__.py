@@ -1,26 +1,30 @@
-"""lakelens: a SQL-first lakehouse engine for multimodal data.
+"""The runtime layer: sessions and executions over Spark and Ray, and the frontends.
 
-    >>> import lakelens
-    >>> s = lakelens.connect(home="/tmp/lh")
-    >>> s.sql("SELECT name, size FROM demo.media.scans").to_pandas()
+    runtime.py     the process's one owner of Spark, statement threads, catalogs, Ray
+    session.py     Session.submit(text) -> Execution; how each kind of plan runs
+    execution.py   an Execution: state, Arrow batches, progress, cancel, timeout
+    state.py       execution states and their allowed transitions
+    results.py     a Spark query's rows as Arrow batches, a few partitions at a time
+    errors.py      Spark's and the workers' errors in lakelens' words
+    spark.py       starting Spark with Delta and Iceberg
+    functions.py, table_functions.py, system_tables.py, worker_patch.py
+                   multimodal UDFs, near_duplicates/dedup, system.* tables, a worker fix
+    pools/         Ray: placement of functions, actor pools, joining or starting Ray
+    gateway/       the HiveServer2 frontend
+    cli/           the `lakelens` command, its shell, demo and remote client
 
-Importing this package is cheap: Spark starts on the first statement that needs it.
+Only this layer imports pyspark and ray (docs/architecture.md).
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 
 def connect(home=None, conf: dict | None = None, user: str | None = None):
-    """Open an embedded session on the lakehouse at `home` (default $LAKELENS_HOME or ~/.lakelens).
-
-    `conf` overrides configuration keys (`spark.*` go to Spark). Returns a `Session` whose
-    `.sql(text)` returns a `pyarrow.Table`."""
-    from .config import Config
-    from .session import Session
+    """An embedded session on the lakehouse at `home`; see `lakelens.connect`."""
+    from lakelens.engine.config import Config
+    from lakelens.engine.session import Session
 
     return Session(Config.load(home, conf), user=user)
 
 
-__all__ = ["__version__", "connect"]
+__all__ = ["connect"]

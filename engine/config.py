@@ -39,7 +39,7 @@ def log4j_path() -> str:
 
 
 def invalid_config(key: str, wanted: str, value) -> LakelensError:
-    return LakelensError(f"INVALID_CONFIG: {key} must be {wanted}, got {value!r}", error_class="INVALID_CONFIG",
+    return LakelensError(f"{key} must be {wanted}, got {value!r}", error_class="INVALID_CONFIG",
                          sqlstate="22023")
 
 

@@ -15,20 +15,15 @@ travel with the UDF to the workers and actors.
 
 from __future__ import annotations
 
-import re
-import threading
 import warnings
-import weakref
 
-from lakelens.catalog import LakelensError
 from lakelens.sql.plans import UdfBinding
 from lakelens.udfs import FUNCTIONS
 
-from .config import Config
-from .placement import Placement, placement_for
+from lakelens.engine.config import Config
+from lakelens.engine.errors import reporting
+from lakelens.engine.pools.placement import Placement, placement_for
 
-_registered: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
 
 
 def function_options(binding: UdfBinding, config: Config) -> dict:
@@ -51,19 +46,20 @@ def make_udf(binding: UdfBinding, options: dict, pool=None):
 
     if pool is None:
         def run(*arrays):
-            from lakelens import worker_patch
+            from lakelens.engine import worker_patch
             from lakelens.udfs import evaluate
 
             worker_patch.install()
             return evaluate(name, options, on_error, *arrays)
     else:
         def run(*arrays):
-            from lakelens import worker_patch
-            from lakelens.pool_client import call
+            from lakelens.engine import worker_patch
+            from lakelens.engine.pools.client import call
 
             worker_patch.install()
             return call(pool, on_error, arrays)
 
+    run = reporting(run)
     run.__name__ = binding.udf_name
     with warnings.catch_warnings():  # pyspark prefers type hints, which *arrays cannot carry
         warnings.simplefilter("ignore", UserWarning)
@@ -77,8 +73,11 @@ def register(spark, bindings: list[UdfBinding], config: Config, *, plan_only: bo
     Ray or a pool; a later run replaces it with the real UDF."""
     if not bindings:
         return
-    with _lock:
-        done = _registered.setdefault(spark, set())
+    from lakelens.engine.runtime import Runtime
+
+    process = Runtime.get()
+    with process.lock:
+        done = process.registered_udfs(spark)
         for binding in bindings:
             if binding.udf_name in done:
                 continue
@@ -94,40 +93,16 @@ def register(spark, bindings: list[UdfBinding], config: Config, *, plan_only: bo
 
 def _pool(binding: UdfBinding, options: dict, place: Placement, config: Config):
     """Join or start Ray, get or create the binding's pool (with the model's device decided)."""
-    from . import ray_runtime
-    from .pool_client import ensure_pool
-    from .pools import PoolSettings
+    from lakelens.engine.pools.client import ensure_pool
+    from lakelens.engine.pools.dispatcher import PoolSettings
+    from lakelens.engine.runtime import Runtime
 
-    runtime = ray_runtime.ensure(config)
+    process = Runtime.get()
+    ray = process.ray(config)
     if "device" in options and options["device"] == "auto":
         # Ray hides GPUs from actors that did not ask for one; say it outright all the same.
         options = {**options, "device": place.device}
     settings = PoolSettings(binding.function, options, place.device, place.num_cpus, place.num_gpus,
                             place.min_actors, place.max_actors, place.idle_timeout_s, place.max_retries,
                             place.batch_size)
-    return ensure_pool(runtime, settings)
-
-
-_FUNCTION_ERROR = re.compile(r"(?:lakelens\.udfs\.spec\.)?FunctionError: (.+?)(?:\n|$)")
-_POOL_ERROR = re.compile(r"(?:lakelens\.pools\.)?PoolError: (.+?)(?:\n|$)")
-_UDF_NAME = re.compile(r"\bll_(try_)?([a-z_]+?)(?:_[0-9a-f]{8})?\b", re.I)
-
-
-def function_error(text: str) -> LakelensError | None:
-    """A failed Python worker's traceback → the function's own message, if it is one of ours."""
-    match = _FUNCTION_ERROR.search(text)
-    if match is None:
-        pool = _POOL_ERROR.search(text)
-        if pool is None:
-            return None
-        return LakelensError(f"UDF_POOL_ERROR: {pool.group(1).strip()}", error_class="UDF_POOL_ERROR", sqlstate="58000")
-    return LakelensError(f"FUNCTION_ERROR: {match.group(1).strip()}", error_class="FUNCTION_ERROR", sqlstate="22000")
-
-
-def user_names(text: str) -> str:
-    """Registered UDF names in Spark's messages → the names users wrote (`ll_try_ocr_1a2b…` → `try_ocr`)."""
-    def swap(m: re.Match) -> str:
-        name = m.group(2).lower()
-        return (m.group(1) or "") + name if name in FUNCTIONS else m.group(0)
-
-    return _UDF_NAME.sub(swap, text)
+    return ensure_pool(ray, settings, process.pool_handles, process.lock)

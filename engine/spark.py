@@ -1,8 +1,9 @@
-"""The one Spark session per process, with Delta and Iceberg configured.
+"""Starting Spark with Delta and Iceberg configured, and the sessions made from it.
 
-Starting Spark costs 10–20 s, so the root session is created once and every lakelens
-session gets a cheap `newSession()` of it (own SQL conf and current state, shared JVM and
-caches). Spark never learns lakelens names: it is handed physical locations.
+Starting Spark costs 10–20 s, so the root session is created once per process (the engine's
+Runtime owns it) and every lakelens session gets a cheap `newSession()` of it (own SQL conf
+and current state, shared JVM and caches). Spark never learns lakelens names: it is handed
+physical locations.
 """
 
 from __future__ import annotations
@@ -11,16 +12,12 @@ import contextlib
 import logging
 import os
 import sys
-import threading
 import warnings
 from pathlib import Path
 
 from lakelens.sql.plans import ICEBERG_SPARK_CATALOG
 
-from .config import Config, log4j_path
-
-_lock = threading.Lock()
-_root = None
+from lakelens.engine.config import Config, log4j_path
 
 
 def _builder_conf(cfg: Config) -> dict[str, str]:
@@ -58,39 +55,40 @@ def _redirect_fds(target_fd: int):
             os.close(fd)
 
 
-def spark_started() -> bool:
-    return _root is not None
+def start_root(cfg: Config):
+    """Start the process's SparkSession (the engine's Runtime calls this once and keeps it)."""
+    from pyspark.sql import SparkSession
+
+    logging.getLogger("py4j").setLevel(logging.ERROR)
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    logging.getLogger("pyspark").setLevel(logging.ERROR)
+    # pyspark's own deprecation notices (getErrorClass) are not the user's business.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
+    builder = SparkSession.builder
+    for k, v in _builder_conf(cfg).items():
+        builder = builder.config(k, v)
+    # The JVM inherits our stdout/stderr: send its launch chatter (Ivy resolution, JVM
+    # warnings) and later log output to a file in the home instead of the user's terminal.
+    log_dir = cfg.home / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / "spark.log", "ab") as log, _redirect_fds(log.fileno()):
+        root = builder.getOrCreate()
+    root.sparkContext.setLogLevel("ERROR")
+    return root
 
 
-def root_session(cfg: Config):
-    """The process-wide SparkSession, started on first use."""
-    global _root
-    with _lock:
-        if _root is not None:
-            return _root
-        from pyspark.sql import SparkSession
+def sql(spark, text: str):
+    """`spark.sql(text)` in one py4j round trip. PySpark's `SparkSession.sql` turns its empty
+    argument list into a Java array on every call (four more round trips, ~1 ms of a
+    `SELECT 1`); the JVM's one-argument overload needs none."""
+    from pyspark.sql.dataframe import DataFrame
 
-        logging.getLogger("py4j").setLevel(logging.ERROR)
-        logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-        logging.getLogger("pyspark").setLevel(logging.ERROR)
-        # pyspark's own deprecation notices (getErrorClass) are not the user's business.
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
-        builder = SparkSession.builder
-        for k, v in _builder_conf(cfg).items():
-            builder = builder.config(k, v)
-        # The JVM inherits our stdout/stderr: send its launch chatter (Ivy resolution, JVM
-        # warnings) and later log output to a file in the home instead of the user's terminal.
-        log_dir = cfg.home / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_dir / "spark.log", "ab") as log, _redirect_fds(log.fileno()):
-            _root = builder.getOrCreate()
-        _root.sparkContext.setLogLevel("ERROR")
-        return _root
+    return DataFrame(spark._jsparkSession.sql(text), spark)
 
 
-def session_for(cfg: Config):
+def new_session(root, cfg: Config):
     """A fresh Spark session sharing the root's JVM, pointed at this home's Iceberg warehouse."""
-    spark = root_session(cfg).newSession()
+    spark = root.newSession()
     prefix = f"spark.sql.catalog.{ICEBERG_SPARK_CATALOG}"
     spark.conf.set(prefix, "org.apache.iceberg.spark.SparkCatalog")
     spark.conf.set(f"{prefix}.type", "hadoop")
@@ -98,11 +96,3 @@ def session_for(cfg: Config):
     # Sessions see each other's commits at once (no 30 s table cache).
     spark.conf.set(f"{prefix}.cache-enabled", "false")
     return spark
-
-
-def stop() -> None:
-    global _root
-    with _lock:
-        if _root is not None:
-            _root.stop()
-            _root = None

@@ -7,11 +7,11 @@ from lakelens.sql.plans import SystemTableRead
 
 def udf_pools() -> list[dict]:
     """Pools in the Ray cluster this process uses; none before Ray has started (never starts it)."""
-    from . import ray_runtime
+    from lakelens.engine.runtime import Runtime
 
-    if not ray_runtime.started():
+    if not Runtime.get().ray_started:
         return []
-    from .pool_client import pool_rows
+    from lakelens.engine.pools.client import pool_rows
 
     return pool_rows()
 

@@ -20,8 +20,9 @@ import warnings
 from lakelens.catalog import InvalidArgument, LakelensError
 from lakelens.sql.plans import TableFunctionCall, UdfBinding
 
-from .config import Config
-from .functions import function_options, make_udf
+from lakelens.engine.config import Config
+from lakelens.engine.errors import reporting
+from lakelens.engine.functions import function_options, make_udf
 
 SIG = "__lakelens_sig"
 MAX_ROUNDS = 64
@@ -95,7 +96,7 @@ def _simhash_band_udf(function: str, bands: int, bits: int, dim_seed: int = 0x51
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return arrow_udf(codes, returnType="array<int>", functionType=ArrowUDFType.SCALAR)
+        return arrow_udf(reporting(codes), returnType="array<int>", functionType=ArrowUDFType.SCALAR)
 
 
 def _exact_jaccard_udf(ngram: int):

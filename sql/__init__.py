@@ -1,6 +1,6 @@
 """Statement text to plans: parse (lakelens dialect), classify, resolve names, rewrite.
 
-`sql` reads the catalog and the function specs; it never runs anything (DESIGN.md).
+`sql` reads the catalog and the function specs; it never runs anything (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def parse_statement(sql: str) -> exp.Expression:
     stmt = statements[0]
     if isinstance(stmt, exp.Command):
         raise UnsupportedStatement(
-            f"UNSUPPORTED_STATEMENT: lakelens cannot parse this statement: {sql.strip()[:200]}")
+            f"lakelens cannot parse this statement: {sql.strip()[:200]}")
     return stmt
 
 

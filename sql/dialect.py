@@ -93,6 +93,21 @@ class ExplainStatement(LakelensStatement):
     arg_types = {"this": True, "mode": False}
 
 
+class FileRelation(exp.Expression):
+    """Spark's path relation with reader options, ``binaryFile.`/dir` WITH ('k'='v')``, which
+    sqlglot's Spark dialect can neither parse nor build: the Lakelens generator writes it.
+    Only the resolver creates these nodes (from catalog locations), never the parser."""
+
+    arg_types = {"format": True, "path": True, "options": False}  # options: ((key, value), ...)
+
+
+def _file_relation_sql(generator, node: FileRelation) -> str:
+    text = f"{node.args['format']}.{generator.sql(exp.to_identifier(node.args['path'], quoted=True))}"
+    options = ", ".join(f"{generator.sql(exp.Literal.string(k))}={generator.sql(exp.Literal.string(v))}"
+                        for k, v in node.args.get("options") or ())
+    return f"{text} WITH ({options})" if options else text
+
+
 SHOW_KINDS = {
     "CATALOGS", "SCHEMAS", "DATABASES", "TABLES", "VIEWS", "VOLUMES", "FUNCTIONS", "USER FUNCTIONS",
     "SYSTEM FUNCTIONS",
@@ -310,6 +325,15 @@ class Lakelens(Spark):
             if self._curr:
                 self.raise_error("Unexpected text after the name")
             return DescribeObject(kind=kind or "TABLE", this=name, extended=extended)
+
+
+    class Generator(Spark.Generator):
+        TRANSFORMS = {**Spark.Generator.TRANSFORMS, FileRelation: _file_relation_sql}
+
+
+def to_spark(expression: exp.Expression) -> str:
+    """The Spark SQL text of a resolved statement (Spark's generator plus `FileRelation`)."""
+    return expression.sql(dialect=Lakelens)
 
 
 def parse(sql: str) -> list[exp.Expression]:

@@ -17,7 +17,7 @@ class SqlSyntaxError(LakelensError):
             if 0 < line <= len(lines):
                 text = lines[line - 1]
                 pointer = f"\n  {text}\n  {' ' * max(col - 1, 0)}^"
-        super().__init__(f"PARSE_SYNTAX_ERROR: {message}{where}{pointer}")
+        super().__init__(f"{message}{where}{pointer}")
         self.line, self.col = line, col
 
 

@@ -7,6 +7,8 @@ catalog, table DDL and DML become Spark plans over physical references, queries 
 
 from __future__ import annotations
 
+import uuid
+
 from sqlglot import exp
 
 from lakelens.catalog import (
@@ -28,13 +30,14 @@ from .errors import UnsupportedStatement
 from .functions import describe_function, show_functions
 from .names import SessionContext, full_name, schema_name, table_parts
 from .system import SYSTEM_CATALOG
+from .dialect import to_spark
 from .plans import (
-    ICEBERG_NAMESPACE,
     ICEBERG_SPARK_CATALOG,
     CatalogCommand,
     CreateTable,
     CreateView,
     Explain,
+    Needs,
     Plan,
     Rows,
     SessionChange,
@@ -44,7 +47,7 @@ from .plans import (
 )
 from .resolve import (
     Resolution,
-    iceberg_identifier,
+    iceberg_metadata_table,
     physical_table,
     qualify_names,
     resolve_object,
@@ -52,7 +55,6 @@ from .resolve import (
 )
 
 QUERY_TYPES = (exp.Query, exp.Values)
-_TARGET = "__lakelens_target__"
 
 
 def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) -> Plan:
@@ -60,10 +62,10 @@ def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) 
     if handler is None and isinstance(stmt, QUERY_TYPES):
         handler = _plan_query
     if isinstance(stmt, exp.Command) and stmt.this in ("SET", "RESET"):
-        return SparkQuery(f"{stmt.this} {stmt.expression.name}".strip())
+        return SparkQuery(spark_sql=stmt.sql(dialect="spark"))
     if handler is None:
         text = stmt.sql(dialect="spark") if not isinstance(stmt, exp.Command) else f"{stmt.this} {stmt.expression}"
-        raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: lakelens does not support this statement: {text[:200]}")
+        raise UnsupportedStatement(f"lakelens does not support this statement: {text[:200]}")
     return handler(stmt, catalog, ctx)
 
 
@@ -71,7 +73,7 @@ def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) 
 def _plan_query(stmt, catalog, ctx) -> Plan:
     res = Resolution(ctx, catalog)
     resolved = resolve_query(stmt.copy(), res)
-    return SparkQuery(res.finish_sql(resolved), reads=res.reads, **res.needs())
+    return SparkQuery(spark_sql=to_spark(resolved), needs=res.needs())
 
 
 # ---------------------------------------------------------------------------- catalogs & schemas
@@ -85,7 +87,7 @@ def _plan_create_catalog(stmt: ll.CreateCatalog, catalog, ctx):
                            if_not_exists=bool(stmt.args.get("exists")))
         cat.create_schema(name, "default", owner=ctx.user, if_not_exists=True)
 
-    return CatalogCommand(f"create catalog {name}", run)
+    return CatalogCommand(describe=f"create catalog {name}", run=run)
 
 
 def _plan_drop_catalog(stmt: ll.DropCatalog, catalog, ctx):
@@ -93,15 +95,15 @@ def _plan_drop_catalog(stmt: ll.DropCatalog, catalog, ctx):
     if name.lower() == ctx.catalog:
         raise InvalidArgument(f"cannot drop the current catalog {name}; USE CATALOG another one first")
     cascade, if_exists = bool(stmt.args.get("cascade")), bool(stmt.args.get("exists"))
-    return CatalogCommand(f"drop catalog {name}",
-                          lambda c: c.drop_catalog(name, cascade=cascade, if_exists=if_exists))
+    return CatalogCommand(describe=f"drop catalog {name}",
+                          run=lambda c: c.drop_catalog(name, cascade=cascade, if_exists=if_exists))
 
 
 def _plan_alter_catalog(stmt: ll.AlterCatalog, catalog, ctx):
     name = ".".join(stmt.this)
     rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
-    return CatalogCommand(f"alter catalog {name}",
-                          lambda c: c.alter_catalog(name, owner=stmt.args.get("owner"), rename_to=rename))
+    return CatalogCommand(describe=f"alter catalog {name}",
+                          run=lambda c: c.alter_catalog(name, owner=stmt.args.get("owner"), rename_to=rename))
 
 
 def _plan_create(stmt: exp.Create, catalog, ctx):
@@ -118,12 +120,12 @@ def _plan_create(stmt: exp.Create, catalog, ctx):
         def run(c: Catalog) -> None:
             c.create_schema(cat, sch, comment=comment, owner=ctx.user, if_not_exists=bool(stmt.args.get("exists")))
 
-        return CatalogCommand(f"create schema {cat}.{sch}", run)
+        return CatalogCommand(describe=f"create schema {cat}.{sch}", run=run)
     if kind == "TABLE":
         return _plan_create_table(stmt, catalog, ctx)
     if kind == "VIEW":
         return _plan_create_view(stmt, catalog, ctx)
-    raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: CREATE {kind} is not supported")
+    raise UnsupportedStatement(f"CREATE {kind} is not supported")
 
 
 def _plan_drop(stmt: exp.Drop, catalog, ctx):
@@ -134,13 +136,13 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
         if (cat, sch) == (ctx.catalog, ctx.schema):
             raise InvalidArgument(f"cannot drop the current schema {cat}.{sch}; USE another one first")
         cascade = bool(stmt.args.get("cascade"))
-        return CatalogCommand(f"drop schema {cat}.{sch}",
-                              lambda c: c.drop_schema(cat, sch, cascade=cascade, if_exists=exists))
+        return CatalogCommand(describe=f"drop schema {cat}.{sch}",
+                              run=lambda c: c.drop_schema(cat, sch, cascade=cascade, if_exists=exists))
     if kind in ("TABLE", "VIEW"):
         tables = stmt.args.get("tables") or [stmt.this]
         if kind == "VIEW" and len(tables) == 1 and len(table_parts(tables[0])) == 1 \
                 and table_parts(tables[0])[0].lower() in ctx.temp_views:
-            return TempView(table_parts(tables[0])[0].lower(), None, if_exists=exists)
+            return TempView(name=table_parts(tables[0])[0].lower(), view_text=None, if_exists=exists)
         names = [full_name(table_parts(t), ctx) for t in tables]
         want = TABLE if kind == "TABLE" else VIEW
 
@@ -153,13 +155,12 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
                         continue
                     raise
                 if info.kind != want:
-                    raise InvalidArgument(
-                        f"WRONG_COMMAND_FOR_OBJECT_TYPE: {info.full_name} is a {info.kind.lower()}; "
-                        f"use DROP {info.kind}")
+                    raise InvalidArgument(f"{info.full_name} is a {info.kind.lower()}; use DROP {info.kind}",
+                                          error_class="WRONG_COMMAND_FOR_OBJECT_TYPE", sqlstate="42809")
                 c.drop_object(info)
 
-        return CatalogCommand(f"drop {kind.lower()} " + ", ".join(".".join(n) for n in names), run)
-    raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: DROP {kind} is not supported")
+        return CatalogCommand(describe=f"drop {kind.lower()} " + ", ".join(".".join(n) for n in names), run=run)
+    raise UnsupportedStatement(f"DROP {kind} is not supported")
 
 
 def _plan_use(stmt: exp.Use, catalog: Catalog, ctx):
@@ -171,10 +172,11 @@ def _plan_use(stmt: exp.Use, catalog: Catalog, ctx):
         catalog.get_catalog(parts[0])
         # Like Databricks: switching catalog moves to its `default` schema when it has one.
         schemas = {s.name for s in catalog.list_schemas(parts[0])}
-        return SessionChange(parts[0], "default" if "default" in schemas else (sorted(schemas) or ["default"])[0])
+        return SessionChange(catalog=parts[0],
+                             schema="default" if "default" in schemas else (sorted(schemas) or ["default"])[0])
     cat, sch = schema_name(parts, ctx)
     catalog.get_schema(cat, sch)
-    return SessionChange(cat, sch)
+    return SessionChange(catalog=cat, schema=sch)
 
 
 def _plan_comment(stmt: ll.CommentOn, catalog: Catalog, ctx):
@@ -189,7 +191,7 @@ def _plan_comment(stmt: ll.CommentOn, catalog: Catalog, ctx):
             info = c.get_object(*full_name(parts, ctx), kinds=(TABLE, VIEW) if kind in ("TABLE", "VIEW") else (VOLUME,))
             c.update_object(info, comment=comment)
 
-    return CatalogCommand(f"comment on {kind.lower()}", run)
+    return CatalogCommand(describe=f"comment on {kind.lower()}", run=run)
 
 
 def _plan_alter_object(stmt: ll.AlterObject, catalog: Catalog, ctx):
@@ -197,13 +199,13 @@ def _plan_alter_object(stmt: ll.AlterObject, catalog: Catalog, ctx):
     owner = stmt.args.get("owner")
     if kind in ("SCHEMA", "DATABASE"):
         cat, sch = schema_name(stmt.this, ctx)
-        return CatalogCommand(f"alter schema {cat}.{sch}",
-                              lambda c: c.alter_schema(cat, sch, owner=owner))
+        return CatalogCommand(describe=f"alter schema {cat}.{sch}",
+                              run=lambda c: c.alter_schema(cat, sch, owner=owner))
     kinds = (VOLUME,) if kind == "VOLUME" else (TABLE, VIEW)
     info = catalog.get_object(*full_name(stmt.this, ctx), kinds=kinds)
     rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
-    return CatalogCommand(f"alter {kind.lower()} {info.full_name}",
-                          lambda c: c.update_object(info, owner=owner, rename_to=rename))
+    return CatalogCommand(describe=f"alter {kind.lower()} {info.full_name}",
+                          run=lambda c: c.update_object(info, owner=owner, rename_to=rename))
 
 
 # ---------------------------------------------------------------------------- SHOW / DESCRIBE
@@ -222,11 +224,12 @@ def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
               "TABLE EXTENDED": d.show_table_extended}[kind]
         return fn(catalog, cat, sch, like)
     if kind == "CURRENT SCHEMA":
-        return Rows([("catalog", "string"), ("namespace", "string")], [(ctx.catalog, ctx.schema)])
+        return Rows(columns=[("catalog", "string"), ("namespace", "string")], rows=[(ctx.catalog, ctx.schema)])
     if kind == "FUNCTIONS":
         return show_functions(like)
     if kind == "SYSTEM FUNCTIONS":
-        return SparkQuery("SHOW SYSTEM FUNCTIONS" + (f" LIKE '{like}'" if like else ""))
+        pattern = f" LIKE {exp.Literal.string(like).sql(dialect='spark')}" if like else ""
+        return SparkQuery(spark_sql="SHOW SYSTEM FUNCTIONS" + pattern)
     target = stmt.args.get("target")
     info = resolve_object(Resolution(ctx, catalog), target)
     if kind == "CREATE TABLE":
@@ -240,17 +243,26 @@ def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
     _require_table(info, f"SHOW {kind}")
     if kind == "TBLPROPERTIES":
         if info.format == "parquet":
-            return Rows([("key", "string"), ("value", "string")], sorted(info.properties.items()))
-        return SparkQuery(f"SHOW TBLPROPERTIES {physical_table(info).sql('spark')}", reads=[info])
+            return Rows(columns=[("key", "string"), ("value", "string")], rows=sorted(info.properties.items()))
+        return SparkQuery(spark_sql=f"SHOW TBLPROPERTIES {to_spark(physical_table(info))}", needs=Needs(reads=[info]))
     if kind == "PARTITIONS":
         if not info.partitioned_by:
-            raise InvalidArgument(
-                f"INVALID_PARTITION_OPERATION.PARTITION_SCHEMA_IS_EMPTY: {info.full_name} is not partitioned")
-        concat = " || '/' || ".join(f"'{c}=' || coalesce(cast(`{c}` AS STRING), '__HIVE_DEFAULT_PARTITION__')"
-                                   for c in info.partitioned_by)
-        return SparkQuery(f"SELECT DISTINCT {concat} AS partition FROM {physical_table(info).sql('spark')} "
-                          f"ORDER BY partition", reads=[info])
-    raise UnsupportedStatement(f"UNSUPPORTED_STATEMENT: SHOW {kind}")
+            raise InvalidArgument(f"{info.full_name} is not partitioned",
+                                  error_class="INVALID_PARTITION_OPERATION.PARTITION_SCHEMA_IS_EMPTY")
+        return SparkQuery(spark_sql=to_spark(_partitions_query(info)), needs=Needs(reads=[info]))
+    raise UnsupportedStatement(f"SHOW {kind} is not supported")
+
+
+def _partitions_query(info: ObjectInfo) -> exp.Select:
+    """SHOW PARTITIONS as Spark answers it: one `c1=v1/c2=v2` string per distinct partition."""
+    parts = []
+    for c in info.partitioned_by:
+        value = exp.func("coalesce", exp.cast(exp.column(c, quoted=True), "string"),
+                         exp.Literal.string("__HIVE_DEFAULT_PARTITION__"))
+        parts += [exp.Literal.string("/")] if parts else []
+        parts += [exp.Literal.string(f"{c}="), value]
+    partition = exp.alias_(exp.func("concat", *parts), "partition")
+    return (exp.select(partition).distinct().from_(physical_table(info)).order_by(exp.column("partition")))
 
 
 def _require_table(info: ObjectInfo, what: str) -> None:
@@ -275,21 +287,17 @@ def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
         ours = describe_function(".".join(parts), extended) if len(parts) == 1 else None
         if ours is not None:
             return ours
-        return SparkQuery(f"DESCRIBE FUNCTION {'EXTENDED ' if extended else ''}{'.'.join(parts)}")
+        name = ".".join(exp.to_identifier(p).sql(dialect="spark") for p in parts)
+        return SparkQuery(spark_sql=f"DESCRIBE FUNCTION {'EXTENDED ' if extended else ''}{name}")
     if kind == "VOLUME":
         return d.describe_volume(catalog.get_object(*full_name(parts, ctx), kinds=(VOLUME,)))
     info = resolve_object(Resolution(ctx, catalog), parts)
     if kind == "HISTORY":
         _require_table(info, "DESCRIBE HISTORY")
         if info.format == "delta":
-            return SparkQuery(f"DESCRIBE HISTORY {physical_table(info).sql('spark')}", reads=[info])
+            return SparkQuery(spark_sql=f"DESCRIBE HISTORY {to_spark(physical_table(info))}", needs=Needs(reads=[info]))
         if info.format == "iceberg":
-            ident = iceberg_identifier(info)
-            return SparkQuery(
-                f"SELECT h.snapshot_id AS version, h.made_current_at AS timestamp, s.operation, "
-                f"s.summary AS operationParameters, h.parent_id AS readVersion, h.is_current_ancestor "
-                f"FROM {ident}.history h LEFT JOIN {ident}.snapshots s ON h.snapshot_id = s.snapshot_id "
-                f"ORDER BY h.made_current_at DESC", reads=[info])
+            return SparkQuery(spark_sql=to_spark(_iceberg_history(info)), needs=Needs(reads=[info]))
         raise Unsupported(f"DESCRIBE HISTORY: {info.full_name} is a parquet table, which keeps no history")
     if info.kind == VOLUME:
         return d.describe_volume(info)
@@ -297,16 +305,28 @@ def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
 
 
 # ---------------------------------------------------------------------------- volumes
+def _iceberg_history(info: ObjectInfo) -> exp.Select:
+    """DESCRIBE HISTORY of an Iceberg table, in the columns Delta's history has."""
+    return (exp.select("h.snapshot_id AS version", "h.made_current_at AS timestamp", "s.operation",
+                       "s.summary AS operationParameters", "h.parent_id AS readVersion", "h.is_current_ancestor",
+                       dialect="spark")
+            .from_(iceberg_metadata_table(info, "history", "h"))
+            .join(iceberg_metadata_table(info, "snapshots", "s"), on="h.snapshot_id = s.snapshot_id",
+                  join_type="left", dialect="spark")
+            .order_by("h.made_current_at DESC", dialect="spark"))
+
+
 def _plan_list(stmt: ll.ListFiles, catalog, ctx):
     files, rel = catalog.open_volume(stmt.this)
-    return CatalogCommand(f"list {stmt.this}", lambda c: d.list_files(files.list(rel)))
+    return CatalogCommand(describe=f"list {stmt.this}", run=lambda c: d.list_files(files.list(rel)))
 
 
 def _plan_remove(stmt: ll.RemoveFiles, catalog, ctx):
     files, rel = catalog.open_volume(stmt.this)
     recursive = bool(stmt.args.get("recursive"))
-    return CatalogCommand(f"remove {stmt.this}", lambda c: Rows(
-        [("path", "string"), ("files_removed", "bigint")], [(stmt.this, files.remove(rel, recursive=recursive))]))
+    return CatalogCommand(describe=f"remove {stmt.this}", run=lambda c: Rows(
+        columns=[("path", "string"), ("files_removed", "bigint")],
+        rows=[(stmt.this, files.remove(rel, recursive=recursive))]))
 
 
 def _plan_put(stmt: ll.PutFile, catalog, ctx):
@@ -314,20 +334,21 @@ def _plan_put(stmt: ll.PutFile, catalog, ctx):
     if stmt.args["target"].endswith("/") and rel:
         rel += "/"  # "INTO '/Volumes/c/s/v/dir/'" means into that directory
     overwrite = bool(stmt.args.get("overwrite"))
-    return CatalogCommand(f"put {stmt.this}", lambda c: Rows(
-        [("path", "string")], [(p,) for p in files.put(stmt.this, rel, overwrite=overwrite)]))
+    return CatalogCommand(describe=f"put {stmt.this}", run=lambda c: Rows(
+        columns=[("path", "string")], rows=[(p,) for p in files.put(stmt.this, rel, overwrite=overwrite)]))
 
 
 def _plan_get(stmt: ll.GetFile, catalog, ctx):
     files, rel = catalog.open_volume(stmt.this)
     overwrite = bool(stmt.args.get("overwrite"))
-    return CatalogCommand(f"get {stmt.this}", lambda c: Rows(
-        [("local_path", "string")], [(p,) for p in files.get(rel, stmt.args["target"], overwrite=overwrite)]))
+    return CatalogCommand(describe=f"get {stmt.this}", run=lambda c: Rows(
+        columns=[("local_path", "string")],
+        rows=[(p,) for p in files.get(rel, stmt.args["target"], overwrite=overwrite)]))
 
 
 def _plan_create_volume(stmt: ll.CreateVolume, catalog, ctx):
     cat, sch, name = full_name(stmt.this, ctx)
-    return CatalogCommand(f"create volume {cat}.{sch}.{name}", lambda c: c.create_volume(
+    return CatalogCommand(describe=f"create volume {cat}.{sch}.{name}", run=lambda c: c.create_volume(
         cat, sch, name, location=stmt.args.get("location"), comment=stmt.args.get("comment"), owner=ctx.user,
         if_not_exists=bool(stmt.args.get("exists"))))
 
@@ -344,7 +365,7 @@ def _plan_drop_volume(stmt: ll.DropVolume, catalog, ctx):
             raise
         c.drop_object(info)
 
-    return CatalogCommand(f"drop volume {cat}.{sch}.{name}", run)
+    return CatalogCommand(describe=f"drop volume {cat}.{sch}.{name}", run=run)
 
 
 # ---------------------------------------------------------------------------- tables
@@ -390,7 +411,7 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     replace = bool(stmt.args.get("replace"))
     if existing is not None:
         if stmt.args.get("exists"):
-            return Rows([], [])  # CREATE TABLE IF NOT EXISTS of an existing table: nothing to do
+            return Rows(columns=[], rows=[])  # CREATE TABLE IF NOT EXISTS of an existing table: nothing to do
         if not replace:
             raise AlreadyExists("table", existing.full_name)
         if existing.kind != TABLE:
@@ -408,10 +429,10 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     if query is not None:
         query = resolve_query(query.copy(), res)
     info_stub = _stub(cat, sch, name, fmt, location, key)
-    spark_sql = query_sql = columns_ddl = None
+    spark_sql = columns_ddl = None
     if fmt == "parquet":
         if query is not None:
-            query_sql = res.finish_sql(query)
+            spark_sql = to_spark(query)
         elif isinstance(stmt.this, exp.Schema):
             columns_ddl = ", ".join(c.sql("spark") for c in stmt.this.expressions)
         else:
@@ -430,12 +451,12 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
             new.set("expression", query)
         if existing is not None:
             new.set("replace", True)
-        spark_sql = res.finish_sql(new)
+        spark_sql = to_spark(new)
     return CreateTable(
         catalog=cat, schema=sch, name=name, format=fmt, storage_key=key, location=location, external=external,
-        spark_sql=spark_sql, query_sql=query_sql, columns_ddl=columns_ddl, comment=p["comment"],
+        spark_sql=spark_sql, columns_ddl=columns_ddl, comment=p["comment"],
         properties=p["tblproperties"], partitioned_by=p["partitioned_by"], replace_existing=existing,
-        reads=res.reads, **res.needs())
+        needs=res.needs())
 
 
 def _stub(cat, sch, name, fmt, location, key) -> ObjectInfo:
@@ -462,9 +483,9 @@ def _plan_create_view(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     view_text = qualify_names(stmt.expression.copy(), ctx).sql("spark")
     res = Resolution(ctx, catalog)
     resolved = resolve_query(stmt.expression.copy(), res)
-    return CreateView(cat, sch, name, view_text, res.finish_sql(resolved), comment,
-                      replace=bool(stmt.args.get("replace")), if_not_exists=bool(stmt.args.get("exists")),
-                      reads=res.reads, **res.needs())
+    return CreateView(catalog=cat, schema=sch, name=name, view_text=view_text, spark_sql=to_spark(resolved),
+                      comment=comment, replace=bool(stmt.args.get("replace")),
+                      if_not_exists=bool(stmt.args.get("exists")), needs=res.needs())
 
 
 def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) -> Plan:
@@ -475,8 +496,9 @@ def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) 
     view_text = qualify_names(stmt.expression.copy(), ctx).sql("spark")
     res = Resolution(ctx, catalog)
     resolved = resolve_query(stmt.expression.copy(), res)
-    return TempView(parts[0].lower(), view_text, res.finish_sql(resolved), replace=bool(stmt.args.get("replace")),
-                    if_not_exists=bool(stmt.args.get("exists")), reads=res.reads, **res.needs())
+    return TempView(name=parts[0].lower(), view_text=view_text, spark_sql=to_spark(resolved),
+                    replace=bool(stmt.args.get("replace")), if_not_exists=bool(stmt.args.get("exists")),
+                    needs=res.needs())
 
 
 def _dml_target(table: exp.Expression, res: Resolution, operation: str) -> tuple[ObjectInfo, exp.Table]:
@@ -502,16 +524,17 @@ def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
             raise Unsupported(f"{operation} on parquet table {info.full_name}: only INSERT INTO ... SELECT/VALUES "
                               "is supported; use a Delta or Iceberg table for updates")
         query = resolve_query(stmt.expression.copy(), res)
-        return SparkWrite(res.finish_sql(query), info, operation, reads=res.reads, append_query=True,
-                          **res.needs())
+        return SparkWrite(spark_sql=to_spark(query), target=info, operation=operation, append_query=True,
+                          needs=res.needs())
     # The target is a write, not a read: park it behind a placeholder while reads resolve.
-    inner.replace(exp.Table(this=exp.to_identifier(_TARGET)))
+    placeholder = exp.Table(this=exp.to_identifier(f"__lakelens_target_{uuid.uuid4().hex}__"))
+    inner.replace(placeholder)
     resolved = resolve_query(stmt, res)
     for table in resolved.find_all(exp.Table):
-        if table.name == _TARGET:
+        if table.name == placeholder.name:
             table.replace(ref)
             break
-    return SparkWrite(res.finish_sql(resolved), info, operation, reads=res.reads, **res.needs())
+    return SparkWrite(spark_sql=to_spark(resolved), target=info, operation=operation, needs=res.needs())
 
 
 def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
@@ -521,8 +544,8 @@ def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
     actions = stmt.args.get("actions") or []
     if len(actions) == 1 and isinstance(actions[0], exp.AlterRename):
         new = ".".join(table_parts(actions[0].this))
-        return CatalogCommand(f"rename {info.full_name}",
-                              lambda c: c.update_object(info, rename_to=new))
+        return CatalogCommand(describe=f"rename {info.full_name}",
+                              run=lambda c: c.update_object(info, rename_to=new))
     if kind == "VIEW" or info.kind == VIEW:
         raise Unsupported("ALTER VIEW: use CREATE OR REPLACE VIEW")
     _require_table(info, "ALTER TABLE")
@@ -530,32 +553,36 @@ def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
         raise Unsupported(f"ALTER TABLE on parquet table {info.full_name}; only RENAME TO is supported")
     new = stmt.copy()
     new.set("this", physical_table(info))
-    return SparkWrite(new.sql("spark"), info, "ALTER", reads=[])
+    return SparkWrite(spark_sql=to_spark(new), target=info, operation="ALTER")
 
 
 def _plan_restore(stmt: ll.RestoreTable, catalog: Catalog, ctx) -> Plan:
     info = resolve_object(Resolution(ctx, catalog), stmt.this)
     _require_table(info, "RESTORE")
     version, ts = stmt.args.get("version"), stmt.args.get("timestamp")
+    point = exp.Literal.number(int(version)) if version is not None else exp.Literal.string(str(ts))
     if info.format == "delta":
-        clause = f"VERSION AS OF {int(version)}" if version is not None else f"TIMESTAMP AS OF '{ts}'"
-        return SparkWrite(f"RESTORE TABLE {physical_table(info).sql('spark')} TO {clause}", info, "RESTORE")
+        clause = f"VERSION AS OF {to_spark(point)}" if version is not None else f"TIMESTAMP AS OF {to_spark(point)}"
+        return SparkWrite(spark_sql=f"RESTORE TABLE {to_spark(physical_table(info))} TO {clause}", target=info,
+                          operation="RESTORE")
     if info.format == "iceberg":
-        table = f"'{ICEBERG_NAMESPACE}.t_{info.storage_key}'"
+        ref = physical_table(info)
+        table = exp.Literal.string(f"{ref.db}.{ref.name}")  # the procedure takes 'namespace.table'
         if version is not None:
-            call = f"CALL {ICEBERG_SPARK_CATALOG}.system.rollback_to_snapshot({table}, {int(version)})"
+            call = exp.func("rollback_to_snapshot", table, point)
         else:
-            call = f"CALL {ICEBERG_SPARK_CATALOG}.system.rollback_to_timestamp({table}, TIMESTAMP '{ts}')"
-        return SparkWrite(call, info, "RESTORE")
-    raise Unsupported(f"RESTORE: {info.full_name} is a parquet table, which keeps no versions")
+            call = exp.func("rollback_to_timestamp", table, exp.cast(point, "timestamp"))
+        return SparkWrite(spark_sql=f"CALL {ICEBERG_SPARK_CATALOG}.system.{to_spark(call)}", target=info,
+                          operation="RESTORE")
+    raise Unsupported(f"RESTORE TABLE {info.full_name}: a parquet table keeps no versions")
 
 
 def _plan_set(stmt: exp.Set, catalog, ctx) -> Plan:
-    return SparkQuery(stmt.sql("spark"))
+    return SparkQuery(spark_sql=stmt.sql("spark"))
 
 
 def _plan_explain(stmt: ll.ExplainStatement, catalog, ctx) -> Plan:
-    return Explain(plan_statement(stmt.this, catalog, ctx), stmt.args.get("mode"))
+    return Explain(inner=plan_statement(stmt.this, catalog, ctx), mode=stmt.args.get("mode"))
 
 
 def _plan_describe_native(stmt: exp.Describe, catalog, ctx) -> Plan:
@@ -563,8 +590,8 @@ def _plan_describe_native(stmt: exp.Describe, catalog, ctx) -> Plan:
     inner = stmt.this
     if isinstance(inner, QUERY_TYPES):
         plan = _plan_query(inner, catalog, ctx)
-        return SparkQuery(f"DESCRIBE QUERY {plan.sql}", reads=plan.reads)
-    raise UnsupportedStatement("UNSUPPORTED_STATEMENT: DESCRIBE form not supported")
+        return SparkQuery(spark_sql=f"DESCRIBE QUERY {plan.spark_sql}", needs=plan.needs)
+    raise UnsupportedStatement("DESCRIBE form not supported")
 
 
 _HANDLERS = {

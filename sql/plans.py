@@ -10,7 +10,6 @@ from lakelens.catalog import Catalog, ObjectInfo
 # Name of the Spark Iceberg catalog (a Hadoop catalog over `<warehouse>/iceberg`) that the
 # engine configures; the planner refers to Iceberg tables through it.
 ICEBERG_SPARK_CATALOG = "lakelens_iceberg"
-ICEBERG_NAMESPACE = "tables"
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,6 @@ class UdfBinding:
     function: str  # spec name
     options: tuple[tuple[str, Any], ...]  # literal arguments folded in
     on_error: str  # "raise", or "null" for try_ forms
-
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,34 @@ class TableFunctionCall:
 
 
 @dataclass
-class Rows:
+class Needs:
+    """What a plan reads and what the engine must set up before Spark runs its SQL."""
+
+    reads: list[ObjectInfo] = field(default_factory=list)  # securables the statement touches
+    udfs: list[UdfBinding] = field(default_factory=list)
+    table_functions: list[TableFunctionCall] = field(default_factory=list)
+    system_tables: list[SystemTableRead] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.udfs or self.table_functions or self.system_tables)
+
+
+@dataclass
+class Plan:
+    """Base of every plan: `spark_sql` is the one statement Spark runs for it (None when Spark
+    is not involved), `needs` what it reads and binds. The engine looks up how to run a plan
+    by its type in one table (engine/session.py)."""
+
+    spark_sql: str | None = field(default=None, kw_only=True)
+    needs: Needs = field(default_factory=Needs, kw_only=True)
+
+    @property
+    def reads(self) -> list[ObjectInfo]:
+        return self.needs.reads
+
+
+@dataclass
+class Rows(Plan):
     """A small result answered without Spark. `columns` are (name, spark type) pairs."""
 
     columns: list[tuple[str, str]]
@@ -57,7 +82,7 @@ class Rows:
 
 
 @dataclass
-class CatalogCommand:
+class CatalogCommand(Plan):
     """A statement answered by the catalog (and the volume file store) alone.
 
     `run` returns the rows to show, or anything else (typically the changed object's info)
@@ -68,7 +93,7 @@ class CatalogCommand:
 
 
 @dataclass
-class SessionChange:
+class SessionChange(Plan):
     """USE CATALOG / USE SCHEMA: validated against the catalog, applied to the session."""
 
     catalog: str
@@ -76,35 +101,27 @@ class SessionChange:
 
 
 @dataclass
-class SparkQuery:
+class SparkQuery(Plan):
     """Spark SQL that returns rows (SELECT, SHOW TBLPROPERTIES, DESCRIBE HISTORY, SET, ...)."""
-
-    sql: str
-    reads: list[ObjectInfo] = field(default_factory=list)
-    udfs: list[UdfBinding] = field(default_factory=list)
-    table_functions: list[TableFunctionCall] = field(default_factory=list)
-    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
-class SparkWrite:
+class SparkWrite(Plan):
     """DML or DDL on an existing table, run by Spark; afterwards the catalog's copy of the
     table's schema is refreshed and lineage recorded."""
 
-    sql: str
     target: ObjectInfo
     operation: str
-    reads: list[ObjectInfo] = field(default_factory=list)
-    # Parquet tables have no transaction log: INSERT runs as a DataFrame append of `sql`.
+    # Parquet tables have no transaction log: INSERT runs as a DataFrame append of `spark_sql`.
     append_query: bool = False
-    udfs: list[UdfBinding] = field(default_factory=list)
-    table_functions: list[TableFunctionCall] = field(default_factory=list)
-    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
-class CreateTable:
-    """CREATE [OR REPLACE] TABLE [AS SELECT]: reserve the name, write, commit or abort."""
+class CreateTable(Plan):
+    """CREATE [OR REPLACE] TABLE [AS SELECT]: reserve the name, write, commit or abort.
+
+    `spark_sql` is the CREATE statement against the physical reference (Delta, Iceberg) or,
+    for Parquet, the query whose result is written (None: an empty table of `columns_ddl`)."""
 
     catalog: str
     schema: str
@@ -113,57 +130,39 @@ class CreateTable:
     storage_key: str
     location: str  # physical location the data goes to
     external: bool
-    spark_sql: str | None  # delta/iceberg: the CREATE statement against the physical reference
-    query_sql: str | None  # parquet CTAS: the query whose result is written
     columns_ddl: str | None  # parquet without AS: the schema of the empty table
     comment: str | None
     properties: dict
     partitioned_by: list[str]
     replace_existing: ObjectInfo | None = None  # CREATE OR REPLACE of an existing table
-    reads: list[ObjectInfo] = field(default_factory=list)
-    udfs: list[UdfBinding] = field(default_factory=list)
-    table_functions: list[TableFunctionCall] = field(default_factory=list)
-    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
-class CreateView:
+class CreateView(Plan):
+    """`spark_sql` is the view's query resolved to physical references (to learn its schema)."""
+
     catalog: str
     schema: str
     name: str
     view_text: str  # the user's query with every name fully qualified
-    resolved_sql: str  # the same, resolved to physical references (to learn the schema)
     comment: str | None
     replace: bool
     if_not_exists: bool
-    reads: list[ObjectInfo] = field(default_factory=list)
-    udfs: list[UdfBinding] = field(default_factory=list)
-    table_functions: list[TableFunctionCall] = field(default_factory=list)
-    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
-class TempView:
+class TempView(Plan):
     """CREATE TEMPORARY VIEW (view_text set) or DROP VIEW of a temporary view (view_text None):
     changes only the session."""
 
     name: str
     view_text: str | None
-    resolved_sql: str | None = None
     replace: bool = False
     if_not_exists: bool = False
     if_exists: bool = False
-    reads: list[ObjectInfo] = field(default_factory=list)
-    udfs: list[UdfBinding] = field(default_factory=list)
-    table_functions: list[TableFunctionCall] = field(default_factory=list)
-    system_tables: list[SystemTableRead] = field(default_factory=list)
 
 
 @dataclass
-class Explain:
-    inner: Any  # a plan
+class Explain(Plan):
+    inner: Plan
     mode: str | None = None
-
-
-Plan = (Rows | CatalogCommand | SessionChange | SparkQuery | SparkWrite | CreateTable | CreateView | TempView
-        | Explain)

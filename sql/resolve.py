@@ -32,14 +32,14 @@ from lakelens.catalog import (
     Unsupported,
 )
 
+from lakelens.catalog.model import ICEBERG_NAMESPACE, iceberg_table_name
+
+from .dialect import FileRelation, to_spark
 from .names import SessionContext, full_name, table_parts
 from .functions import TVF_PLACEHOLDER, bind_functions, parse_table_function, table_function_calls
-from .plans import ICEBERG_NAMESPACE, ICEBERG_SPARK_CATALOG, SystemTableRead, TableFunctionCall, UdfBinding
+from .plans import ICEBERG_SPARK_CATALOG, Needs, SystemTableRead, TableFunctionCall, UdfBinding
 from .system import SYSTEM_CATALOG, SYSTEM_PLACEHOLDER, system_table
 
-# Placeholders for file relations: sqlglot cannot express ``binaryFile.`/dir` WITH (…)``,
-# so the AST carries a placeholder table and the final SQL text gets the real relation.
-FILES_PLACEHOLDER = "__lakelens_files_{}__"
 PATH_FORMATS = {"delta", "parquet", "csv", "json", "text", "orc", "binaryfile", "avro"}
 
 
@@ -50,69 +50,50 @@ class Resolution:
     ctx: SessionContext
     catalog: Catalog
     reads: list[ObjectInfo] = field(default_factory=list)
-    file_relations: dict[str, str] = field(default_factory=dict)  # placeholder → Spark relation text
     view_stack: tuple[str, ...] = ()
     udfs: dict[str, UdfBinding] = field(default_factory=dict)  # registered name → binding
     table_functions: list[TableFunctionCall] = field(default_factory=list)
     system_tables: list[SystemTableRead] = field(default_factory=list)
 
-    def needs(self) -> dict:
-        """What the engine must set up before running the statement (plan fields)."""
-        return {"udfs": list(self.udfs.values()), "table_functions": list(self.table_functions),
-                "system_tables": list(self.system_tables)}
-
-    def finish_sql(self, expression: exp.Expression) -> str:
-        """Generate Spark SQL and splice in the file relations."""
-        text = expression.sql(dialect="spark")
-        for placeholder, relation in self.file_relations.items():
-            text = text.replace(placeholder, relation)
-        return text
+    def needs(self) -> Needs:
+        """What the statement reads and what the engine must set up before running it."""
+        return Needs(list(self.reads), list(self.udfs.values()), list(self.table_functions),
+                     list(self.system_tables))
 
 
 def physical_table(info: ObjectInfo) -> exp.Table:
     """The reference Spark understands for a lakelens table."""
     if info.format == "iceberg":
-        return exp.Table(this=exp.to_identifier(f"t_{info.storage_key}"),
+        return exp.Table(this=exp.to_identifier(iceberg_table_name(info.storage_key)),
                          db=exp.to_identifier(ICEBERG_NAMESPACE), catalog=exp.to_identifier(ICEBERG_SPARK_CATALOG))
     return exp.Table(this=exp.to_identifier(info.location, quoted=True), db=exp.to_identifier(info.format))
 
 
-def iceberg_identifier(info: ObjectInfo) -> str:
-    return f"{ICEBERG_SPARK_CATALOG}.{ICEBERG_NAMESPACE}.t_{info.storage_key}"
+def iceberg_metadata_table(info: ObjectInfo, name: str, alias: str) -> exp.Table:
+    """An Iceberg metadata table of a lakelens table (`history`, `snapshots`, …)."""
+    ref = physical_table(info)
+    return exp.Table(this=exp.Dot(this=ref.this, expression=exp.to_identifier(name)), db=ref.args["db"],
+                     catalog=ref.args["catalog"], alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
-def _quote_path(path: str) -> str:
-    return "`" + path.replace("`", "``") + "`"
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _options(opts: dict[str, str]) -> str:
-    return ", ".join(f"{_sql_string(k)}={_sql_string(v)}" for k, v in opts.items())
-
-
-def files_subquery(res: Resolution, location: str, user_root: str, *, recursive: bool = True,
+def files_subquery(location: str, user_root: str, *, recursive: bool = True,
                    glob: str | None = None) -> exp.Expression:
     """Rows of files under `location`, with user-facing `/Volumes/...` paths.
 
     Only `path`, `size`, ... are computed from the listing; `content` is Spark's lazily read
     column, so a query that does not select it never reads file bytes."""
-    placeholder = FILES_PLACEHOLDER.format(len(res.file_relations))
     opts = {"recursiveFileLookup": "true" if recursive else "false"}
     if glob:
         opts["pathGlobFilter"] = glob
-    res.file_relations[placeholder] = f"binaryFile.{_quote_path(location)} WITH ({_options(opts)})"
-    physical_prefix = "file:" + location.rstrip("/")
-    start = len(physical_prefix) + 1
-    select = exp.maybe_parse(
-        f"SELECT concat({_sql_string(user_root.rstrip('/'))}, substr(path, {start})) AS path, "
-        f"regexp_extract(path, '[^/]*$', 0) AS name, length AS size, "
-        f"modificationTime AS modification_time, content FROM {placeholder}",
-        dialect="spark",
-    )
-    return select
+    start = len("file:" + location.rstrip("/")) + 1
+    path = exp.func("concat", exp.Literal.string(user_root.rstrip("/")),
+                    exp.func("substr", exp.column("path"), exp.Literal.number(start)))
+    name = exp.RegexpExtract(this=exp.column("path"), expression=exp.Literal.string("[^/]*$"),
+                             group=exp.Literal.number(0))
+    return exp.select(
+        exp.alias_(path, "path"), exp.alias_(name, "name"), exp.alias_(exp.column("length"), "size"),
+        exp.alias_(exp.column("modificationTime"), "modification_time"), exp.column("content"),
+    ).from_(FileRelation(format="binaryFile", path=location, options=tuple(opts.items())))
 
 
 def _kwargs(call: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
@@ -155,16 +136,15 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
             if named:
                 raise InvalidArgument(f"read_files: unknown option(s) {sorted(named)} for binaryFile")
             user_path = f"{files.info.volume_path}/{rel}".rstrip("/")
-            select = files_subquery(res, str(physical.resolve()), user_path, recursive=recursive, glob=glob)
+            select = files_subquery(str(physical.resolve()), user_path, recursive=recursive, glob=glob)
         elif fmt in PATH_FORMATS:
             opts = {k: str(_literal(v, k)).lower() if isinstance(v, exp.Boolean) else str(_literal(v, k))
                     for k, v in named.items()}
             opts["recursiveFileLookup"] = "true" if recursive else "false"
             if glob:
                 opts["pathGlobFilter"] = glob
-            placeholder = FILES_PLACEHOLDER.format(len(res.file_relations))
-            res.file_relations[placeholder] = f"{fmt}.{_quote_path(str(physical.resolve()))} WITH ({_options(opts)})"
-            select = exp.maybe_parse(f"SELECT * FROM {placeholder}", dialect="spark")
+            select = exp.select("*").from_(FileRelation(format=fmt, path=str(physical.resolve()),
+                                                        options=tuple(opts.items())))
         else:
             raise InvalidArgument(f"read_files: unsupported format {fmt!r} (binaryFile, csv, json, parquet, text, orc, avro)")
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier("read_files"))
@@ -220,7 +200,7 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
         elif info.kind == VIEW:
             table.replace(exp.Subquery(this=view_query(res, info), alias=alias))
         else:  # VOLUME
-            table.replace(exp.Subquery(this=files_subquery(res, info.location, info.volume_path), alias=alias))
+            table.replace(exp.Subquery(this=files_subquery(info.location, info.volume_path), alias=alias))
         resolved[info.full_name] = alias.name
     if resolved:
         for column in expression.find_all(exp.Column):
@@ -251,7 +231,7 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
         raise InvalidArgument(f"view {info.full_name} refers to itself: {' -> '.join(res.view_stack + (info.full_name,))}")
     query = parse_one(info.view_text)
     inner = Resolution(SessionContext(info.catalog, info.schema, res.ctx.user), res.catalog,
-                       file_relations=res.file_relations, view_stack=res.view_stack + (info.full_name,))
+                       view_stack=res.view_stack + (info.full_name,))
     query = table_arguments(query, inner)
     query = rewrite_read_files(query, inner)
     query = resolve_tables(query, inner)
@@ -266,7 +246,7 @@ def temp_view_query(res: Resolution, name: str) -> exp.Expression:
     key = f"temporary view {name}"
     if key in res.view_stack:
         raise InvalidArgument(f"{key} refers to itself")
-    inner = Resolution(res.ctx, res.catalog, file_relations=res.file_relations, view_stack=res.view_stack + (key,))
+    inner = Resolution(res.ctx, res.catalog, view_stack=res.view_stack + (key,))
     query = rewrite_read_files(table_arguments(parse_one(res.ctx.temp_views[name]), inner), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
@@ -331,7 +311,7 @@ def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.
     for table in table_function_calls(expression):
         inner, args = parse_table_function(table)
         placeholder = TVF_PLACEHOLDER.format(len(res.table_functions), uuid.uuid4().hex[:12])
-        res.table_functions.append(TableFunctionCall(placeholder, table.this.name.lower(), res.finish_sql(inner),
+        res.table_functions.append(TableFunctionCall(placeholder, table.this.name.lower(), to_spark(inner),
                                                      **args))
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.this.name.lower()))
         table.replace(exp.Table(this=exp.to_identifier(placeholder), alias=alias))

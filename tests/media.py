@@ -8,9 +8,9 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from lakelens.demo import picture, speak_wav, write_text_pdf  # noqa: F401  (re-exported for tests)
-from lakelens.demo import resized_copy as variant  # noqa: F401
-from lakelens.demo import video_with_audio
+from lakelens.engine.cli.demo import picture, speak_wav, write_text_pdf  # noqa: F401  (re-exported for tests)
+from lakelens.engine.cli.demo import resized_copy as variant  # noqa: F401
+from lakelens.engine.cli.demo import video_with_audio
 
 SENTENCES = [
     "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG",

@@ -1,6 +1,6 @@
 """The multimodal function library: one spec per function, declared beside its implementation.
 
-This package imports nothing else of lakelens (DESIGN.md): `sql/` reads the specs to rewrite
+This package imports nothing else of lakelens (docs/architecture.md): `sql/` reads the specs to rewrite
 calls, `engine/` runs the implementations (Spark Arrow UDFs, Ray actors).
 Implementations import their heavy libraries (torch, faster-whisper, …) only when a model is
 loaded, so reading the specs is cheap.

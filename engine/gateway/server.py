@@ -8,10 +8,11 @@ import threading
 
 from lakelens.catalog import InvalidArgument
 
-from ..session import catalog_for
-from .service import Processor, ThriftService
-from .sessions import SessionManager
-from .transport import BinaryServer, HttpServer
+from lakelens.engine.runtime import Runtime
+from lakelens.engine.session import catalog_for
+from lakelens.engine.gateway.service import Processor, ThriftService
+from lakelens.engine.gateway.sessions import SessionManager
+from lakelens.engine.gateway.transport import BinaryServer, HttpServer
 
 log = logging.getLogger("lakelens.gateway")
 
@@ -67,10 +68,16 @@ def ssl_context(cert: str | None, key: str | None):
 class GatewayServer:
     def __init__(self, config, host="127.0.0.1", port=10000, http_port: int | None = 10001, auth="none",
                  ssl_cert=None, ssl_key=None, http_path="cliservice", warm_spark=True):
-        # Many users share one Spark: schedule their jobs fairly (conf/fairscheduler.xml).
-        for key, value in (("spark.scheduler.mode", "FAIR"), ("spark.scheduler.allocation.file", fair_pools())):
-            if key not in config.values:
-                config.values[key], config.sources[key] = value, "gateway"
+        # Many users share one Spark: schedule their jobs fairly (conf/fairscheduler.xml). A
+        # scheduler is chosen when Spark starts: a gateway opened in a process whose Spark
+        # already runs (embedded use, tests) shares that Spark as it is.
+        if Runtime.get().spark_started:
+            if "spark.scheduler.mode" not in config.values:
+                log.warning("Spark already runs in this process: the gateway's sessions share its scheduler")
+        else:
+            for key, value in (("spark.scheduler.mode", "FAIR"), ("spark.scheduler.allocation.file", fair_pools())):
+                if key not in config.values:
+                    config.values[key], config.sources[key] = value, "gateway"
         self.config = config
         self.catalog = catalog_for(config)
         proxies = {u.strip() for u in (config.get("gateway.proxy_users", "") or "").split(",") if u.strip()}
@@ -111,10 +118,8 @@ class GatewayServer:
         return self
 
     def _warm(self) -> None:
-        from ..spark import root_session
-
         try:
-            root_session(self.config)
+            Runtime.get().spark_root(self.config)
             log.info("Spark is ready")
         except Exception as e:  # reported again to the first statement that needs Spark
             log.error("Spark failed to start: %s", e)

@@ -20,10 +20,10 @@ from thrift.Thrift import TApplicationException, TMessageType, TType
 import lakelens
 from lakelens.catalog import LakelensError
 
-from . import metadata
-from .operations import ExecuteStatement, GatewayError, MetadataOperation
-from .rowset import columnar_rowset, row_rowset, table_schema
-from .state import OperationState
+from lakelens.engine.gateway import metadata
+from lakelens.engine.gateway.operations import ExecuteStatement, GatewayError, MetadataOperation
+from lakelens.engine.gateway.rowset import columnar_rowset, row_rowset, table_schema
+from lakelens.engine.state import State
 
 log = logging.getLogger("lakelens.gateway")
 
@@ -134,11 +134,11 @@ class ThriftService(TCLIService.Iface):
         overlay = dict(req.confOverlay or {})
         timeout = int(req.queryTimeout or 0) or int(overlay.get("hive.query.timeout.seconds", "0").rstrip("s") or 0)
         spark_overlay = {k: v for k, v in overlay.items() if k.startswith("spark.")}
-        op = self.manager.add(ExecuteStatement(session, self.config, statement, timeout, spark_overlay))
-        log.info("session %s statement %s: %s", session.key_hex[:8], op.job_group.rsplit("-", 1)[-1],
-                 " ".join(statement.split())[:500])
+        op = self.manager.add(ExecuteStatement(session, self.config, session.substitute(statement), timeout,
+                                               spark_overlay))
+        log.info("session %s statement %s: %s", session.key_hex[:8], op.number, " ".join(statement.split())[:500])
         op.run(bool(req.runAsync))
-        if not req.runAsync and op.state == OperationState.ERROR:
+        if not req.runAsync and op.state == State.ERROR:
             # Synchronous clients (PyHive's default) learn of the failure from this reply.
             status = _error_status(op.error)
             self.manager.close_operation(op)
@@ -150,7 +150,7 @@ class ThriftService(TCLIService.Iface):
         session = self.manager.session(req.sessionHandle)
         op = self.manager.add(MetadataOperation(session, self.config, kind, lambda: answer(session)))
         op.run(False)
-        if op.state == OperationState.ERROR:
+        if op.state == State.ERROR:
             raise op.error
         return response_class(status=OK, operationHandle=op.handle)
 
@@ -197,8 +197,8 @@ class ThriftService(TCLIService.Iface):
             if self._functions is None:
                 ours = [(name, f"lakelens {spec.kind} function: {('try_' if t else '') + spec.signature()}")
                         for name, spec, t in function_names()]
-                rows = session.engine.spark.sql("SHOW FUNCTIONS").collect()
-                self._functions = ours + [(r[0], "Spark built-in function") for r in rows]
+                spark = session.engine.sql("SHOW SYSTEM FUNCTIONS").column(0).to_pylist()
+                self._functions = ours + [(name, "Spark built-in function") for name in spark]
             return self._functions
 
     @rpc(T.TGetPrimaryKeysResp)
@@ -217,21 +217,21 @@ class ThriftService(TCLIService.Iface):
         op = self.manager.operation(req.operationHandle)
         progress = bool(req.getProgressUpdate) and op.session.protocol >= T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10
         cached = op.status_cache.get(progress)
-        if cached is not None and cached.operationState == op.state.value:
+        if cached is not None and cached.operationState == op.thrift_state:
             # Hive JDBC 2.x asks for the status (and beeline for progress) before every row it
             # reads: a finished operation's reply is made once.
             return cached
         # Long poll: clients (Hive JDBC, dbt-spark) call this in a tight loop.
         op.wait(self.poll_s)
         resp = T.TGetOperationStatusResp(
-            status=OK, operationState=op.state.value, operationStarted=int(op.created * 1000),
+            status=OK, operationState=op.thrift_state, operationStarted=int(op.created * 1000),
             operationCompleted=int(op.completed * 1000) if op.completed else None,
             hasResultSet=True)
-        if op.state == OperationState.ERROR and op.error is not None:
+        if op.state == State.ERROR and op.error is not None:
             resp.errorMessage = str(op.error)
             resp.sqlState = op.error.sqlstate or "XX000"
             resp.errorCode = 0
-        elif op.state == OperationState.TIMEDOUT:
+        elif op.state == State.TIMEDOUT:
             resp.errorMessage = f"QUERY_TIMEOUT: the statement ran past its query timeout ({op.timeout_s} s) " \
                                 "and was cancelled"
             resp.sqlState = "HYT00"
@@ -260,7 +260,7 @@ class ThriftService(TCLIService.Iface):
     def GetResultSetMetadata(self, req):
         op = self.manager.operation(req.operationHandle)
         op.wait(float("inf"))
-        if op.state == OperationState.ERROR and op.error is not None:
+        if op.state == State.ERROR and op.error is not None:
             raise op.error
         if op.schema is None:
             raise GatewayError(f"operation has no result set (state {op.state.name})",

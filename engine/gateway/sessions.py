@@ -14,13 +14,12 @@ import threading
 import time
 
 from impala_thrift_gen.TCLIService import ttypes as T
+from sqlglot import exp
 
 from lakelens.catalog import InvalidArgument
-from lakelens.sql import split_statements
 
-from ..session import Session
-from ..spark import spark_started
-from .operations import GatewayError, Operation, new_handle_id
+from lakelens.engine.session import Session
+from lakelens.engine.gateway.operations import GatewayError, Operation, new_handle_id
 
 log = logging.getLogger("lakelens.gateway")
 
@@ -41,10 +40,7 @@ class GatewaySession:
         self.operations: dict[bytes, Operation] = {}
         self.last_access = time.monotonic()
         self.opened = time.time()
-        if spark_started():
-            # Build the session's Spark state now (as Spark's Thrift server does), not in
-            # the middle of the first statement.
-            self.engine.spark.sql("SELECT 1").schema
+        self.engine.warm()
         self._apply_open_conf(conf)
 
     @property
@@ -67,21 +63,21 @@ class GatewaySession:
         # Hive JDBC cannot put a catalog in its URL path: `jdbc:hive2://h:p/schema?catalog=c`
         # arrives as set:hiveconf:catalog.
         use_catalog = use_catalog or self.hiveconf.get("catalog")
-        for key, value in self.hiveconf.items():
-            if key.startswith("spark."):
-                self.engine.spark.conf.set(key, value)
+        spark = {k: v for k, v in self.hiveconf.items() if k.startswith("spark.")}
+        if spark:
+            self.engine.set_conf(spark)
         if use_catalog:
-            self.engine.sql(f"USE CATALOG `{use_catalog}`")
+            self.engine.sql(f"USE CATALOG {exp.to_identifier(use_catalog, quoted=True).sql(dialect='spark')}")
         # Hive JDBC sends use:database=default when the URL names no database: keep the
         # configured default schema then. `catalog.schema` picks both.
         if use_database and not (use_database == "default" and not use_catalog):
             parts = use_database.split(".")
             if not all(re.fullmatch(r"[A-Za-z0-9_\-]+", p) for p in parts) or len(parts) > 2:
                 raise InvalidArgument(f"use:database: invalid schema name {use_database!r}")
-            self.engine.sql("USE " + ".".join(f"`{p}`" for p in parts))
+            self.engine.sql("USE " + ".".join(exp.to_identifier(p, quoted=True).sql(dialect="spark") for p in parts))
 
-    def prepare(self, text: str) -> list[str]:
-        """Variable substitution (`${var}`, `${hivevar:var}`, `${hiveconf:key}`) and splitting."""
+    def substitute(self, text: str) -> str:
+        """Hive's variable substitution: `${var}`, `${hivevar:var}`, `${hiveconf:key}`."""
         def sub(m: re.Match) -> str:
             ns, name = m.group(1), m.group(2)
             if ns in (None, "hivevar") and name in self.hivevars:
@@ -90,12 +86,7 @@ class GatewaySession:
                 return self.hiveconf[name]
             return m.group(0)
 
-        if "${" in text:
-            text = _VAR.sub(sub, text)
-        statements = split_statements(text)
-        if not statements:
-            raise InvalidArgument("empty statement")
-        return statements
+        return _VAR.sub(sub, text) if "${" in text else text
 
 
 class SessionManager:

@@ -28,7 +28,7 @@ from thrift.transport.TTransport import (
     TTransportException,
 )
 
-from .service import connection
+from lakelens.engine.gateway.service import connection
 
 log = logging.getLogger("lakelens.gateway")
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,12 +36,16 @@ class Gateway:
     def log_text(self) -> str:
         return self.log.read_text() if self.log else ""
 
-    def wait_for_log(self, pattern: str, timeout: float = 20) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_for_log(self, pattern: str, hang_guard_s: float = 600) -> str:
+        """Until the server logs `pattern`. Fails at once if the server exits; the guard only
+        stops a wait for a line that can no longer come from hanging the suite."""
+        guard = time.monotonic() + hang_guard_s
+        while time.monotonic() < guard:
             m = re.search(pattern, self.log_text())
             if m:
                 return m.group(0)
+            if self.process is not None and self.process.poll() is not None:
+                break
             time.sleep(0.2)
         raise AssertionError(f"{pattern!r} never appeared in the server log:\n{self.log_text()[-3000:]}")
 
@@ -49,11 +54,17 @@ def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
     log = home / log_name
     proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", "--http-port", "0", *args],
                             stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
+    # The banner ends with "Ctrl-C"; a server that exits first closes stdout and ends the loop.
+    # Only a server hung before printing it (never seen) would block: the guard kills it.
+    guard = threading.Timer(900, proc.kill)
+    guard.daemon = True
+    guard.start()
     lines = []
     for line in proc.stdout:
         lines.append(line)
         if line.startswith("Ctrl-C"):
             break
+    guard.cancel()
     text = "".join(lines)
     m = re.search(r"jdbc:hive2://([\d.]+):(\d+)/default", text)
     mh = re.search(r"jdbc:hive2://[\d.]+:(\d+)/default;transportMode=http", text)
@@ -126,8 +137,8 @@ def free_port() -> int:
 
 def in_process_gateway(home: Path, **kw):
     """A GatewayServer in this process on its own home (no Spark warm-up)."""
-    from lakelens.config import Config
-    from lakelens.gateway import GatewayServer
+    from lakelens.engine.config import Config
+    from lakelens.engine.gateway import GatewayServer
 
     cfg = Config.load(home, {"gateway.status_long_poll_s": "1"})
     return GatewayServer(cfg, host="127.0.0.1", port=0, http_port=0, warm_spark=False, **kw).start()

@@ -92,6 +92,8 @@ def test_cancelling_a_statement_stops_feeding_its_ray_pool(server):
     work for that statement within a few batches, and the pool stays usable."""
     import time
 
+    from TCLIService.ttypes import TOperationState
+
     conn, watcher = hive_connect(server), hive_connect(server)
     cur, watch = conn.cursor(), watcher.cursor()
 
@@ -101,15 +103,20 @@ def test_cancelling_a_statement_stops_feeding_its_ray_pool(server):
         return watch.fetchall()[0]
 
     cur.execute("SELECT id, embed_text(concat('row number ', id)) FROM range(0, 200000, 1, 2)", async_=True)
-    deadline = time.monotonic() + 120
+    # Wait for the pool to work on the statement (a cold machine starts Ray and loads the
+    # model slowly), for as long as the statement runs.
+    running = (TOperationState.INITIALIZED_STATE, TOperationState.PENDING_STATE, TOperationState.RUNNING_STATE)
     while pool()[0] < 3:
-        assert time.monotonic() < deadline, "the pool never started"
+        state = cur.poll().operationState
+        assert state in running, f"the statement ended ({state}) before its pool did any work"
         time.sleep(0.3)
     cur.cancel()
-    time.sleep(3)  # batches already on an actor finish
-    settled = pool()
+    settled, previous = pool(), None
+    while settled != previous or settled[1] != 0:  # batches already on an actor finish, then nothing moves
+        time.sleep(1)
+        previous, settled = settled, pool()
     time.sleep(3)
-    assert pool() == settled and settled[1] == 0, settled  # nothing fed since, nothing queued
+    assert pool() == settled, settled  # nothing fed since the cancel settled
     assert settled[0] < 200000 // 64 // 2  # far from done
     cur.execute("SELECT size(embed_text('still works'))")
     assert cur.fetchall() == [(384,)]

@@ -7,8 +7,8 @@ import decimal
 
 import pyarrow as pa
 
-from lakelens.gateway.metadata import jdbc_pattern
-from lakelens.gateway.rowset import columnar_rowset, row_rowset, table_schema
+from lakelens.engine.gateway.metadata import jdbc_pattern
+from lakelens.engine.gateway.rowset import columnar_rowset, row_rowset, table_schema
 
 
 def test_null_bitmap_is_least_significant_bit_first():

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from lakelens.demo import build_demo
+from lakelens.engine.cli.demo import build_demo
 
 from ..conftest import rows
 
-LAKELENS = [sys.executable, "-m", "lakelens.cli"]
+LAKELENS = [sys.executable, "-m", "lakelens.engine.cli.main"]
 
 
 def run(home, *args, stdin=None):
@@ -49,7 +49,7 @@ def test_demo_multimodal_queries_a_new_user_tries(demo_home):
     """The queries `lakelens demo` suggests: OCR and speech give the known text, dedup groups
     the planted duplicates."""
     import lakelens
-    from lakelens.demo import RECORDINGS, SCANS
+    from lakelens.engine.cli.demo import RECORDINGS, SCANS
 
     from ..media import wer
 
@@ -125,3 +125,24 @@ def test_cli_cp_and_shell_without_spark(tmp_path):
     assert back.returncode == 0 and (tmp_path / "copy.txt").read_text() == "1"
     escape = run(tmp_path, "cp", str(local / "one.txt"), "/Volumes/main/default/files/../../x")
     assert escape.returncode == 1 and "INVALID_VOLUME_PATH" in escape.stderr
+
+
+def test_demo_suggests_commands_a_new_user_can_paste(demo_home, tmp_path):
+    """After `make run` the `lakelens` command lives in .venv/bin, not on PATH: the suggested
+    commands name it so that they run as printed from where the user is."""
+    import os
+    import shlex
+    import shutil
+
+    lakelens_bin = os.path.join(os.path.dirname(sys.executable), "lakelens")
+    bare_path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                if os.path.dirname(sys.executable) != p)
+    for cwd in (tmp_path, os.path.dirname(os.path.dirname(os.path.dirname(sys.executable)))):
+        out = subprocess.run([lakelens_bin, "--home", str(demo_home), "demo"], capture_output=True, text=True,
+                             cwd=cwd, env=dict(os.environ, PATH=bare_path), timeout=300)
+        assert out.returncode == 0, out.stderr
+        suggested = [line.strip() for line in out.stdout.splitlines() if " sql " in line]
+        assert suggested
+        command = shlex.split(suggested[0])[0]
+        found = shutil.which(command, path=bare_path) if os.sep not in command else os.path.join(cwd, command)
+        assert found and os.access(found, os.X_OK), (cwd, suggested[0])

@@ -241,7 +241,7 @@ def test_near_duplicates_by_embedding_and_argument_errors(fresh):
 def test_groups_of_any_shape_converge(lake):
     """A revision chain whose ids zig-zag, a star and a clique: each becomes one group named by its
     smallest id (min-label propagation needs a round per hop on such chains)."""
-    from lakelens.table_functions import connected_components
+    from lakelens.engine.table_functions import connected_components
 
     chain = [1] + list(range(200, 2, -1)) + [2]
     edges = list(zip(chain, chain[1:]))

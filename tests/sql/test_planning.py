@@ -61,14 +61,14 @@ def test_split_statements_respects_quotes_and_comments():
 def test_three_level_join_resolves_to_delta_path_and_iceberg_catalog(catalog):
     p = plan("SELECT a.id FROM demo.media.assets a JOIN media.labels l ON a.id = l.id", catalog)
     assert isinstance(p, SparkQuery)
-    assert f"delta.`{catalog.warehouse}/tables/keyassets` AS a" in p.sql
-    assert "lakelens_iceberg.tables.t_keylabels AS l" in p.sql
+    assert f"delta.`{catalog.warehouse}/tables/keyassets` AS a" in p.spark_sql
+    assert "lakelens_iceberg.tables.t_keylabels AS l" in p.spark_sql
     assert sorted(r.full_name for r in p.reads) == ["demo.media.assets", "demo.media.labels"]
 
 
 def test_one_two_and_three_part_names_use_the_session_defaults(catalog):
     for sql in ("SELECT * FROM assets", "SELECT * FROM media.assets", "SELECT * FROM demo.media.assets"):
-        assert "keyassets" in plan(sql, catalog).sql
+        assert "keyassets" in plan(sql, catalog).spark_sql
     with pytest.raises(NotFound, match="demo.default.assets"):
         plan("SELECT * FROM assets", catalog, SessionContext("demo", "default"))
 
@@ -82,27 +82,27 @@ def test_unknown_table_error_names_it_and_suggests(catalog):
 def test_volume_becomes_a_file_relation_with_volume_paths(catalog):
     p = plan("SELECT name, size FROM demo.media.scans WHERE size > 10", catalog)
     vol = catalog.get_object("demo", "media", "scans")
-    assert f"binaryFile.`{vol.location}` WITH ('recursiveFileLookup'='true')" in p.sql
-    assert "'/Volumes/demo/media/scans'" in p.sql
+    assert f"binaryFile.`{vol.location}` WITH ('recursiveFileLookup'='true')" in p.spark_sql
+    assert "'/Volumes/demo/media/scans'" in p.spark_sql
 
 
 def test_read_files_options_and_path_safety(catalog):
     vol = catalog.get_object("demo", "media", "scans")
     os.makedirs(f"{vol.location}/png")
     p = plan("SELECT * FROM read_files('/Volumes/demo/media/scans/png', glob => '*.png', recursive => true)", catalog)
-    assert "'pathGlobFilter'='*.png'" in p.sql and "'recursiveFileLookup'='true'" in p.sql
+    assert "'pathGlobFilter'='*.png'" in p.spark_sql and "'recursiveFileLookup'='true'" in p.spark_sql
     with pytest.raises(InvalidPath):
         plan("SELECT * FROM read_files('/Volumes/demo/media/scans/../../x')", catalog)
 
 
 def test_cte_names_are_not_catalog_names(catalog):
     p = plan("WITH assets AS (SELECT 1 AS id) SELECT id FROM assets", catalog)
-    assert "keyassets" not in p.sql
+    assert "keyassets" not in p.spark_sql
 
 
 def test_session_functions_are_bound(catalog):
     p = plan("SELECT current_catalog(), current_schema(), current_database()", catalog)
-    assert "'demo'" in p.sql and p.sql.count("'media'") == 2
+    assert "'demo'" in p.spark_sql and p.spark_sql.count("'media'") == 2
 
 
 def test_show_tables_is_answered_by_the_catalog_with_name_first(catalog):
@@ -129,10 +129,10 @@ def test_system_tables_are_placeholders_filled_by_the_engine(catalog):
 
     p = plan("SELECT function, sum(rows) FROM system.runtime.udf_pools p JOIN demo.media.assets a ON true "
              "GROUP BY function", catalog)
-    assert isinstance(p, SparkQuery) and [(r.schema, r.table) for r in p.system_tables] == [("runtime", "udf_pools")]
-    assert f"{p.system_tables[0].placeholder} AS p" in p.sql and "model_loads BIGINT" in p.system_tables[0].columns_ddl
+    assert isinstance(p, SparkQuery) and [(r.schema, r.table) for r in p.needs.system_tables] == [("runtime", "udf_pools")]
+    assert f"{p.needs.system_tables[0].placeholder} AS p" in p.spark_sql and "model_loads BIGINT" in p.needs.system_tables[0].columns_ddl
     view = plan("CREATE TEMPORARY VIEW pools AS SELECT * FROM system.runtime.udf_pools", catalog)
-    assert len(view.system_tables) == 1
+    assert len(view.needs.system_tables) == 1
     with pytest.raises(NotFound, match=r"system\.runtime\.nope \(system\.runtime has: udf_pools\)"):
         plan("SELECT * FROM system.runtime.nope", catalog)
     with pytest.raises(NotFound, match=r"SCHEMA_NOT_FOUND: system\.x"):

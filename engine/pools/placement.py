@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from lakelens.udfs import FUNCTIONS
 
-from . import ray_runtime
-from .config import Config, invalid_config
+from lakelens.engine.pools import ray_runtime
+from lakelens.engine.config import Config, invalid_config
 
 PLACEMENTS = ("auto", "spark", "ray")
 MAX_CPU_ACTORS = 4
@@ -120,7 +120,10 @@ def placement_for(function: str, config: Config) -> Placement:
 def _resources(config: Config) -> dict[str, float]:
     """The cluster's CPUs and GPUs: Ray's word once joined; for a local Ray not yet started,
     what it will be started with (so EXPLAIN does not start Ray)."""
-    if ray_runtime.started() or (config.get("ray.address") or "").strip():
-        ray_runtime.ensure(config)
+    from lakelens.engine.runtime import Runtime
+
+    process = Runtime.get()
+    if process.ray_started or (config.get("ray.address") or "").strip():
+        process.ray(config)
         return ray_runtime.cluster_resources()
     return ray_runtime.local_resources(config)

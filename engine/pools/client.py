@@ -16,18 +16,13 @@ from __future__ import annotations
 import collections
 import hashlib
 import json
-import threading
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 
-from .pools import POOL_PREFIX, PoolCancelled, PoolDispatcher, PoolError, PoolSettings
-from .ray_runtime import NAMESPACE, RayRuntime
+from lakelens.engine.pools.dispatcher import POOL_PREFIX, PoolCancelled, PoolDispatcher, PoolError, PoolSettings
+from lakelens.engine.pools.ray_runtime import NAMESPACE, RayRuntime
 
-_lock = threading.Lock()
-# Handles of the dispatchers this process created: a named actor that is not detached lives
-# while its owner holds a handle, so holding them here ties the pools' lives to ours.
-_owned: dict[str, object] = {}
 
 
 @dataclass(frozen=True)
@@ -46,18 +41,20 @@ def pool_name(settings: PoolSettings) -> str:
     return f"{POOL_PREFIX}{settings.function}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
 
-def ensure_pool(runtime: RayRuntime, settings: PoolSettings) -> PoolRef:
-    """Get or create the pool's dispatcher (owned by this process: it goes when we go)."""
+def ensure_pool(runtime: RayRuntime, settings: PoolSettings, owned: dict[str, object], lock) -> PoolRef:
+    """Get or create the pool's dispatcher. `owned` (the engine Runtime's `pool_handles`, under
+    `lock`) keeps the handles: a named actor that is not detached lives while its owner holds
+    a handle, so the pools go when this process goes."""
     import ray
 
     name = pool_name(settings)
-    with _lock:
-        if name not in _owned:
+    with lock:
+        if name not in owned:
             handle = ray.remote(PoolDispatcher).options(
                 name=name, namespace=NAMESPACE, get_if_exists=True, num_cpus=0, max_concurrency=10_000,
                 max_restarts=0).remote(settings)
             handle.stats.remote()  # starts min_actors now, while Spark plans the statement
-            _owned[name] = handle
+            owned[name] = handle
     return PoolRef(name, settings.function, runtime, settings.batch_size, max(2, 2 * settings.max_actors))
 
 
@@ -117,6 +114,7 @@ def cancel_group(group: str) -> None:
 
 
 # ---------------------------------------------------------------------- Spark worker side
+# Per Spark Python worker process: dispatcher handles looked up by name once.
 _handles: dict[str, object] = {}
 
 
@@ -134,7 +132,7 @@ def call(ref: PoolRef, on_error: str, arrays) -> pa.Array:
     """Run one Arrow batch of a UDF through the pool; results in the rows' order."""
     from lakelens.udfs import FunctionError
 
-    from .ray_runtime import worker_join
+    from lakelens.engine.pools.ray_runtime import worker_join
 
     try:
         worker_join(ref.runtime)

@@ -12,9 +12,9 @@ import time
 
 import pyarrow as pa
 
-from lakelens.catalog import LakelensError
+from lakelens.errors import LakelensError, strip_class
 
-from .session import StatementResult
+from lakelens.engine.execution import StatementResult
 
 
 class RemoteError(LakelensError):
@@ -57,7 +57,7 @@ class RemoteSession:
             except Exception as e:
                 message = _message(e)
                 m = re.match(r"([A-Z][A-Z_]+):", message)
-                raise RemoteError(message, error_class=m.group(1) if m else "REMOTE_ERROR") from None
+                raise RemoteError(strip_class(message), error_class=m.group(1) if m else "REMOTE_ERROR") from None
             yield StatementResult(table, statement, time.perf_counter() - start)
             if re.match(r"\s*USE\b", statement, re.I):
                 self._refresh_names()

@@ -30,7 +30,7 @@ def _print_error(e: Exception) -> None:
 def cmd_sql(args) -> int:
     from lakelens.catalog import LakelensError
 
-    from .output import render
+    from lakelens.engine.cli.output import render
 
     if args.file:
         text = Path(args.file).read_text()
@@ -50,13 +50,13 @@ def cmd_sql(args) -> int:
 
 
 def cmd_shell(args) -> int:
-    from .shell import run_shell
+    from lakelens.engine.cli.shell import run_shell
 
     if args.connect:
         from lakelens.catalog import LakelensError
 
-        from .client import RemoteSession
-        from .config import Config
+        from lakelens.engine.cli.remote import RemoteSession
+        from lakelens.engine.config import Config
 
         try:
             session = RemoteSession(args.connect, Config.load(args.home, _conf_pairs(args.conf)), args.user,
@@ -69,22 +69,39 @@ def cmd_shell(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import build_demo
+    from lakelens.engine.cli.demo import build_demo
 
     session = _session(args)
     build_demo(session, force=args.force, log=print)
-    from .demo import TRY_QUERIES
+    from lakelens.engine.cli.demo import TRY_QUERIES
 
     print("try, e.g.:")
+    command = _this_command()
     for query in TRY_QUERIES:
-        print(f'  lakelens sql "{query}"')
+        print(f'  {command} sql "{query}"')
     return 0
+
+
+def _this_command() -> str:
+    """How to call this `lakelens` from the user's shell: the bare name when PATH finds this
+    one, else its path (after `make run` it lives in the project's .venv/bin)."""
+    import shutil
+
+    here = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "lakelens" else Path(sys.executable).parent / "lakelens"
+    found = shutil.which("lakelens")
+    if found and Path(found).resolve() == here.resolve():
+        return "lakelens"
+    try:
+        relative = here.relative_to(Path.cwd())
+        return f"./{relative}" if not str(relative).startswith(".") else str(relative)
+    except ValueError:
+        return str(here)
 
 
 def cmd_config(args) -> int:
     from tabulate import tabulate
 
-    from .config import Config
+    from lakelens.engine.config import Config
 
     cfg = Config.load(args.home, _conf_pairs(args.conf))
     print(tabulate(cfg.describe(), headers=["key", "value", "source"], tablefmt="psql"))
@@ -120,8 +137,8 @@ def cmd_serve(args) -> int:
     import logging
     import signal
 
-    from .config import Config
-    from .gateway import GatewayServer
+    from lakelens.engine.config import Config
+    from lakelens.engine.gateway import GatewayServer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     cfg = Config.load(args.home, _conf_pairs(args.conf))
@@ -181,8 +198,8 @@ def cmd_user(args) -> int:
 
     from lakelens.catalog import LakelensError
 
-    from .config import Config
-    from .session import catalog_for
+    from lakelens.engine.config import Config
+    from lakelens.engine.session import catalog_for
 
     catalog = catalog_for(Config.load(args.home, _conf_pairs(args.conf)))
     if args.action != "list" and not args.name:

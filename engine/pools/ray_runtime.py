@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from lakelens.catalog import LakelensError
 
-from .config import Config
+from lakelens.engine.config import Config
 
 NAMESPACE = "lakelens"
 # A local instance must listen on loopback only (an open GCS runs anyone's code). Ray 2.60
@@ -31,13 +31,9 @@ _LOCAL_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
 # gateway's graceful shutdown (the server then died with SIGABRT instead of exiting 0).
 _ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_DISABLE_FAILURE_SIGNAL_HANDLER": "1"}
 
-_lock = threading.Lock()
-_runtime: "RayRuntime | None" = None
-
-
 class RayUnavailable(LakelensError):
     def __init__(self, message: str):
-        super().__init__(f"RAY_UNAVAILABLE: {message}", error_class="RAY_UNAVAILABLE", sqlstate="08001")
+        super().__init__(message, error_class="RAY_UNAVAILABLE", sqlstate="08001")
 
 
 @dataclass(frozen=True)
@@ -46,14 +42,6 @@ class RayRuntime:
     worker_address: str  # what Spark's workers pass to ray.init
     env: tuple[tuple[str, str], ...]  # environment the workers set before joining
     local: bool
-
-
-def started() -> bool:
-    return _runtime is not None
-
-
-def current() -> RayRuntime | None:
-    return _runtime
 
 
 def gpu_count_here() -> int:
@@ -102,48 +90,49 @@ def local_resources(config: Config) -> dict[str, int]:
             "object_store_memory": config.number("ray.object_store_memory", 1 << 30, int, 1)}
 
 
-def ensure(config: Config) -> RayRuntime:
-    """Join or start Ray for this process (once); later calls return the same runtime."""
-    global _runtime
+def check_same(runtime: RayRuntime, config: Config) -> None:
+    """A process joins one Ray: a session configured with another `ray.address` is refused."""
     address = (config.get("ray.address") or "").strip()
-    with _lock:
-        if _runtime is not None:
-            if address != _runtime.address:
-                if address and address != "auto":
-                    _check_reachable(address)
-                raise RayUnavailable(f"this process already uses Ray at {_runtime.worker_address}; "
-                                     f"ray.address = {address!r} takes effect after a restart")
-            return _runtime
-        env = _env(local=not address)
-        os.environ.update(env)
-        try:
-            import ray
-        except ImportError as e:  # pragma: no cover - ray is a dependency
-            raise RayUnavailable(f"the ray package is not installed ({e})") from None
-        if not address:  # imported before us (by user code): apply the switch all the same
-            from ray._private import ray_constants
+    if address != runtime.address:
+        if address and address != "auto":
+            _check_reachable(address)
+        raise RayUnavailable(f"this process already uses Ray at {runtime.worker_address}; "
+                             f"ray.address = {address!r} takes effect after a restart")
 
-            ray_constants.ENABLE_RAY_CLUSTER = False
-        quiet = dict(namespace=NAMESPACE, log_to_driver=False, logging_level=logging.ERROR)
-        init = _from_keeper_thread(ray.init)
-        if not address:
-            local = local_resources(config)
-            try:
-                init(num_cpus=local["CPU"], num_gpus=local["GPU"], object_store_memory=local["object_store_memory"],
-                     include_dashboard=False, **quiet)
-            except Exception as e:
-                raise RayUnavailable(f"could not start a local Ray instance: {e}") from None
-            worker_address = ray.get_runtime_context().gcs_address
-        else:
-            if address != "auto":
-                _check_reachable(address)
-            try:
-                init(address=address, **quiet)
-            except Exception as e:
-                raise RayUnavailable(f"cannot join Ray at {address} (ray.address): {e}") from None
-            worker_address = ray.get_runtime_context().gcs_address if address == "auto" else address
-        _runtime = RayRuntime(address, worker_address, tuple(sorted(env.items())), local=not address)
-        return _runtime
+
+def start(config: Config) -> RayRuntime:
+    """Join (`ray.address` set) or start (empty) Ray. Called once per process, by the
+    engine's Runtime, which keeps the result."""
+    address = (config.get("ray.address") or "").strip()
+    env = _env(local=not address)
+    os.environ.update(env)
+    try:
+        import ray
+    except ImportError as e:  # pragma: no cover - ray is a dependency
+        raise RayUnavailable(f"the ray package is not installed ({e})") from None
+    if not address:  # imported before us (by user code): apply the switch all the same
+        from ray._private import ray_constants
+
+        ray_constants.ENABLE_RAY_CLUSTER = False
+    quiet = dict(namespace=NAMESPACE, log_to_driver=False, logging_level=logging.ERROR)
+    init = _from_keeper_thread(ray.init)
+    if not address:
+        local = local_resources(config)
+        try:
+            init(num_cpus=local["CPU"], num_gpus=local["GPU"], object_store_memory=local["object_store_memory"],
+                 include_dashboard=False, **quiet)
+        except Exception as e:
+            raise RayUnavailable(f"could not start a local Ray instance: {e}") from None
+        worker_address = ray.get_runtime_context().gcs_address
+    else:
+        if address != "auto":
+            _check_reachable(address)
+        try:
+            init(address=address, **quiet)
+        except Exception as e:
+            raise RayUnavailable(f"cannot join Ray at {address} (ray.address): {e}") from None
+        worker_address = ray.get_runtime_context().gcs_address if address == "auto" else address
+    return RayRuntime(address, worker_address, tuple(sorted(env.items())), local=not address)
 
 
 def _from_keeper_thread(fn):

@@ -6,7 +6,7 @@ import sys
 
 from lakelens.catalog import LakelensError
 
-from .output import render
+from lakelens.engine.cli.output import render
 
 HELP = """Statements end with ';'. Examples:
   SHOW CATALOGS;  USE demo.media;  SHOW TABLES;  SHOW VOLUMES;
