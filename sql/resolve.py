@@ -91,9 +91,11 @@ def files_subquery(location: str, user_root: str, *, recursive: bool = True,
     name = exp.RegexpExtract(this=exp.column("path"), expression=exp.Literal.string("[^/]*$"),
                              group=exp.Literal.number(0))
     return exp.select(
-        exp.alias_(path, "path"), exp.alias_(name, "name"), exp.alias_(exp.column("length"), "size"),
-        exp.alias_(exp.column("modificationTime"), "modification_time"), exp.column("content"),
-    ).from_(FileRelation(format="binaryFile", path=location, options=tuple(opts.items())))
+        exp.alias_(path, "path", copy=False), exp.alias_(name, "name", copy=False),
+        exp.alias_(exp.column("length"), "size", copy=False),
+        exp.alias_(exp.column("modificationTime"), "modification_time", copy=False), exp.column("content"),
+        copy=False,
+    ).from_(FileRelation(format="binaryFile", path=location, options=tuple(opts.items())), copy=False)
 
 
 def _kwargs(call: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
