@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from lakelens.errors import LakelensError
 
-from lakelens.engine.state import State, check_transition
+from lakelens.engine.state import Lifecycle, State
 
 if TYPE_CHECKING:  # pragma: no cover
     from lakelens.engine.session import Session
@@ -84,7 +84,7 @@ def user_error(exc: BaseException) -> LakelensError:
     return LakelensError(f"{type(exc).__name__}: {exc}", error_class="INTERNAL_ERROR", sqlstate="XX000")
 
 
-class Execution:
+class Execution(Lifecycle):
     """A script submitted to a session; see the module docstring."""
 
     def __init__(self, session: "Session", text: str, *, conf: dict[str, str] | None = None,
@@ -97,14 +97,12 @@ class Execution:
         self.id = next(_ids)
         self.job_group = f"lakelens-{session.id}-{self.id}"
         self.description = " ".join(text.split())[:200]
-        self.state = State.INITIALIZED
+        super().__init__()
         self.error: LakelensError | None = None
         self.schema: pa.Schema | None = None       # the last statement's, once it is known
         self.results: list[StatementResult] = []   # every statement's, when keep_results
         self.log: list[str] = []                   # one line per step, for frontends that show logs
         self.created = time.time()
-        self.started: float | None = None
-        self.completed: float | None = None
         self._cond = threading.Condition()
         self._stream = None                        # the last statement's result stream
         self._first: list[pa.RecordBatch] = []     # batches pulled before FINISHED
@@ -115,12 +113,7 @@ class Execution:
     # ------------------------------------------------------------------ life cycle
     def _move(self, new: State) -> None:
         """Change state (caller holds `_cond`); an illegal transition raises."""
-        check_transition(self.state, new)
-        self.state = new
-        if new == State.RUNNING and self.started is None:
-            self.started = time.time()
-        if new.terminal and self.completed is None:
-            self.completed = time.time()
+        super()._move(new)
         self._cond.notify_all()
 
     def start(self, workers) -> "Execution":
@@ -149,7 +142,7 @@ class Execution:
             if not statements:
                 raise SqlSyntaxError("empty statement")
             if self.conf:
-                restore = session.apply_conf(self.conf, self)
+                restore = session.apply_conf(self.conf)
             for i, statement in enumerate(statements):
                 if self.state.terminal:
                     return

@@ -143,7 +143,7 @@ class Session:
             self.spark.conf.set(key, value)
 
     # ------------------------------------------------------------------ for Execution
-    def apply_conf(self, settings: dict[str, str], execution: Execution) -> dict[str, str | None]:
+    def apply_conf(self, settings: dict[str, str]) -> dict[str, str | None]:
         """Spark settings for one execution; returns what `restore_conf` puts back."""
         conf = self.spark.conf
         restore = {}

@@ -10,6 +10,7 @@ exception being swallowed.
 from __future__ import annotations
 
 import enum
+import time
 
 
 class State(enum.Enum):
@@ -45,6 +46,23 @@ _ALLOWED = {
 
 class IllegalTransition(RuntimeError):
     pass
+
+
+class Lifecycle:
+    """A state with the times it started running and ended; every change checked."""
+
+    def __init__(self):
+        self.state = State.INITIALIZED
+        self.started: float | None = None
+        self.completed: float | None = None
+
+    def _move(self, new: State) -> None:
+        check_transition(self.state, new)
+        self.state = new
+        if new == State.RUNNING and self.started is None:
+            self.started = time.time()
+        if new.terminal and self.completed is None:
+            self.completed = time.time()
 
 
 def check_transition(old: State, new: State) -> None:

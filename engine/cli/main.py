@@ -87,9 +87,9 @@ def _this_command() -> str:
     one, else its path (after `make run` it lives in the project's .venv/bin)."""
     import shutil
 
-    here = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "lakelens" else Path(sys.executable).parent / "lakelens"
+    here = (Path(sys.executable).parent / "lakelens").resolve()
     found = shutil.which("lakelens")
-    if found and Path(found).resolve() == here.resolve():
+    if found and Path(found).resolve() == here:
         return "lakelens"
     try:
         relative = here.relative_to(Path.cwd())

@@ -23,7 +23,7 @@ from impala_thrift_gen.TCLIService import ttypes as T
 from lakelens.errors import LakelensError
 
 from lakelens.engine.execution import Execution, TableStream, user_error
-from lakelens.engine.state import State, check_transition
+from lakelens.engine.state import Lifecycle, State
 
 log = logging.getLogger("lakelens.gateway")
 _statement_numbers = itertools.count(1)
@@ -52,9 +52,6 @@ class OperationLog:
         self.lines = lines if lines is not None else []  # the engine appends to an execution's
         self.cursor = 0
         self._lock = threading.Lock()
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
 
     def read(self, first: bool, max_lines: int) -> list[str]:
         with self._lock:
@@ -258,23 +255,16 @@ class ExecuteStatement(Operation):
             startTime=int((self.execution.started or self.created) * 1000))
 
 
-class MetadataOperation(Operation):
+class MetadataOperation(Lifecycle, Operation):
     """GetTables, GetColumns, …: answered from the catalog when the RPC arrives."""
 
     def __init__(self, session, config, kind: int, answer):
         self.kind = kind
-        super().__init__(session, config)
+        Operation.__init__(self, session, config)
+        Lifecycle.__init__(self)
         self._answer = answer
-        self.state = State.INITIALIZED
         self.error = None
-        self.completed = None
         self._table: pa.Table | None = None
-
-    def _move(self, new: State) -> None:
-        check_transition(self.state, new)
-        self.state = new
-        if new.terminal and self.completed is None:
-            self.completed = time.time()
 
     def run(self, run_async: bool) -> None:
         self._move(State.RUNNING)
