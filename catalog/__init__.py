@@ -11,8 +11,10 @@ from .errors import (
     LakelensError,
     NotEmpty,
     NotFound,
+    PermissionDenied,
     Unsupported,
 )
+from .principals import AccessPolicy, Principal
 from .metastore import Catalog, matches_like
 from .model import (
     EXTERNAL,
@@ -30,7 +32,7 @@ from .volumes import VolumeFiles, VolumePath, is_volume_path, parse_volume_path
 
 __all__ = [
     "AlreadyExists", "Catalog", "CatalogInfo", "Column", "EXTERNAL", "FORMATS", "InvalidArgument",
-    "InvalidPath", "LakelensError", "MANAGED", "NotEmpty", "NotFound", "ObjectInfo", "SchemaInfo",
+    "InvalidPath", "LakelensError", "MANAGED", "NotEmpty", "NotFound", "ObjectInfo", "PermissionDenied", "Principal", "AccessPolicy", "SchemaInfo",
     "TABLE", "Unsupported", "VIEW", "VOLUME", "VolumeFiles", "VolumePath", "is_volume_path",
     "matches_like", "parse_volume_path",
 ]

@@ -7,7 +7,7 @@ report them the way Spark and Databricks clients expect.
 
 from __future__ import annotations
 
-from lakelens.errors import InvalidArgument, LakelensError, Unsupported
+from lakelens.errors import InvalidArgument, LakelensError, PermissionDenied, Unsupported
 
 
 # (kind of securable) -> (error class, sqlstate) used by NotFound / AlreadyExists.
@@ -75,4 +75,4 @@ class InvalidPath(LakelensError):
     sqlstate = "42K05"
 
 
-__all__ = ["AlreadyExists", "InvalidArgument", "InvalidPath", "LakelensError", "NotEmpty", "NotFound", "Unsupported"]
+__all__ = ["AlreadyExists", "InvalidArgument", "InvalidPath", "LakelensError", "NotEmpty", "NotFound", "PermissionDenied", "Unsupported"]

@@ -20,6 +20,7 @@ import fnmatch
 import json
 import os
 import shutil
+import socket
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +30,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .errors import AlreadyExists, InvalidArgument, NotEmpty, NotFound
-from .users import hash_password, password_matches
+from .locations import check_external_location
+from .principals import AccessPolicy, Principal
+from .users import hash_password, needs_rehash, password_matches
 from .volumes import VolumeFiles, parse_volume_path
 from .model import (
     ICEBERG_NAMESPACE,
@@ -91,6 +94,10 @@ objects = sa.Table(
     sa.Column("comment", sa.Text),
     sa.Column("properties", sa.Text, nullable=False, default="{}"),
     sa.Column("status", sa.String(16), nullable=False, default="ACTIVE"),
+    # Work in flight on the object's storage (JSON: the process doing it and the directory it
+    # writes), so that `reconcile` can undo what a killed process left (a CREATING reservation,
+    # the new data of a CREATE OR REPLACE). NULL when nothing is in flight.
+    sa.Column("pending", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("schema_id", "name", name="uq_object_name"),
@@ -121,6 +128,37 @@ users = sa.Table(
 )
 
 ACTIVE, CREATING = "ACTIVE", "CREATING"
+# Columns added after a release, with their DDL: added to older metastores when opened.
+_ADDED_COLUMNS = {"objects": {"pending": "TEXT"}}
+
+
+def _process_start() -> str:
+    """This process's start time (Linux: clock ticks since boot), so that a pid reused by a
+    later process is not taken for the one that wrote a reservation."""
+    try:
+        with open("/proc/self/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "0"
+
+
+_HOST = socket.gethostname()
+PROCESS_ID = f"{_HOST}:{os.getpid()}:{_process_start()}"
+
+
+def _process_alive(ident: str) -> bool | None:
+    """Whether the process named by a PROCESS_ID still runs; None when it ran on another host."""
+    host, _, rest = ident.partition(":")
+    pid, _, start = rest.partition(":")
+    if host != _HOST:
+        return None
+    if ident == PROCESS_ID:
+        return True
+    try:
+        with open(f"/proc/{int(pid)}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19] == start
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def _now() -> datetime:
@@ -156,9 +194,12 @@ class Catalog:
     """Access to the metastore. Thread-safe; share one per process and home."""
 
     def __init__(self, url: str, warehouse: str | os.PathLike, default_owner: str = "admin",
-                 default_catalog: str = "main", default_schema: str = "default"):
+                 default_catalog: str = "main", default_schema: str = "default",
+                 protected: Sequence[tuple[str, str | os.PathLike]] = ()):
         self.url = url
         self.warehouse = Path(warehouse)
+        # Directories no external location may overlap (besides the warehouse and other objects).
+        self.protected = [("the warehouse", self.warehouse), *protected]
         self.default_owner = default_owner
         if url.startswith("sqlite"):
             self.engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -166,7 +207,17 @@ class Catalog:
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         _meta.create_all(self.engine)
+        self._add_columns()
         self.ensure_defaults(default_catalog, default_schema)
+
+    def _add_columns(self) -> None:
+        inspector = sa.inspect(self.engine)
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {c["name"] for c in inspector.get_columns(table)}
+            for name, ddl in columns.items():
+                if name not in have:
+                    with self.engine.begin() as conn:
+                        conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
 
     # ------------------------------------------------------------------ defaults
     def ensure_defaults(self, catalog: str = "main", schema: str = "default") -> None:
@@ -408,12 +459,135 @@ class Catalog:
         return self._insert_object(
             catalog, schema, name, kind=TABLE, status=CREATING, storage=EXTERNAL if external else MANAGED,
             format=fmt, location=loc, storage_key=storage_key, comment=comment, properties=properties,
-            owner=owner or self.default_owner, partitioned_by=list(partitioned_by))
+            owner=owner or self.default_owner, partitioned_by=list(partitioned_by),
+            pending=json.dumps({"by": PROCESS_ID, "location": loc}))
 
     def commit_table(self, object_id: int, columns: Sequence[Column]) -> None:
         with self.engine.begin() as conn:
             conn.execute(objects.update().where(objects.c.id == object_id).values(
-                status=ACTIVE, columns=json.dumps([c.__dict__ for c in columns]), updated_at=_now()))
+                status=ACTIVE, columns=json.dumps([c.__dict__ for c in columns]), pending=None, updated_at=_now()))
+
+    # ------------------------------------------------------------------ replacing a table's data
+    def begin_replace(self, info: ObjectInfo) -> str:
+        """Where the new data of `CREATE OR REPLACE` goes, while the old stays readable: a new
+        managed directory, or for an external table a hidden sibling of its location. Recorded
+        as pending, so a crash leaves nothing `reconcile` cannot undo."""
+        key = self.new_storage_key()
+        if info.storage == MANAGED:
+            target = self.managed_location(TABLE, info.format, key)
+        else:
+            loc = Path(info.location)
+            target = str(loc.parent / f".{loc.name}.lakelens-replace-{key}")
+        with self.engine.begin() as conn:
+            done = conn.execute(objects.update().where(objects.c.id == info.id, objects.c.pending.is_(None)).values(
+                pending=json.dumps({"by": PROCESS_ID, "location": target, "key": key})))
+        if done.rowcount != 1:
+            raise AlreadyExists("table", info.full_name, "another CREATE OR REPLACE of it is in progress")
+        return target
+
+    def finish_replace(self, info: ObjectInfo, target: str, *, columns: Sequence[Column],
+                       comment: str | None = None, properties: dict | None = None) -> None:
+        """Make the data written at `target` the table's, in one metastore commit; the old goes."""
+        pending = self._pending(info.id)
+        values = dict(columns=json.dumps([c.__dict__ for c in columns]), pending=None, updated_at=_now(),
+                      comment=comment, properties=json.dumps(properties or {}))
+        old_dir = None
+        if info.storage == MANAGED:
+            values.update(location=target, storage_key=pending["key"])
+            old_dir = info.location
+        else:
+            # The location is the user's: swap directories (two renames on one filesystem).
+            backup = f"{target}.old"
+            os.replace(info.location, backup)
+            os.replace(target, info.location)
+            old_dir = backup
+        with self.engine.begin() as conn:
+            conn.execute(objects.update().where(objects.c.id == info.id).values(**values))
+        if info.storage == MANAGED:
+            self._remove_managed_storage([info])
+        elif old_dir:
+            shutil.rmtree(old_dir, ignore_errors=True)
+
+    def cancel_replace(self, info: ObjectInfo, target: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(objects.update().where(objects.c.id == info.id).values(pending=None))
+        self._remove_pending_dir(info.storage, target)
+
+    def _pending(self, object_id: int) -> dict:
+        with self.engine.connect() as conn:
+            raw = conn.execute(sa.select(objects.c.pending).where(objects.c.id == object_id)).scalar()
+        return json.loads(raw) if raw else {}
+
+    def _remove_pending_dir(self, storage: str, target: str) -> None:
+        path = Path(target)
+        if storage == MANAGED:
+            root = self.warehouse.resolve()
+            if root in path.resolve().parents:
+                shutil.rmtree(path, ignore_errors=True)
+        elif ".lakelens-replace-" in path.name:  # only the staging directory we named
+            shutil.rmtree(path, ignore_errors=True)
+
+    # ------------------------------------------------------------------ crash consistency
+    def reconcile(self, max_age_s: float = 86400) -> list[str]:
+        """Undo what killed processes left behind; returns what was done (one line each).
+
+        A reservation (CREATING) or replacement whose process is gone — or, for another
+        host's, older than `max_age_s` — is rolled back: the row goes (the name is free again)
+        with its files, or the replacement's new files go and the table keeps its data. Then
+        managed directories no row refers to (a crash between a DROP's commit and its file
+        removal) are deleted. The directories are listed before the rows are read, so a
+        reservation made meanwhile — its row always precedes its files — is never taken for
+        an orphan."""
+        done: list[str] = []
+        now = _now()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(objects.c.id, objects.c.name, objects.c.status, objects.c.storage, objects.c.location,
+                          objects.c.pending, objects.c.updated_at)
+                .where(sa.or_(objects.c.pending.isnot(None), objects.c.status == CREATING))).all()
+        for row in rows:
+            pending = json.loads(row.pending) if row.pending else {}
+            alive = _process_alive(pending.get("by", ""))
+            if alive is None:
+                updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=timezone.utc)
+                alive = (now - updated).total_seconds() < max_age_s
+            if alive:
+                continue
+            if row.status == CREATING:
+                with self.engine.begin() as conn:
+                    gone = conn.execute(objects.delete().where(objects.c.id == row.id, objects.c.status == CREATING))
+                if gone.rowcount and row.storage == MANAGED:
+                    self._remove_pending_dir(MANAGED, row.location)
+                done.append(f"rolled back the unfinished creation of {row.name} ({row.location})")
+            else:
+                target = pending.get("location")
+                with self.engine.begin() as conn:
+                    conn.execute(objects.update().where(objects.c.id == row.id).values(pending=None))
+                if target:
+                    if row.storage == EXTERNAL and not Path(row.location).exists() and Path(f"{target}.old").exists():
+                        os.replace(f"{target}.old", row.location)  # killed between the two renames
+                    self._remove_pending_dir(row.storage, target)
+                done.append(f"rolled back an unfinished replacement of {row.name}")
+        done += self._sweep_orphans()
+        return done
+
+    def _sweep_orphans(self) -> list[str]:
+        areas = [self.warehouse / "tables", self.warehouse / "volumes", self.warehouse / "iceberg" / ICEBERG_NAMESPACE]
+        found = [d for area in areas if area.is_dir() for d in area.iterdir() if d.is_dir()]
+        if not found:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(objects.c.location, objects.c.pending)
+                                .where(sa.or_(objects.c.location.isnot(None), objects.c.pending.isnot(None)))).all()
+        used = {str(Path(r.location).resolve()) for r in rows if r.location}
+        used |= {str(Path(json.loads(r.pending)["location"]).resolve()) for r in rows
+                 if r.pending and json.loads(r.pending).get("location")}
+        out = []
+        for d in found:
+            if str(d.resolve()) not in used and not d.name.startswith("."):
+                shutil.rmtree(d, ignore_errors=True)
+                out.append(f"removed orphaned storage {d}")
+        return out
 
     def abort_table(self, info: ObjectInfo) -> None:
         """Undo a reservation: the row goes, and so do any files a failed write left."""
@@ -469,6 +643,21 @@ class Catalog:
                                    owner=owner or self.default_owner)
         loc.mkdir(parents=True, exist_ok=True)
         return info
+
+    def external_location(self, location: str, principal: Principal, policy: AccessPolicy,
+                          for_name: str | None = None) -> str:
+        """`location` resolved, if `principal` may put an external volume or table there
+        (locations.py: never over the warehouse, the home or another object's storage;
+        remote principals only under `policy.external_roots`)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(catalogs.c.name.label("c"), schemas.c.name.label("s"), objects.c.name, objects.c.location)
+                .select_from(objects.join(schemas, objects.c.schema_id == schemas.c.id)
+                             .join(catalogs, schemas.c.catalog_id == catalogs.c.id))
+                .where(objects.c.location.isnot(None))).all()
+        others = [(f"{r.c}.{r.s}.{r.name}", r.location) for r in rows if f"{r.c}.{r.s}.{r.name}" != for_name]
+        return str(check_external_location(location, remote=principal.remote, allowed_roots=policy.external_roots,
+                                           protected=self.protected, others=others))
 
     def open_volume(self, path: str) -> tuple[VolumeFiles, str]:
         """The files of the volume a `/Volumes/c/s/v/rel` path names, and `rel`."""
@@ -605,4 +794,7 @@ class Catalog:
         if row is None:
             password_matches(password or "", "00" * 16, "00" * 32)
             return False
-        return password_matches(password or "", row.password_salt, row.password_hash)
+        ok = password_matches(password or "", row.password_salt, row.password_hash)
+        if ok and needs_rehash(row.password_hash):
+            self.set_user(key, password)  # stored at today's cost from now on
+        return ok

@@ -172,6 +172,12 @@ class VolumeFiles:
         """Remove a file (or, with `recursive`, a directory); returns how many files went."""
         if not rel:
             raise InvalidPath(f"refusing to remove the root of volume {self.info.volume_path}; use DROP VOLUME")
+        rel_path = PurePosixPath(rel.rstrip("/"))
+        parent = self.physical(str(rel_path.parent) if str(rel_path.parent) != "." else "")
+        link = parent / rel_path.name
+        if link.is_symlink():  # the link itself goes, never what it points at (even outside)
+            link.unlink()
+            return 1
         target = self.physical(rel)
         if not target.exists() and not target.is_symlink():
             raise NotFound("path", f"{self.info.volume_path}/{rel}")
@@ -184,3 +190,127 @@ class VolumeFiles:
             return count
         target.unlink()
         return 1
+
+    # ------------------------------------------------------------------ streaming (the Files API)
+    def existing(self, rel: str) -> Path:
+        """The physical path of something that exists in the volume (NotFound otherwise)."""
+        target = self.physical(rel)
+        if not target.exists():
+            raise NotFound("path", f"{self.info.volume_path}/{rel}".rstrip("/"))
+        return target
+
+    def open_read(self, rel: str):
+        """An open binary file of the volume and its `os.stat_result`; the caller closes it.
+        The file opened is the one `physical` checked (symlinks already resolved inside)."""
+        target = self.existing(rel)
+        if target.is_dir():
+            raise InvalidArgument(f"{self.info.volume_path}/{rel} is a directory")
+        f = open(target.resolve(), "rb")
+        try:
+            return f, os.fstat(f.fileno())
+        except BaseException:
+            f.close()
+            raise
+
+    class Writer:
+        """`open_write`'s context manager: `write(chunk)`, then the rename on a clean exit."""
+
+        def __init__(self, files: "VolumeFiles", target: Path, overwrite: bool):
+            self.files, self.target, self.overwrite = files, target, overwrite
+            self.size = 0
+            self._tmp: Path | None = None
+            self._f = None
+
+        @property
+        def path(self) -> str:
+            return self.files.user_path(self.target)
+
+        def __enter__(self) -> "VolumeFiles.Writer":
+            import tempfile
+
+            self.files.mkdir(self.target.parent.relative_to(self.files.root).as_posix())
+            fd, tmp = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.", suffix=".lakelens-tmp")
+            self._tmp, self._f = Path(tmp), os.fdopen(fd, "wb")
+            return self
+
+        def write(self, chunk) -> None:
+            self._f.write(chunk)
+            self.size += len(chunk)
+
+        def __exit__(self, exc_type, exc, tb) -> None:
+            try:
+                self._f.close()
+                if exc_type is not None:
+                    return
+                # Checked again: the target's directory may have changed while bytes arrived.
+                self.files.physical(self.target.relative_to(self.files.root).as_posix())
+                if self.overwrite:
+                    os.replace(self._tmp, self.target)
+                else:
+                    try:
+                        os.link(self._tmp, self.target)  # atomic, and never replaces a file
+                    except FileExistsError:
+                        raise AlreadyExists("path", self.path, "use overwrite to replace it") from None
+                    except OSError:  # a file system without hard links: check, then rename
+                        if self.target.exists() or self.target.is_symlink():
+                            raise AlreadyExists("path", self.path, "use overwrite to replace it") from None
+                        os.replace(self._tmp, self.target)
+            finally:
+                if self._tmp is not None:
+                    self._tmp.unlink(missing_ok=True)
+
+    def open_write(self, rel: str, *, overwrite: bool = False) -> "VolumeFiles.Writer":
+        """A writer for a file of the volume: bytes go to a hidden temporary file next to the
+        target, renamed into place when the `with` block ends cleanly and removed otherwise,
+        so readers never see a partial file. Parent directories are created. Refuses an
+        existing file unless `overwrite` (checked now and again at the rename)."""
+        if not rel.strip("/"):
+            raise InvalidPath(f"a file path inside {self.info.volume_path} is required")
+        target = self.physical(rel.rstrip("/"))
+        if target.is_dir():
+            raise InvalidArgument(f"{self.user_path(target)} is a directory")
+        if (target.exists() or target.is_symlink()) and not overwrite:
+            raise AlreadyExists("path", self.user_path(target), "use overwrite to replace it")
+        return VolumeFiles.Writer(self, target, overwrite)
+
+    def mkdir(self, rel: str) -> str:
+        """Create a directory and its parents (an existing directory is fine); its volume path."""
+        target = self.physical(rel.rstrip("/"))
+        if target.exists() and not target.is_dir():
+            raise AlreadyExists("path", self.user_path(target), "a file has that name")
+        for parent in reversed([target, *target.parents]):
+            if parent == self.root or self.root not in parent.parents:
+                continue
+            self.physical(parent.relative_to(self.root).as_posix())  # no symlink out on the way
+            try:
+                parent.mkdir()
+            except FileExistsError:
+                if not parent.is_dir():
+                    raise AlreadyExists("path", self.user_path(parent), "a file has that name") from None
+        return self.user_path(target)
+
+    def rmdir(self, rel: str) -> None:
+        """Remove an empty directory (not the volume's root)."""
+        if not rel.strip("/"):
+            raise InvalidPath(f"refusing to remove the root of volume {self.info.volume_path}; use DROP VOLUME")
+        target = self.existing(rel.rstrip("/"))
+        if target.is_symlink() or not target.is_dir():
+            raise InvalidArgument(f"{self.user_path(target)} is not a directory")
+        try:
+            target.rmdir()
+        except OSError:
+            if any(target.iterdir()):
+                raise InvalidArgument(f"{self.user_path(target)} is not empty", error_class="DIRECTORY_NOT_EMPTY",
+                                      sqlstate="2BP01") from None
+            raise
+
+    def delete_file(self, rel: str) -> None:
+        """Remove one file (never a directory)."""
+        if not rel.strip("/"):
+            raise InvalidPath(f"a file path inside {self.info.volume_path} is required")
+        target = self.physical(rel)
+        if not target.exists() and not target.is_symlink():
+            raise NotFound("path", f"{self.info.volume_path}/{rel}")
+        if target.is_dir() and not target.is_symlink():
+            raise InvalidArgument(f"{self.user_path(target)} is a directory")
+        target.unlink()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,6 +22,8 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
         key = f"{prefix}{k}"
         if isinstance(v, dict):
             out.update(_flatten(v, key + "."))
+        elif isinstance(v, list):  # TOML arrays: comma-separated, read back with Config.list
+            out[key] = ",".join(str(x) for x in v)
         else:
             out[key] = str(v).lower() if isinstance(v, bool) else str(v)
     return out
@@ -86,6 +89,10 @@ class Config:
             raise invalid_config(key, f"a number >= {minimum}" if kind is float else f"an integer >= {minimum}", value)
         return number
 
+    def list(self, key: str) -> list[str]:
+        """A list setting: a TOML array or a comma-separated string; [] when unset."""
+        return [part.strip() for part in (self.get(key) or "").split(",") if part.strip()]
+
     @property
     def catalog_url(self) -> str:
         return self.get("catalog.url") or f"sqlite:///{self.home / 'metastore.db'}"
@@ -102,7 +109,46 @@ class Config:
         return {k: v for k, v in self.values.items() if k.startswith("spark.")}
 
     def describe(self) -> list[tuple[str, str, str]]:
+        """(key, value, source) rows for `lakelens config`, secrets redacted (`redact`)."""
         rows = [("home", str(self.home), "LAKELENS_HOME" if os.environ.get("LAKELENS_HOME") else "default")]
-        rows.append(("catalog.url (effective)", self.catalog_url, self.sources.get("catalog.url", "default")))
-        rows += [(k, self.values[k], self.sources[k]) for k in sorted(self.values)]
+        rows.append(("catalog.url (effective)", redact("catalog.url", self.catalog_url),
+                     self.sources.get("catalog.url", "default")))
+        rows += [(k, redact(k, self.values[k]), self.sources[k]) for k in sorted(self.values)]
         return rows
+
+
+# A key names a secret when its last part holds one of these words (spark.authenticate.secret,
+# spark.ssl.keyPassword, *.token, *.credentials) or two of its parts read as one (fs.s3a.access.key).
+_SECRET_WORD = re.compile(r"pass(word|wd|phrase)|secret|token|credential|^pwd$", re.IGNORECASE)
+_SECRET_PAIRS = {"access.key", "secret.key", "private.key", "api.key", "auth.key", "session.key", "account.key"}
+# scheme://user:PASSWORD@host — the password part of a URL's user info.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^\s/]*)(?P<at>@)")
+# ?password=...&token=... in URLs and connection strings.
+_PARAM_SECRET = re.compile(r"(?P<head>\b(?:password|passwd|pwd|secret|token|access_key|secret_key|api_key)=)"
+                           r"(?P<secret>[^&;\s]+)", re.IGNORECASE)
+REDACTED = "***"
+
+
+def redact_text(text: str) -> str:
+    """`text` with passwords in URLs (`postgresql://user:***@host/db`) and secret-looking query
+    parameters (`password=***`) hidden. For messages and values that may hold a URL."""
+    if not text:
+        return text
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED + m.group("at"), text)
+    return _PARAM_SECRET.sub(lambda m: m.group("head") + REDACTED, text)
+
+
+def redact(key: str, value: str | None) -> str | None:
+    """A configuration value fit to print: `***` for keys that name a secret (password, secret,
+    token, credential, access/secret key, ...), URL passwords hidden in the rest."""
+    if value in (None, ""):
+        return value
+    if _SECRET_WORD.search(key.rsplit(".", 1)[-1]) or _is_secret_key(key):
+        return REDACTED
+    return redact_text(str(value))
+
+
+def _is_secret_key(key: str) -> bool:
+    parts = [p.lower() for p in re.split(r"[._-]", key)]
+    pairs = {f"{a}.{b}" for a, b in zip(parts, parts[1:])}
+    return bool(pairs & _SECRET_PAIRS)

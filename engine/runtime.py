@@ -17,6 +17,7 @@ pool handles) are per *worker* process and stay in those modules (docs/architect
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ from lakelens.catalog import Catalog
 from lakelens.errors import LakelensError
 
 from lakelens.engine.config import Config
+
+log = logging.getLogger("lakelens")
 
 _process: "Runtime | None" = None
 _process_lock = threading.Lock()
@@ -136,7 +139,11 @@ class Runtime:
                 config.home.mkdir(parents=True, exist_ok=True)
                 self._catalogs[key] = Catalog(config.catalog_url, config.warehouse, default_owner=config.user,
                                               default_catalog=config.get("session.catalog", "main"),
-                                              default_schema=config.get("session.schema", "default"))
+                                              default_schema=config.get("session.schema", "default"),
+                                              protected=[("the lakelens home", config.home)])
+                # Undo what a killed process left (unfinished CREATE TABLE, orphaned files).
+                for line in self._catalogs[key].reconcile(config.number("catalog.reconcile_max_age_s", 86400)):
+                    log.warning("catalog reconciliation: %s", line)
             return self._catalogs[key]
 
     # ------------------------------------------------------------------ Ray

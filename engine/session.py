@@ -15,7 +15,8 @@ from typing import Iterator
 import pyarrow as pa
 from sqlglot import exp
 
-from lakelens.catalog import Column, LakelensError, ObjectInfo
+from lakelens.catalog import AccessPolicy, Column, LakelensError, ObjectInfo, Principal
+from lakelens.catalog.principals import check_setting
 from lakelens.sql import (
     CatalogCommand,
     CreateTable,
@@ -65,15 +66,41 @@ def catalog_for(config: Config):
     return Runtime.get().catalog(config)
 
 
-class Session:
-    """A user's session: current catalog and schema, its own Spark session, shared runtime."""
+# Spark settings a remote session may change (`SET`, confOverlay, OpenSession's
+# set:hiveconf:spark.*): what BI tools, JDBC drivers and dbt send, and per-query tuning.
+# Anything else (catalog classes, file size guards, variable substitution, …) is the
+# server's: `gateway.session_settings` extends the list (docs/security.md).
+SESSION_SETTINGS = (
+    "spark.sql.shuffle.partitions", "spark.sql.ansi.enabled", "spark.sql.session.timeZone",
+    "spark.sql.legacy.*", "spark.sql.adaptive.*", "spark.sql.autoBroadcastJoinThreshold",
+    "spark.sql.files.maxPartitionBytes", "spark.sql.caseSensitive", "spark.sql.crossJoin.enabled",
+    "spark.sql.storeAssignmentPolicy", "spark.sql.timestampType", "spark.sql.datetime.java8API.enabled",
+    "spark.sql.parser.quotedRegexColumnNames", "spark.sql.mapKeyDedupPolicy", "spark.sql.decimalOperations.*",
+    "spark.sql.optimizer.excludedRules", "spark.sql.join.preferSortMergeJoin",
+)
 
-    def __init__(self, config: Config, user: str | None = None, runtime: Runtime | None = None):
+
+def access_policy(config: Config) -> AccessPolicy:
+    """What the server allows remote principals, from its configuration."""
+    return AccessPolicy(external_roots=tuple(config.list("storage.external_roots")),
+                        local_paths=tuple(config.list("gateway.local_paths")),
+                        session_settings=SESSION_SETTINGS + tuple(config.list("gateway.session_settings")))
+
+
+class Session:
+    """A user's session: current catalog and schema, its own Spark session, shared runtime.
+
+    `principal`: who runs its statements (default: the local OS user, or `user`, trusted
+    with the local filesystem); the gateway passes a remote principal."""
+
+    def __init__(self, config: Config, user: str | None = None, runtime: Runtime | None = None,
+                 principal: Principal | None = None):
         self.config = config
         self.runtime = runtime or Runtime.get()
         self.catalog = self.runtime.catalog(config)
+        self.principal = principal or Principal.local(user or config.user)
         self.ctx = SessionContext(config.get("session.catalog", "main"), config.get("session.schema", "default"),
-                                  user or config.user)
+                                  self.principal, policy=access_policy(config))
         self.id = next(_session_ids)
         self._spark = None
 
@@ -137,14 +164,21 @@ class Session:
         if self.runtime.spark_started:
             self.spark.sql("SELECT 1").schema
 
+    def check_settings(self, keys) -> None:
+        """Refuse settings this session's principal may not change (remote: the allow-list)."""
+        for key in keys:
+            check_setting(self.principal, self.ctx.policy, key)
+
     def set_conf(self, settings: dict[str, str]) -> None:
         """Spark settings for the rest of the session (`SET k=v` without SQL)."""
+        self.check_settings(settings)
         for key, value in settings.items():
             self.spark.conf.set(key, value)
 
     # ------------------------------------------------------------------ for Execution
     def apply_conf(self, settings: dict[str, str]) -> dict[str, str | None]:
         """Spark settings for one execution; returns what `restore_conf` puts back."""
+        self.check_settings(settings)
         conf = self.spark.conf
         restore = {}
         for key, value in settings.items():
@@ -387,26 +421,35 @@ class Session:
                 partitioned_by=plan.partitioned_by)
         else:
             info = existing
+        # Delta and Iceberg replace atomically in their logs; a Parquet table's new data is
+        # written beside the old and swapped in by one metastore commit (readers never see a
+        # half-written table, a failure keeps the old data).
+        staged = self.catalog.begin_replace(existing) if existing and plan.format == "parquet" else None
+        written = replace(info, location=staged) if staged else info
         try:
             with self._errors(plan.reads + [info]):
-                mode = "overwrite" if existing else "errorifexists"
                 if plan.format != "parquet":
                     self._prepared_df(plan, execution, runs_jobs=True).collect()
                 elif plan.spark_sql:
-                    writer = self._prepared_df(plan, execution, runs_jobs=True).write.mode(mode)
+                    writer = self._prepared_df(plan, execution, runs_jobs=True).write.mode("errorifexists")
                     if plan.partitioned_by:
                         writer = writer.partitionBy(*plan.partitioned_by)
-                    writer.parquet(plan.location)
+                    writer.parquet(written.location)
                 else:
                     empty = self._jobs(execution).createDataFrame([], schema=plan.columns_ddl)
-                    empty.write.mode(mode).parquet(plan.location)
-                columns = self._table_columns(info)
+                    empty.write.mode("errorifexists").parquet(written.location)
+                columns = self._table_columns(written)
         except BaseException:
             if existing is None:
                 self.catalog.abort_table(info)
+            elif staged:
+                self.catalog.cancel_replace(existing, staged)
             raise
         if existing is None:
             self.catalog.commit_table(info.id, columns)
+        elif staged:
+            self.catalog.finish_replace(existing, staged, columns=columns, comment=plan.comment,
+                                        properties=plan.properties)
         else:
             self.catalog.update_object(existing, columns=columns, comment=plan.comment, properties=plan.properties)
         self.catalog.record_lineage([r.full_name for r in plan.reads], info.full_name,

@@ -50,6 +50,14 @@ class Unsupported(LakelensError):
     sqlstate = "0A000"
 
 
+class PermissionDenied(LakelensError):
+    """The principal may not do this (a remote user naming a server path, a setting outside
+    the allow-list, a reflective call); nothing was done."""
+
+    error_class = "PERMISSION_DENIED"
+    sqlstate = "42501"
+
+
 def strip_class(text: str) -> str:
     """`[CLASS] text` or `CLASS: text` (as Spark and remote servers word errors) → `text`."""
     m = _CLASS_PREFIX.match(text)

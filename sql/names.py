@@ -7,18 +7,28 @@ from typing import Mapping
 
 from sqlglot import exp
 
-from lakelens.catalog import InvalidArgument
+from lakelens.catalog import AccessPolicy, InvalidArgument, Principal
 
 
 @dataclass(frozen=True)
 class SessionContext:
-    """What a statement is planned against: the session's current catalog, schema and user."""
+    """What a statement is planned against: the session's current catalog and schema, who runs
+    it (the principal) and what the server allows remote principals (the policy)."""
 
     catalog: str = "main"
     schema: str = "default"
-    user: str = "admin"
+    principal: Principal = Principal("admin")
     # Session-scoped temporary views: one-part name → query text with every name qualified.
     temp_views: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    policy: AccessPolicy = AccessPolicy()
+
+    @property
+    def user(self) -> str:
+        return self.principal.name
+
+    @property
+    def remote(self) -> bool:
+        return self.principal.remote
 
 
 def full_name(parts: list[str], ctx: SessionContext) -> tuple[str, str, str]:
@@ -46,7 +56,13 @@ def schema_name(parts: list[str] | None, ctx: SessionContext) -> tuple[str, str]
 
 
 def table_parts(table: exp.Table) -> list[str]:
-    return [p.name for p in (table.args.get("catalog"), table.args.get("db"), table.this) if p is not None]
+    """The parts of a table name as written (a 4+-part name keeps all its parts, so that
+    `full_name` refuses it rather than resolving a shorter name)."""
+    parts = [p.name for p in (table.args.get("catalog"), table.args.get("db")) if p is not None]
+    this = table.this
+    if isinstance(this, exp.Dot):
+        return parts + [p.name for p in this.flatten()]
+    return parts + ([this.name] if this is not None else [])
 
 
 def qualified_table(cat: str, schema: str, name: str) -> exp.Table:

@@ -7,12 +7,14 @@ catalog, table DDL and DML become Spark plans over physical references, queries 
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from sqlglot import exp
 
 from lakelens.catalog import (
     FORMATS,
+    PermissionDenied,
     AlreadyExists,
     TABLE,
     VIEW,
@@ -23,6 +25,9 @@ from lakelens.catalog import (
     ObjectInfo,
     Unsupported,
 )
+
+from lakelens.catalog.principals import check_setting
+from lakelens.catalog.locations import escaping_link, within
 
 from . import describe as d
 from . import dialect as ll
@@ -62,6 +67,12 @@ def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) 
     if handler is None and isinstance(stmt, QUERY_TYPES):
         handler = _plan_query
     if isinstance(stmt, exp.Command) and stmt.this in ("SET", "RESET"):
+        key = stmt.expression.name.strip()
+        if stmt.this == "RESET":
+            if ctx.remote and not key:
+                raise PermissionDenied("RESET of every setting is not available to remote sessions; RESET <key>")
+            if key:
+                check_setting(ctx.principal, ctx.policy, key)
         return SparkQuery(spark_sql=stmt.sql(dialect="spark"))
     if handler is None:
         text = stmt.sql(dialect="spark") if not isinstance(stmt, exp.Command) else f"{stmt.this} {stmt.expression}"
@@ -329,7 +340,23 @@ def _plan_remove(stmt: ll.RemoveFiles, catalog, ctx):
         rows=[(stmt.this, files.remove(rel, recursive=recursive))]))
 
 
+def _server_path(ctx: SessionContext, path: str, statement: str, catalog: Catalog) -> None:
+    """A remote principal never names a server path, unless an admin allowed its directory
+    (and even then never inside the warehouse or the lakelens home)."""
+    if not ctx.remote:
+        return
+    if not any(within(path, root) for root in ctx.policy.local_paths) or any(
+            within(path, p) for _, p in catalog.protected):
+        raise PermissionDenied(
+            f"{statement} names a file on the server ({path!r}); remote sessions move files with the Files API "
+            "(PUT/GET /api/2.0/fs/files/Volumes/... on the gateway's HTTP port, `lakelens cp --server`, or "
+            "`lakelens shell --connect`, which runs PUT/GET from your machine)")
+    if os.path.isdir(path) and escaping_link(path) is not None:
+        raise PermissionDenied(f"{statement}: {path!r} holds a symbolic link that leads outside it")
+
+
 def _plan_put(stmt: ll.PutFile, catalog, ctx):
+    _server_path(ctx, stmt.this, "PUT", catalog)
     files, rel = catalog.open_volume(stmt.args["target"])
     if stmt.args["target"].endswith("/") and rel:
         rel += "/"  # "INTO '/Volumes/c/s/v/dir/'" means into that directory
@@ -339,6 +366,7 @@ def _plan_put(stmt: ll.PutFile, catalog, ctx):
 
 
 def _plan_get(stmt: ll.GetFile, catalog, ctx):
+    _server_path(ctx, stmt.args["target"], "GET", catalog)
     files, rel = catalog.open_volume(stmt.this)
     overwrite = bool(stmt.args.get("overwrite"))
     return CatalogCommand(describe=f"get {stmt.this}", run=lambda c: Rows(
@@ -348,8 +376,11 @@ def _plan_get(stmt: ll.GetFile, catalog, ctx):
 
 def _plan_create_volume(stmt: ll.CreateVolume, catalog, ctx):
     cat, sch, name = full_name(stmt.this, ctx)
+    location = stmt.args.get("location")
+    if location is not None:
+        location = catalog.external_location(location, ctx.principal, ctx.policy, for_name=f"{cat}.{sch}.{name}")
     return CatalogCommand(describe=f"create volume {cat}.{sch}.{name}", run=lambda c: c.create_volume(
-        cat, sch, name, location=stmt.args.get("location"), comment=stmt.args.get("comment"), owner=ctx.user,
+        cat, sch, name, location=location, comment=stmt.args.get("comment"), owner=ctx.user,
         if_not_exists=bool(stmt.args.get("exists"))))
 
 
@@ -421,6 +452,8 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
                 f"CREATE OR REPLACE TABLE cannot change {existing.full_name} from {existing.format} to {fmt}; drop it first")
     if p["location"] and fmt == "iceberg":
         raise Unsupported("external Iceberg tables (LOCATION) are not supported yet; create a managed Iceberg table")
+    if p["location"] and existing is None:
+        p["location"] = catalog.external_location(p["location"], ctx.principal, ctx.policy)
     key = existing.storage_key if existing else catalog.new_storage_key()
     external = bool(p["location"]) if existing is None else existing.storage == "EXTERNAL"
     location = (existing.location if existing else (p["location"] or catalog.managed_location(TABLE, fmt, key)))
@@ -493,6 +526,9 @@ def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) 
     parts = table_parts(target)
     if len(parts) != 1:
         raise InvalidArgument(f"a temporary view has a one-part name, not {'.'.join(parts)}")
+    if stmt.expression is None:
+        raise Unsupported("CREATE TEMPORARY VIEW ... USING reads a path behind the catalog's back; use "
+                          "CREATE TEMPORARY VIEW v AS SELECT * FROM read_files('/Volumes/...', format => ...)")
     view_text = qualify_names(stmt.expression.copy(), ctx).sql("spark")
     res = Resolution(ctx, catalog)
     resolved = resolve_query(stmt.expression.copy(), res)
@@ -503,6 +539,9 @@ def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) 
 
 def _dml_target(table: exp.Expression, res: Resolution, operation: str) -> tuple[ObjectInfo, exp.Table]:
     inner = table.this if isinstance(table, exp.Schema) else table
+    if not isinstance(inner, exp.Table):
+        raise Unsupported(f"{operation} into {inner.sql('spark')[:100]}: only tables of the catalog can be "
+                          "written (INSERT OVERWRITE DIRECTORY writes server paths)")
     info = resolve_object(res, table_parts(inner))
     if info.kind != TABLE:
         raise InvalidArgument(f"{operation} needs a table; {info.full_name} is a {info.kind.lower()}")
@@ -529,6 +568,7 @@ def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
     # The target is a write, not a read: park it behind a placeholder while reads resolve.
     placeholder = exp.Table(this=exp.to_identifier(f"__lakelens_target_{uuid.uuid4().hex}__"))
     inner.replace(placeholder)
+    res.placeholders.add(placeholder.name)
     resolved = resolve_query(stmt, res)
     for table in resolved.find_all(exp.Table):
         if table.name == placeholder.name:
@@ -549,6 +589,9 @@ def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
     if kind == "VIEW" or info.kind == VIEW:
         raise Unsupported("ALTER VIEW: use CREATE OR REPLACE VIEW")
     _require_table(info, "ALTER TABLE")
+    if any(isinstance(a, exp.AlterSet) and a.args.get("location") for a in actions) or any(
+            a.find(exp.LocationProperty) for a in actions):
+        raise Unsupported(f"ALTER TABLE {info.full_name}: a table's location is set when it is created")
     if info.format == "parquet":
         raise Unsupported(f"ALTER TABLE on parquet table {info.full_name}; only RENAME TO is supported")
     new = stmt.copy()
@@ -578,6 +621,14 @@ def _plan_restore(stmt: ll.RestoreTable, catalog: Catalog, ctx) -> Plan:
 
 
 def _plan_set(stmt: exp.Set, catalog, ctx) -> Plan:
+    for item in stmt.expressions:
+        eq = item.this
+        if isinstance(eq, exp.EQ):
+            key = ".".join(p.name for p in eq.this.parts) if isinstance(eq.this, (exp.Column, exp.Dot)) \
+                else eq.this.name
+            check_setting(ctx.principal, ctx.policy, key)
+        elif ctx.remote:
+            raise PermissionDenied(f"SET form not available to remote sessions: {item.sql('spark')[:200]}")
     return SparkQuery(spark_sql=stmt.sql("spark"))
 
 

@@ -18,7 +18,7 @@ can run, using the catalog as the only source of truth:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
@@ -29,10 +29,12 @@ from lakelens.catalog import (
     InvalidArgument,
     NotFound,
     ObjectInfo,
+    PermissionDenied,
     Unsupported,
 )
 
-from lakelens.catalog.model import ICEBERG_NAMESPACE, iceberg_table_name
+from lakelens.catalog.locations import escaping_link
+from lakelens.catalog.model import EXTERNAL, ICEBERG_NAMESPACE, iceberg_table_name
 
 from .dialect import FileRelation, to_spark
 from .names import SessionContext, full_name, table_parts
@@ -41,6 +43,104 @@ from .plans import ICEBERG_SPARK_CATALOG, Needs, SystemTableRead, TableFunctionC
 from .system import SYSTEM_CATALOG, SYSTEM_PLACEHOLDER, system_table
 
 PATH_FORMATS = {"delta", "parquet", "csv", "json", "text", "orc", "binaryfile", "avro"}
+
+# Names lakelens gives its own relations (placeholders, write targets); never the user's.
+RESERVED_PREFIX = "__lakelens_"
+# Table functions that reach Spark: ours (rewritten by later rules) and Spark's generators,
+# which read nothing but their arguments. Any other (table_changes, *_by_path, …) names
+# storage behind the catalog's back and is refused.
+OUR_TABLE_FUNCTIONS = {"read_files", "near_duplicates", "dedup"}
+SPARK_TABLE_FUNCTIONS = {"range", "explode", "explode_outer", "inline", "inline_outer", "posexplode",
+                         "posexplode_outer", "stack", "json_tuple", "variant_explode", "variant_explode_outer"}
+# Functions that call into the server's JVM or read server files: refused for remote principals.
+SERVER_FUNCTIONS = {"reflect", "java_method", "try_reflect", "from_protobuf", "to_protobuf"}
+# read_files options per format (anything else, e.g. `path`, is refused): parsing knobs only.
+_COMMON_OPTIONS = {"recursive", "glob", "format", "ignorecorruptfiles", "ignoremissingfiles", "modifiedbefore",
+                   "modifiedafter"}
+READ_FILES_OPTIONS = {
+    "csv": {"header", "sep", "delimiter", "quote", "escape", "inferschema", "encoding", "charset", "multiline",
+            "nullvalue", "emptyvalue", "nanvalue", "dateformat", "timestampformat", "comment", "mode",
+            "ignoreleadingwhitespace", "ignoretrailingwhitespace", "linesep", "enforceschema", "locale",
+            "samplingratio", "maxcolumns", "maxcharspercolumn", "columnnameofcorruptrecord",
+            "unescapedquotehandling", "preferdate", "timezone", "positiveinf", "negativeinf",
+            "chartoescapequoteescaping"},
+    "json": {"multiline", "primitivesasstring", "prefersdecimal", "allowcomments", "allowunquotedfieldnames",
+             "allowsinglequotes", "allownumericleadingzeros", "allowbackslashescapinganycharacter", "mode",
+             "columnnameofcorruptrecord", "dateformat", "timestampformat", "encoding", "linesep", "samplingratio",
+             "dropfieldifallnull", "locale", "allownonnumericnumbers", "timezone", "infertimestamp"},
+    "text": {"wholetext", "linesep", "encoding"},
+    "parquet": {"mergeschema", "datetimerebasemode", "int96rebasemode"},
+    "orc": {"mergeschema"},
+    "avro": {"avroschema", "datetimerebasemode", "positionalfieldmatching"},
+    "delta": {"versionasof", "timestampasof"},
+    "binaryfile": set(),
+}
+
+
+def _refuse_name(name: str) -> None:
+    if name.lower().startswith(RESERVED_PREFIX):
+        raise InvalidArgument(f"names beginning with {RESERVED_PREFIX} are reserved for lakelens: {name}")
+
+
+def _refuse_by_path(function: str) -> None:
+    if function.endswith("_by_path"):  # Delta's table_changes_by_path and the like
+        raise PermissionDenied(f"{function}() reads storage by path, bypassing the catalog; use the table's name")
+
+
+def _identifier_clause(call: exp.Anonymous, what: str) -> str:
+    args = call.expressions
+    if len(args) != 1 or not isinstance(args[0], exp.Literal) or not args[0].is_string:
+        raise Unsupported(f"IDENTIFIER() {what} takes one string literal, got {call.sql('spark')}")
+    return args[0].this
+
+
+def guard(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    """Refuse what resolution does not understand, before any other rule runs.
+
+    Only plain names (at most catalog.schema.object), known table functions and lakelens'
+    own placeholders may reach Spark: `IDENTIFIER('c.s.t')` becomes the name it spells and is
+    resolved like any other; names of four or more parts (`lakelens_iceberg.tables.t_x.files`),
+    unknown table functions and user names with the reserved prefix are refused; for remote
+    principals, functions that reach into the server's JVM or files too (docs/security.md)."""
+    for node in list(expression.walk()):
+        if isinstance(node, exp.Table):
+            this = node.this
+            if isinstance(this, exp.Anonymous) and this.name.upper() == "IDENTIFIER":
+                named = exp.to_table(_identifier_clause(this, "as a table name"), dialect="spark")
+                for key in ("alias", "version", "joins", "laterals", "pivots", "sample", "hints"):
+                    if node.args.get(key) is not None:
+                        named.set(key, node.args[key])
+                node.replace(named)
+                this = named.this
+                node = named
+            if isinstance(this, exp.Dot):
+                parts = [p.name for p in (node.args.get("catalog"), node.args.get("db")) if p] + \
+                    [p.name for p in this.flatten()]
+                raise InvalidArgument(f"name {'.'.join(parts)!r} has {len(parts)} parts; at most catalog.schema.object")
+            if isinstance(this, exp.Func):
+                name = (this.name if isinstance(this, exp.Anonymous) else this.sql_name()).lower()
+                _refuse_by_path(name)
+                if name not in OUR_TABLE_FUNCTIONS | SPARK_TABLE_FUNCTIONS:
+                    raise Unsupported(
+                        f"table function {this.name} is not supported: lakelens reads tables, views and volumes "
+                        "by their catalog names (read_files() for files in volumes)")
+            elif isinstance(this, exp.Identifier):
+                for part in (node.args.get("catalog"), node.args.get("db"), this):
+                    if part is not None and part.name not in res.placeholders:
+                        _refuse_name(part.name)
+            elif this is not None and not isinstance(this, (exp.Subquery, exp.Unnest, exp.Values)):
+                raise Unsupported(f"table reference {node.sql('spark')[:200]} is not supported")
+        elif isinstance(node, exp.Anonymous):
+            name = node.name.lower()
+            if name == "identifier":
+                node.replace(exp.to_column(_identifier_clause(node, "as a column name"), dialect="spark"))
+            _refuse_by_path(name)
+            if name in SERVER_FUNCTIONS and res.ctx.remote:
+                raise PermissionDenied(f"{node.name}() runs code or reads files on the server; it is not "
+                                       "available to remote sessions")
+        elif isinstance(node, exp.TableAlias) and node.this is not None:
+            _refuse_name(node.this.name)
+    return expression
 
 
 @dataclass
@@ -54,6 +154,7 @@ class Resolution:
     udfs: dict[str, UdfBinding] = field(default_factory=dict)  # registered name → binding
     table_functions: list[TableFunctionCall] = field(default_factory=list)
     system_tables: list[SystemTableRead] = field(default_factory=list)
+    placeholders: set[str] = field(default_factory=set)  # names lakelens put in the statement itself
 
     def needs(self) -> Needs:
         """What the statement reads and what the engine must set up before running it."""
@@ -131,9 +232,17 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
         if not physical.exists():
             raise NotFound("path", str(path))
         res.reads.append(files.info)
+        check_volume_links(files.info)
         fmt = str(_literal(named.pop("format"), "format")).lower() if "format" in named else "binaryfile"
+        unknown = sorted(set(named) - _COMMON_OPTIONS - READ_FILES_OPTIONS.get(fmt, set()))
+        if unknown and fmt in READ_FILES_OPTIONS:
+            raise InvalidArgument(f"read_files: unknown option(s) {unknown} for format {fmt!r}; allowed: "
+                                  f"{sorted(READ_FILES_OPTIONS[fmt] | (_COMMON_OPTIONS - {'format'}))}")
         recursive = bool(_literal(named.pop("recursive"), "recursive")) if "recursive" in named else False
         glob = _literal(named.pop("glob"), "glob") if "glob" in named else None
+        if glob is not None and (len(str(glob)) > 256 or sum(str(glob).count(c) for c in "*?{") > 8):
+            # Hadoop turns a glob into a backtracking regex: bound what a client may send.
+            raise InvalidArgument("read_files: glob may have at most 256 characters and 8 wildcards")
         if fmt == "binaryfile":
             if named:
                 raise InvalidArgument(f"read_files: unknown option(s) {sorted(named)} for binaryFile")
@@ -154,6 +263,16 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
     return expression
 
 
+def check_volume_links(info: ObjectInfo) -> None:
+    """Refuse to read an external volume holding a symbolic link that leads outside it (Spark's
+    listing would follow it). Only lakelens writes managed volumes, and it writes no links."""
+    if info.storage == EXTERNAL and info.location:
+        link = escaping_link(info.location)
+        if link is not None:
+            raise PermissionDenied(f"volume {info.full_name} holds a symbolic link that leads outside it "
+                                   f"({link}); remove the link to read the volume")
+
+
 def _cte_names(expression: exp.Expression) -> set[str]:
     return {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
 
@@ -171,7 +290,7 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
         if not isinstance(table.this, exp.Identifier):
             continue
         parts = table_parts(table)
-        if len(parts) == 1 and (parts[0].lower() in ctes or parts[0].startswith("__lakelens_")):
+        if len(parts) == 1 and (parts[0].lower() in ctes or parts[0].startswith(RESERVED_PREFIX)):
             continue  # a CTE, or a placeholder another rule put there
         if len(parts) == 2 and parts[0].lower() in PATH_FORMATS and parts[1].startswith("/"):
             raise Unsupported(
@@ -202,6 +321,7 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
         elif info.kind == VIEW:
             table.replace(exp.Subquery(this=view_query(res, info), alias=alias))
         else:  # VOLUME
+            check_volume_links(info)
             table.replace(exp.Subquery(this=files_subquery(info.location, info.volume_path), alias=alias))
         resolved[info.full_name] = alias.name
     if resolved:
@@ -220,7 +340,7 @@ def _system_relation(res: Resolution, parts: list[str], table: exp.Table) -> exp
     """`system.runtime.udf_pools` → a placeholder relation the engine fills with current rows."""
     schema, name = parts[1].lower(), parts[2].lower()
     ddl, _ = system_table(schema, name)
-    read = SystemTableRead(SYSTEM_PLACEHOLDER.format(schema, name, uuid.uuid4().hex[:12]), schema, name, ddl)
+    read = SystemTableRead(SYSTEM_PLACEHOLDER.format(schema, name, uuid.uuid4().hex), schema, name, ddl)
     res.system_tables.append(read)
     alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(name))
     return exp.Table(this=exp.to_identifier(read.placeholder), alias=alias)
@@ -231,8 +351,8 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
 
     if info.full_name in res.view_stack:
         raise InvalidArgument(f"view {info.full_name} refers to itself: {' -> '.join(res.view_stack + (info.full_name,))}")
-    query = parse_one(info.view_text)
-    inner = Resolution(SessionContext(info.catalog, info.schema, res.ctx.user), res.catalog,
+    query = guard(parse_one(info.view_text), res)
+    inner = Resolution(replace(res.ctx, catalog=info.catalog, schema=info.schema, temp_views={}), res.catalog,
                        view_stack=res.view_stack + (info.full_name,))
     query = table_arguments(query, inner)
     query = rewrite_read_files(query, inner)
@@ -249,7 +369,7 @@ def temp_view_query(res: Resolution, name: str) -> exp.Expression:
     if key in res.view_stack:
         raise InvalidArgument(f"{key} refers to itself")
     inner = Resolution(res.ctx, res.catalog, view_stack=res.view_stack + (key,))
-    query = rewrite_read_files(table_arguments(parse_one(res.ctx.temp_views[name]), inner), inner)
+    query = rewrite_read_files(table_arguments(guard(parse_one(res.ctx.temp_views[name]), inner), inner), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
     res.system_tables.extend(inner.system_tables)
@@ -312,7 +432,7 @@ def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.
     """`near_duplicates(TABLE(q), …)`/`dedup(…)` → a placeholder the engine fills in first."""
     for table in table_function_calls(expression):
         inner, args = parse_table_function(table)
-        placeholder = TVF_PLACEHOLDER.format(len(res.table_functions), uuid.uuid4().hex[:12])
+        placeholder = TVF_PLACEHOLDER.format(len(res.table_functions), uuid.uuid4().hex)
         res.table_functions.append(TableFunctionCall(placeholder, table.this.name.lower(), to_spark(inner),
                                                      **args))
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.this.name.lower()))
@@ -323,7 +443,7 @@ def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.
 # The order matters: table functions become subqueries before names are resolved, the
 # session functions are bound so that view bodies see their own values too, and library
 # calls are bound once every view body is in place.
-QUERY_RULES = (table_arguments, rewrite_read_files, resolve_tables, bind_session_functions, rewrite_library_calls,
+QUERY_RULES = (guard, table_arguments, rewrite_read_files, resolve_tables, bind_session_functions, rewrite_library_calls,
                extract_table_functions)
 
 

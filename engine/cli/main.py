@@ -58,14 +58,33 @@ def cmd_shell(args) -> int:
         from lakelens.engine.cli.remote import RemoteSession
         from lakelens.engine.config import Config
 
+        password = _password(args, "--connect")
         try:
             session = RemoteSession(args.connect, Config.load(args.home, _conf_pairs(args.conf)), args.user,
-                                    args.password)
+                                    password, http_port=args.http_port or None, use_ssl=args.ssl,
+                                    ca_cert=args.ca_cert)
         except LakelensError as e:
             _print_error(e)
             return 1
         return run_shell(session)
     return run_shell(_session(args))
+
+
+def _password(args, what: str) -> str | None:
+    """A client's password: --password-stdin (one line; a prompt on a terminal), else
+    $LAKELENS_PASSWORD, else --password (visible to other users of this machine: warned)."""
+    import getpass
+    import os
+
+    if getattr(args, "password_stdin", False):
+        if sys.stdin.isatty():
+            return getpass.getpass(f"password for {what}: ")
+        return sys.stdin.readline().rstrip("\r\n")
+    if getattr(args, "password", None) is not None:
+        print("lakelens: warning: --password on the command line is visible to other users of this machine "
+              "(ps, shell history); prefer --password-stdin or LAKELENS_PASSWORD", file=sys.stderr)
+        return args.password
+    return os.environ.get("LAKELENS_PASSWORD")
 
 
 def cmd_demo(args) -> int:
@@ -104,13 +123,44 @@ def cmd_config(args) -> int:
     from lakelens.engine.config import Config
 
     cfg = Config.load(args.home, _conf_pairs(args.conf))
+    # describe() hides secrets: passwords in URLs and the values of secret-looking keys.
     print(tabulate(cfg.describe(), headers=["key", "value", "source"], tablefmt="psql"))
+    return 0
+
+
+def _cp_remote(args) -> int:
+    """`lakelens cp --server URL`: through the gateway's Files API, from/to this machine."""
+    from lakelens.catalog import LakelensError, is_volume_path
+
+    from lakelens.engine.cli.remote import FilesClient
+    from lakelens.engine.config import Config
+
+    src, dst = args.source, args.dest
+    if is_volume_path(src) == is_volume_path(dst):
+        raise SystemExit("lakelens cp: exactly one of SOURCE and DEST must be a /Volumes/... path")
+    user = args.user or Config.load(args.home, _conf_pairs(args.conf)).user
+    password = _password(args, args.server)
+    try:
+        client = FilesClient(args.server, user, password, args.ca_cert)
+        if is_volume_path(dst):
+            written = client.put(src, dst, overwrite=args.overwrite, recursive=args.recursive)
+        else:
+            written = client.get(src, dst, overwrite=args.overwrite, recursive=args.recursive)
+        for p in written:
+            print(p, flush=True)
+    except LakelensError as e:
+        _print_error(e)
+        return 1
     return 0
 
 
 def cmd_cp(args) -> int:
     from lakelens.catalog import LakelensError, is_volume_path
 
+    if args.server:
+        return _cp_remote(args)
+    if args.user or args.password_stdin or args.ca_cert:
+        raise SystemExit("lakelens cp: --user, --password-stdin and --ca-cert go with --server")
     session = _session(args)
     src, dst = args.source, args.dest
     try:
@@ -144,6 +194,8 @@ def cmd_serve(args) -> int:
     cfg = Config.load(args.home, _conf_pairs(args.conf))
     if bool(args.ssl_cert) != bool(args.ssl_key):
         raise SystemExit("lakelens serve: --ssl-cert and --ssl-key go together")
+    for warning in serve_safety(args):
+        print(f"lakelens serve: warning: {warning}", file=sys.stderr, flush=True)
     server = GatewayServer(cfg, host=args.host, port=args.port,
                            http_port=None if args.no_http else args.http_port, auth=args.auth,
                            ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, http_path=args.http_path)
@@ -159,11 +211,45 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def serve_safety(args) -> list[str]:
+    """Refuse (SystemExit) an anonymous server on a non-loopback address unless
+    --allow-anonymous; the warnings to print for a risky but allowed setup."""
+    if _is_loopback(args.host):
+        return []
+    if args.auth in ("none", "nosasl") and not args.allow_anonymous:
+        raise SystemExit(f"lakelens serve: --auth {args.auth} on {args.host} lets in anyone who can reach it, as "
+                         f"any user they name, with the server's files (Files API) open to them. Use --auth plain "
+                         f"(with --ssl-cert/--ssl-key), or add --allow-anonymous if that is what you want.")
+    if args.auth == "plain" and not args.ssl_cert:
+        return [f"--auth plain without TLS on {args.host}: passwords travel in clear (give --ssl-cert and --ssl-key)"]
+    if args.auth in ("none", "nosasl"):
+        return [f"--auth {args.auth} on {args.host} (--allow-anonymous): anyone who can reach it gets in"]
+    return []
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+    import socket
+
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:  # a host name: loopback only when every address it has is
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
+
+
 def connection_help(server) -> str:
     host, port, http = server.host, server.port, server.http_port
     ssl = ";ssl=true" if server.tls else ""
     auth = {"nosasl": ";auth=noSasl", "none": "", "plain": ""}[server.auth]
-    user = "-n $USER" + (" -p <password>" if server.auth == "plain" else "")
+    # A password on a command line is visible to other users (ps): beeline reads it from a file.
+    user = "-n $USER" + (" -w <password file>" if server.auth == "plain" else "")
     pyhive_auth = {"nosasl": "NOSASL", "none": "NONE", "plain": "LDAP"}[server.auth]
     lines = [
         f"lakelens gateway ready (auth {server.auth}{', TLS' if server.tls else ''}). Connect with:",
@@ -179,7 +265,19 @@ def connection_help(server) -> str:
         + (", connect_args={'auth': 'NOSASL'})" if server.auth == "nosasl" else ")"),
         f"  dbt         type: spark, method: thrift, host: {host}, port: {port}, schema: <schema>"
         + (", auth: NOSASL" if server.auth == "nosasl" else ""),
-        f"  lakelens    lakelens shell --connect {host}:{port}",
+        f"  lakelens    lakelens shell --connect {host}:{port}"
+        + (f" --http-port {http}" if http and http != 10001 else "")
+        + (" --user me --password-stdin" if server.auth == "plain" else "") + (" --ssl" if server.tls else ""),
+    ]
+    if http:
+        scheme = "https" if server.tls else "http"
+        creds = " -u me" if server.auth == "plain" else ""
+        lines += [
+            f"  files       lakelens cp --server {scheme}://{host}:{http}"
+            + (" --user me --password-stdin" if server.auth == "plain" else "") + " FILE /Volumes/<c>/<s>/<v>/",
+            f"              curl{creds} -T FILE {scheme}://{host}:{http}/api/2.0/fs/files/Volumes/<c>/<s>/<v>/FILE",
+        ]
+    lines += [
         "Ctrl-C stops the server.",
     ]
     return "\n".join(lines)
@@ -239,7 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("shell", help="interactive SQL shell")
     p.add_argument("--connect", metavar="HOST:PORT", help="be a client of a running `lakelens serve`")
     p.add_argument("--user", default=None, help="user name for --connect")
-    p.add_argument("--password", default=None, help="password for --connect (server with --auth plain)")
+    p.add_argument("--password", default=None,
+                   help="password for --connect (visible to other users: prefer --password-stdin or "
+                        "$LAKELENS_PASSWORD)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password for --connect from the first line of stdin (a prompt on a terminal)")
+    p.add_argument("--http-port", type=int, default=10001,
+                   help="the server's HTTP port, where PUT/GET move this machine's files (Files API; 0: off)")
+    p.add_argument("--ssl", action="store_true", help="TLS to the server (binary and HTTP ports)")
+    p.add_argument("--ca-cert", metavar="PEM", help="trust this CA certificate (implies --ssl)")
     p.set_defaults(fn=cmd_shell)
 
     p = sub.add_parser("serve", help="run the HiveServer2-compatible gateway (beeline, JDBC, PyHive, dbt)")
@@ -252,6 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="none: any user (HiveServer2's default); plain: catalog users with passwords")
     p.add_argument("--ssl-cert", help="PEM certificate: TLS on both transports")
     p.add_argument("--ssl-key", help="PEM private key for --ssl-cert")
+    p.add_argument("--allow-anonymous", action="store_true",
+                   help="allow --auth none/nosasl on a non-loopback --host (anyone reaching it gets in)")
     p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser("user", help="manage the users who sign in to `serve --auth plain`")
@@ -267,11 +375,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="print the effective configuration and where each value came from")
     p.set_defaults(fn=cmd_config)
 
-    p = sub.add_parser("cp", help="copy files into or out of a volume")
+    p = sub.add_parser("cp", help="copy files into or out of a volume (of this home, or of a server)")
     p.add_argument("source")
     p.add_argument("dest")
     p.add_argument("-r", "--recursive", action="store_true")
     p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--server", metavar="URL",
+                   help="http(s)://HOST:PORT of a `lakelens serve` HTTP port: copy through its Files API")
+    p.add_argument("--user", default=None, help="user name for --server (default: session.user or the OS user)")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the password for --server from stdin (else $LAKELENS_PASSWORD)")
+    p.add_argument("--ca-cert", metavar="PEM", help="trust this CA certificate for an https:// --server")
     p.set_defaults(fn=cmd_cp)
     return parser
 
@@ -282,6 +396,20 @@ def main(argv: list[str] | None = None) -> int:
         return args.fn(args)
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        if not type(e).__module__.startswith(("sqlalchemy", "psycopg")):
+            raise
+        # The metastore could not be opened: say so without a traceback, and without the
+        # password of catalog.url (its drivers may quote the URL).
+        from lakelens.engine.config import Config, redact_text
+
+        try:
+            url = Config.load(args.home, _conf_pairs(args.conf)).catalog_url
+        except Exception:
+            url = "catalog.url"
+        print(f"Error: cannot use the catalog at {redact_text(url)}: {redact_text(str(e)).splitlines()[0]}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

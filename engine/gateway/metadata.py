@@ -36,29 +36,70 @@ VOLUME_COLUMNS = (
 TABLE_TYPES = ("TABLE", "VIEW", "VOLUME")
 
 
-def jdbc_pattern(pattern: str | None) -> re.Pattern | None:
-    """A JDBC search pattern (`%` any run, `_` one character; Hive clients also send `*`)
-    as a case-insensitive regex; None or `%`/`*` match everything."""
+class JdbcPattern:
+    """A JDBC search pattern: `%` any run of characters, `_` one character (Hive clients also
+    send `*` for `%`), `\\` makes the next character literal; case-insensitive, whole name.
+
+    Matched without a regex: a pattern comes from the client, and a backtracking regex made of
+    it (`%%%…%!`) never finished. This is the two-pointer wildcard match, which retries only
+    from the last `%` it passed: at most len(pattern) * len(name) steps."""
+
+    _ANY, _ONE = object(), object()
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        tokens, escaped = [], False
+        for ch in pattern:
+            if escaped:
+                tokens.append(ch.lower())
+                escaped = False
+            elif ch == "\\":
+                escaped = True          # a trailing backslash is ignored, as before
+            elif ch in "%*":
+                if not tokens or tokens[-1] is not self._ANY:
+                    tokens.append(self._ANY)
+            elif ch == "_":
+                tokens.append(self._ONE)
+            else:
+                tokens.append(ch.lower())
+        self._tokens = tokens
+        self._fixed = sum(t is not self._ANY for t in tokens)  # characters a match consumes one each
+        self._open = self._ANY in tokens
+
+    def match(self, name: str) -> bool:
+        if len(name) < self._fixed or (not self._open and len(name) != self._fixed):
+            return False                # so the walk below is O(len(name)**2) whatever the pattern
+        toks, chars = self._tokens, [c.lower() for c in name]
+        i = j = 0
+        star, resume = -1, 0            # the last `%` passed, and where its run ends now
+        while i < len(chars):
+            tok = toks[j] if j < len(toks) else None
+            if tok is self._ANY:
+                star, resume, j = j, i, j + 1
+            elif tok is not None and (tok is self._ONE or tok == chars[i]):
+                i, j = i + 1, j + 1
+            elif star >= 0:             # let the last `%` take one more character
+                resume += 1
+                i, j = resume, star + 1
+            else:
+                return False
+        while j < len(toks) and toks[j] is self._ANY:
+            j += 1
+        return j == len(toks)
+
+    def __repr__(self) -> str:
+        return f"JdbcPattern({self.pattern!r})"
+
+
+def jdbc_pattern(pattern: str | None) -> JdbcPattern | None:
+    """A JDBC search pattern as a matcher; None when it matches everything (None, "", `%`, `*`)."""
     if pattern in (None, "", "%", "*"):
         return None
-    out, escaped = [], False
-    for ch in pattern:
-        if escaped:
-            out.append(re.escape(ch))
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch in "%*":
-            out.append(".*")
-        elif ch == "_":
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
-    return re.compile("".join(out) + r"\Z", re.IGNORECASE)
+    return JdbcPattern(pattern)
 
 
-def _match(regex: re.Pattern | None, name: str) -> bool:
-    return regex is None or regex.match(name) is not None
+def _match(pattern: JdbcPattern | None, name: str) -> bool:
+    return pattern is None or pattern.match(name)
 
 
 def _table(names_types: list[tuple[str, pa.DataType]], rows: list[tuple]) -> pa.Table:

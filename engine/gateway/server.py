@@ -10,8 +10,9 @@ from lakelens.catalog import InvalidArgument
 
 from lakelens.engine.runtime import Runtime
 from lakelens.engine.session import catalog_for
-from lakelens.engine.gateway.service import Processor, ThriftService
+from lakelens.engine.gateway.service import Processor, ThriftService, connection
 from lakelens.engine.gateway.sessions import SessionManager
+from lakelens.engine.gateway.limits import GatewayLimits, LoginThrottle
 from lakelens.engine.gateway.transport import BinaryServer, HttpServer
 
 log = logging.getLogger("lakelens.gateway")
@@ -21,26 +22,52 @@ AUTH_MODES = ("nosasl", "none", "plain")
 
 class Authenticator:
     """Who may connect. `none`/`nosasl`: anyone, as the user they name (HiveServer2's NONE).
-    `plain`: a user of the catalog with their password (`lakelens user add`)."""
+    `plain`: a user of the catalog with their password (`lakelens user add`).
 
-    def __init__(self, mode: str, catalog, proxy_users: set[str]):
+    Password checks are throttled per user and per client address (`LoginThrottle`: after
+    `gateway.login_failures_before_delay` failures in a row, growing waits up to
+    `gateway.login_max_delay_s` during which attempts are refused without hashing), and at
+    most two run at once: each is a deliberately expensive scrypt."""
+
+    HASHES_AT_ONCE = 2
+
+    def __init__(self, mode: str, catalog, proxy_users: set[str], config=None):
         if mode not in AUTH_MODES:
             raise InvalidArgument(f"--auth must be one of {', '.join(AUTH_MODES)}, not {mode!r}")
         self.mode, self.catalog, self.proxy_users = mode, catalog, proxy_users
+        free, max_delay = 3, 300.0
+        if config is not None:
+            free = config.number("gateway.login_failures_before_delay", 3, int, 1)
+            max_delay = config.number("gateway.login_max_delay_s", 300.0, float, 0)
+        self.throttle = LoginThrottle(free, max_delay)
+        self._hashing = threading.BoundedSemaphore(self.HASHES_AT_ONCE)
 
     @property
     def requires_password(self) -> bool:
         return self.mode == "plain"
 
-    def verify(self, user: str, password: str) -> bool:
+    def verify(self, user: str, password: str, address: str | None = None) -> bool:
+        """Whether `password` is `user`'s. Raises LoginThrottled, without checking it, while
+        that user or `address` (the client's) has failed too often lately."""
         if not self.requires_password:
             return True
-        return self.catalog.check_password(user, password)
+        self.throttle.check(user, address)
+        with self._hashing:
+            self.throttle.check(user, address)  # failures recorded while this one waited its turn
+            ok = self.catalog.check_password(user, password)
+        if ok:
+            self.throttle.succeeded(user, address)
+        else:
+            self.throttle.failed(user, address)
+            log.warning("failed sign-in for user %r from %s", (user or "")[:256], address or "an unknown address")
+        return ok
 
-    def session_user(self, transport_user, req_user, req_password, proxy_user) -> str:
+    def session_user(self, transport_user, req_user, req_password, proxy_user, address: str | None = None) -> str:
         if transport_user is None:
             # Raw binary transport: the credentials come in OpenSession, if at all.
-            if self.requires_password and not self.verify(req_user or "", req_password or ""):
+            if address is None and connection.peer != "?":
+                address = connection.peer.rsplit(":", 1)[0]
+            if self.requires_password and not self.verify(req_user or "", req_password or "", address):
                 raise InvalidArgument("authentication failed: wrong user name or password")
             transport_user = req_user or "anonymous"
         if proxy_user and proxy_user != transport_user:
@@ -80,16 +107,21 @@ class GatewayServer:
                     config.values[key], config.sources[key] = value, "gateway"
         self.config = config
         self.catalog = catalog_for(config)
-        proxies = {u.strip() for u in (config.get("gateway.proxy_users", "") or "").split(",") if u.strip()}
-        self.authenticator = Authenticator(auth, self.catalog, proxies)
+        proxies = set(config.list("gateway.proxy_users"))
+        self.authenticator = Authenticator(auth, self.catalog, proxies, config)
         self.manager = SessionManager(config)
         self.service = ThriftService(self.manager, self.authenticator, config)
         self.processor = Processor(self.service)
         tls = ssl_context(ssl_cert, ssl_key)
         self.host, self.auth, self.tls = host, auth, tls is not None
-        self.binary = BinaryServer(host, port, self.processor, self.authenticator, self.manager, tls)
-        self.http = (HttpServer(host, http_port, self.processor, self.authenticator, http_path, tls)
+        limits = GatewayLimits.from_config(config)  # one count of connections for both ports
+        self.binary = BinaryServer(host, port, self.processor, self.authenticator, self.manager, tls, limits)
+        self.http = (HttpServer(host, http_port, self.processor, self.authenticator, http_path, tls, limits)
                      if http_port is not None else None)
+        if self.http is not None:
+            from lakelens.engine.gateway.files import FilesApi
+
+            self.http.files = FilesApi(config, self.catalog)  # /api/2.0/fs/ on the HTTP port
         self.warm_spark = warm_spark
         self._threads: list[threading.Thread] = []
         self._stopped = threading.Event()
@@ -112,6 +144,7 @@ class GatewayServer:
             # Start Spark now, off the accept loop: metadata calls answer at once, the first
             # query does not pay the JVM start.
             threading.Thread(target=self._warm, daemon=True, name="spark-warmup").start()
+        threading.Thread(target=self._reconcile, daemon=True, name="catalog-reconcile").start()
         log.info("lakelens gateway listening: binary %s:%d%s, auth %s%s", self.host, self.port,
                  f", http {self.host}:{self.http_port}/{self.http.http_path.strip('/')}" if self.http else "",
                  self.auth, ", TLS" if self.tls else "")
@@ -123,6 +156,18 @@ class GatewayServer:
             log.info("Spark is ready")
         except Exception as e:  # reported again to the first statement that needs Spark
             log.error("Spark failed to start: %s", e)
+
+    def _reconcile(self) -> None:
+        """Every catalog.reconcile_interval_s: undo what processes killed meanwhile left in the
+        catalog (the process did it once when it opened the catalog; docs/security.md)."""
+        interval = self.config.number("catalog.reconcile_interval_s", 600.0, float, 1)
+        max_age = self.config.number("catalog.reconcile_max_age_s", 86400.0, float, 0)
+        while not self._stopped.wait(interval):
+            try:
+                for line in self.catalog.reconcile(max_age):
+                    log.warning("catalog reconciliation: %s", line)
+            except Exception as e:  # the metastore may be briefly unreachable; try again later
+                log.error("catalog reconciliation failed: %s", e)
 
     def wait(self) -> None:
         self._stopped.wait()

@@ -18,7 +18,7 @@ from impala_thrift_gen.TCLIService import ttypes as T
 from thrift.Thrift import TApplicationException, TMessageType, TType
 
 import lakelens
-from lakelens.catalog import LakelensError
+from lakelens.catalog import LakelensError, Principal
 
 from lakelens.engine.gateway import metadata
 from lakelens.engine.gateway.operations import ExecuteStatement, GatewayError, MetadataOperation
@@ -93,9 +93,12 @@ class ThriftService(TCLIService.Iface):
     def OpenSession(self, req):
         protocol = min(req.client_protocol if req.client_protocol is not None else SERVER_PROTOCOL, SERVER_PROTOCOL)
         conf = dict(req.configuration or {})
-        user = self.authenticator.session_user(connection.user, req.username, req.password,
-                                               conf.get("hive.server2.proxy.user"))
-        session = self.manager.open(user, protocol, conf, f"{connection.transport}:{connection.peer}")
+        proxy = conf.get("hive.server2.proxy.user")
+        user = self.authenticator.session_user(connection.user, req.username, req.password, proxy)
+        auth = "password" if self.authenticator.requires_password else "none"
+        principal = Principal(user, "proxy" if proxy and proxy == user and user != (connection.user or req.username)
+                              else auth, connection.peer, remote=True)
+        session = self.manager.open(user, protocol, conf, f"{connection.transport}:{connection.peer}", principal)
         if connection.on_session_open is not None:
             connection.on_session_open(session)
         return T.TOpenSessionResp(status=OK, serverProtocolVersion=protocol, sessionHandle=session.handle,
@@ -271,7 +274,10 @@ class ThriftService(TCLIService.Iface):
     def FetchResults(self, req):
         op = self.manager.operation(req.operationHandle)
         first = req.orientation == T.TFetchOrientation.FETCH_FIRST
-        max_rows = int(req.maxRows or 1000)
+        # At most gateway.max_fetch_rows a call, whatever the client asks: hasMoreRows then says
+        # the rest is there, and clients fetch again.
+        cap = self.config.number("gateway.max_fetch_rows", 100_000, int, 1)
+        max_rows = max(1, min(int(req.maxRows or 1000), cap))
         columnar = op.session.columnar
         if req.fetchType == 1:  # the operation log
             lines = op.log.read(first, max_rows)

@@ -16,7 +16,8 @@ import time
 from impala_thrift_gen.TCLIService import ttypes as T
 from sqlglot import exp
 
-from lakelens.catalog import InvalidArgument
+from lakelens.catalog import InvalidArgument, Principal
+from lakelens.errors import LakelensError
 
 from lakelens.engine.session import Session
 from lakelens.engine.gateway.operations import GatewayError, Operation, new_handle_id
@@ -27,14 +28,17 @@ _VAR = re.compile(r"\$\{(?:(hivevar|hiveconf|system|env):)?([A-Za-z0-9_.\-]+)\}"
 
 
 class GatewaySession:
-    def __init__(self, config, user: str, protocol: int, conf: dict[str, str], client: str):
+    def __init__(self, config, user: str, protocol: int, conf: dict[str, str], client: str,
+                 principal: Principal | None = None):
         self.handle = T.TSessionHandle(sessionId=new_handle_id())
         self.key = self.handle.sessionId.guid
         self.key_hex = self.key.hex()
         self.user = user
         self.protocol = protocol
         self.client = client
-        self.engine = Session(config, user=user)
+        # Remote: every statement is checked against the server's policy (docs/security.md).
+        self.principal = principal or Principal(user, "none", client, remote=True)
+        self.engine = Session(config, principal=self.principal)
         self.hivevars: dict[str, str] = {}
         self.hiveconf: dict[str, str] = {}
         self.operations: dict[bytes, Operation] = {}
@@ -99,17 +103,46 @@ class SessionManager:
         self._lock = threading.Lock()
         self.session_idle_s = float(config.get("gateway.session_idle_timeout_s", "3600"))
         self.operation_idle_s = float(config.get("gateway.operation_idle_timeout_s", "1800"))
+        self.max_sessions = config.number("gateway.max_sessions", 1024, int, 1)
+        self.max_sessions_per_user = config.number("gateway.max_sessions_per_user", 64, int, 1)
+        self._opening: dict[str, int] = {}  # sessions being opened, by user: they count too
         self._stop = threading.Event()
         threading.Thread(target=self._reap, name="gateway-reaper", daemon=True).start()
 
     # ------------------------------------------------------------------ sessions
-    def open(self, user: str, protocol: int, conf: dict[str, str], client: str) -> GatewaySession:
-        session = GatewaySession(self.config, user, protocol, conf, client)
+    def open(self, user: str, protocol: int, conf: dict[str, str], client: str,
+             principal: Principal | None = None) -> GatewaySession:
         with self._lock:
-            self._sessions[session.key] = session
+            self._check_limits(user)
+            self._opening[user] = self._opening.get(user, 0) + 1
+        try:
+            session = GatewaySession(self.config, user, protocol, conf, client, principal)
+            with self._lock:
+                self._sessions[session.key] = session
+        finally:
+            with self._lock:
+                left = self._opening.pop(user) - 1
+                if left:
+                    self._opening[user] = left
         log.info("session %s opened: user=%s client=%s protocol=V%d", session.key_hex[:8], user, client,
                  protocol + 1)
         return session
+
+    def _check_limits(self, user: str) -> None:
+        """Refuse a new session over gateway.max_sessions or gateway.max_sessions_per_user (under _lock)."""
+        total = len(self._sessions) + sum(self._opening.values())
+        if total >= self.max_sessions:
+            log.warning("session for user %s refused: %d sessions open (gateway.max_sessions)", user, total)
+            raise LakelensError(f"the server has {total} open sessions, its limit (gateway.max_sessions = "
+                                f"{self.max_sessions}); close sessions or raise gateway.max_sessions",
+                                error_class="SESSION_LIMIT_REACHED", sqlstate="53400")
+        mine = sum(1 for s in self._sessions.values() if s.user == user) + self._opening.get(user, 0)
+        if mine >= self.max_sessions_per_user:
+            log.warning("session for user %s refused: %d sessions open (gateway.max_sessions_per_user)", user, mine)
+            raise LakelensError(f"user {user} has {mine} open sessions, the limit per user "
+                                f"(gateway.max_sessions_per_user = {self.max_sessions_per_user}); close sessions "
+                                f"or raise gateway.max_sessions_per_user", error_class="SESSION_LIMIT_REACHED",
+                                sqlstate="53400")
 
     def _find(self, registry: dict, ident: T.THandleIdentifier | None, what: str):
         with self._lock:

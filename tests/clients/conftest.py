@@ -76,8 +76,12 @@ def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """`lakelens serve` (auth none, binary + HTTP) on its own home, stopped with SIGTERM at the end."""
+    """`lakelens serve` (auth none, binary + HTTP) on its own home, stopped with SIGTERM at the end.
+
+    Its administrator lets remote sessions PUT from this run's temporary directories
+    (`gateway.local_paths`), so the tests can stage files with SQL as a server-side job would."""
     home = tmp_path_factory.mktemp("gateway-home")
+    (home / "lakelens.toml").write_text(f'[gateway]\nlocal_paths = ["{tmp_path_factory.getbasetemp()}"]\n')
     gw = _start_serve(home)
     yield gw
     gw.process.send_signal(signal.SIGTERM)

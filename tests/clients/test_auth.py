@@ -17,6 +17,9 @@ from .test_beeline import beeline
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory):
     home = tmp_path_factory.mktemp("plain-home")
+    # These tests sign in wrongly on purpose, several times; the throttle has its own tests
+    # (tests/security/test_limits.py).
+    (home / "lakelens.toml").write_text("[gateway]\nlogin_failures_before_delay = 100\n")
     # The CLI writes the user; the server reads it from the same catalog.
     for name, password in (("alice", "s3cret!"), ("bob", "hunter2")):
         done = subprocess.run([str(LAKELENS), "--home", str(home), "user", "add", name, "--password-stdin"],

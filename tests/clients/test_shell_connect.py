@@ -23,3 +23,29 @@ def test_shell_connect_to_nothing_fails_clearly(tmp_path):
                           input="", capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "cannot connect to lakelens at 127.0.0.1:1" in done.stderr
+
+
+def test_shell_connect_put_and_get_go_through_the_files_api(server, tmp_path):
+    """PUT/GET name the client's files: the shell moves them through the server's Files API."""
+    import os
+
+    from .conftest import hive_connect
+
+    conn = hive_connect(server)
+    conn.cursor().execute("CREATE VOLUME IF NOT EXISTS main.default.shell_files")
+    conn.close()
+    local = tmp_path / "up.bin"
+    local.write_bytes(os.urandom(100_000))
+    folder = "/Volumes/main/default/shell_files/uploads"
+    script = (f"PUT '{local}' INTO '{folder}/';\n"
+              f"LIST '{folder}';\n"
+              f"GET '{folder}/up.bin' TO '{tmp_path}/back.bin';\n"
+              f"PUT '{local}' INTO '{folder}/';\n")
+    done = subprocess.run([str(LAKELENS), "--home", str(tmp_path / "client-home"), "shell", "--connect",
+                           f"{server.host}:{server.port}", "--http-port", str(server.http_port)],
+                          input=script, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "local_path" in done.stdout and "up.bin" in done.stdout  # PUT's and GET's results (paths may be cut)
+    assert (tmp_path / "back.bin").read_bytes() == local.read_bytes()
+    assert "already exists" in done.stderr  # the second PUT, without OVERWRITE
+    server.wait_for_log(r"Files API: \S+ uploaded /Volumes/main/default/shell_files/uploads/up\.bin")

@@ -113,6 +113,25 @@ def test_ddl_errors_are_clear_and_lose_nothing(fresh):
         fresh.sql("SELECT * FROM s.t")
 
 
+def test_create_or_replace_of_a_parquet_table_is_atomic(fresh, tmp_path):
+    """The new data is written beside the old and swapped in by one commit: a failing replace
+    keeps the old rows (managed or external), a successful one leaves no old files behind."""
+    ext = tmp_path / "ext-parquet"
+    fresh.sql("CREATE TABLE m USING parquet AS SELECT 1 AS x")
+    fresh.sql(f"CREATE TABLE e USING parquet LOCATION '{ext}' AS SELECT 1 AS x")
+    for name in ("m", "e"):
+        before = fresh.catalog.get_object(fresh.current_catalog, "default", name).location
+        with pytest.raises(LakelensError, match="DIVIDE_BY_ZERO"):
+            fresh.sql(f"CREATE OR REPLACE TABLE {name} USING parquet AS SELECT 1 / (id - id) AS x FROM range(3)")
+        assert rows(fresh.sql(f"SELECT * FROM {name}")) == [(1,)]
+        fresh.sql(f"CREATE OR REPLACE TABLE {name} USING parquet AS SELECT 2 AS x, 'b' AS y")
+        assert rows(fresh.sql(f"SELECT * FROM {name}")) == [(2, "b")]
+        after = fresh.catalog.get_object(fresh.current_catalog, "default", name).location
+        assert (after != before) == (name == "m") and os.path.isdir(after)
+        assert os.path.isdir(before) == (name == "e")
+    assert sorted(p.name for p in tmp_path.iterdir() if "ext-parquet" in p.name) == ["ext-parquet"]
+
+
 def test_spark_errors_name_tables_not_storage_paths(fresh):
     fresh.sql("CREATE TABLE t AS SELECT 1 AS x")
     with pytest.raises(LakelensError) as e:

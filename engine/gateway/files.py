@@ -1,0 +1,392 @@
+"""The Files API on the gateway's HTTP port, in the shape of Databricks' Files API (2.0).
+
+Remote users move files in and out of volumes with it: SQL `PUT`/`GET` name the server's own
+files, so over the gateway they are the wrong tool (a trust boundary, not a shared disk).
+
+    PUT    /api/2.0/fs/files/Volumes/<c>/<s>/<v>/<path>?overwrite=true|false   upload (204)
+    GET    /api/2.0/fs/files/Volumes/...        download (Range: bytes=a-b → 206)
+    HEAD   /api/2.0/fs/files/Volumes/...        the download's headers
+    DELETE /api/2.0/fs/files/Volumes/...        remove a file (204)
+    GET    /api/2.0/fs/directories/Volumes/...  {"contents": [...], "next_page_token": ...}
+    PUT    /api/2.0/fs/directories/Volumes/...  create a directory and its parents (204)
+    DELETE /api/2.0/fs/directories/Volumes/...  remove an empty directory (204)
+    HEAD   /api/2.0/fs/directories/Volumes/...  200 when the directory exists
+
+Requests authenticate like Thrift over HTTP (Basic), checked before any body is read. Every
+path is percent-decoded once and goes through the catalog's volume resolution
+(`Catalog.open_volume` and `VolumeFiles.physical`), which refuses `..`, absolute parts and
+symlinks that leave the volume. Uploads stream to a hidden temporary file beside the target
+and are renamed into place, so readers never see a partial file and an aborted upload leaves
+nothing behind. Errors are JSON: `{"error_code": ..., "message": ...}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import json
+import logging
+import os
+import re
+import stat
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from lakelens.catalog import AlreadyExists, InvalidPath, LakelensError, NotFound
+
+log = logging.getLogger("lakelens.gateway")
+
+PREFIX = "/api/2.0/fs/"
+CHUNK = 1 << 20                      # bytes per read and write while streaming
+DEFAULT_MAX_UPLOAD = 5 << 30         # gateway.files.max_upload_bytes
+MAX_PAGE_SIZE = 1000
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+_STATUS = {"NOT_FOUND": 404, "ALREADY_EXISTS": 409, "INVALID_PARAMETER_VALUE": 400, "PERMISSION_DENIED": 403,
+           "RESOURCE_EXHAUSTED": 413, "UNAUTHENTICATED": 401, "DIRECTORY_NOT_EMPTY": 409,
+           "METHOD_NOT_ALLOWED": 405, "INTERNAL_ERROR": 500, "REQUEST_LIMIT_EXCEEDED": 429}
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, message: str, status: int | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status or _STATUS.get(code, 400)
+        self.headers = headers or {}
+
+
+class ClientGone(Exception):
+    """The client closed the connection before the request body ended."""
+
+
+def _api_error(e: LakelensError) -> ApiError:
+    if e.error_class == "LOGIN_THROTTLED":  # too many failed sign-ins lately (transport.LoginThrottle)
+        wait = getattr(e, "retry_after_s", 1)
+        return ApiError("REQUEST_LIMIT_EXCEEDED", str(e), 429, {"Retry-After": str(wait)})
+    if isinstance(e, NotFound):
+        return ApiError("NOT_FOUND", str(e))
+    if isinstance(e, AlreadyExists):
+        return ApiError("ALREADY_EXISTS", str(e))
+    if e.error_class == "DIRECTORY_NOT_EMPTY":
+        return ApiError("DIRECTORY_NOT_EMPTY", str(e))
+    if isinstance(e, InvalidPath) and "outside" in e.message:
+        return ApiError("PERMISSION_DENIED", str(e))
+    return ApiError("INVALID_PARAMETER_VALUE", str(e))
+
+
+def _http_date(ts: float) -> str:
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+class _Body:
+    """A request body read in pieces: Content-Length or chunked transfer coding."""
+
+    def __init__(self, rfile, length: int | None, chunked: bool):
+        self.rfile, self.remaining, self.chunked = rfile, length, chunked
+        self.done = length == 0 and not chunked
+        self._chunk_left = 0
+
+    def _read(self, n: int) -> bytes:
+        data = self.rfile.read(n)
+        if len(data) < n:
+            raise ClientGone(f"request body ended after a short read ({len(data)} of {n} bytes)")
+        return data
+
+    def _line(self) -> bytes:
+        line = self.rfile.readline(1026)
+        if not line.endswith(b"\n"):
+            raise ClientGone("malformed or truncated chunked body")
+        return line.strip()
+
+    def pieces(self):
+        if not self.chunked:
+            while self.remaining:
+                data = self._read(min(CHUNK, self.remaining))
+                self.remaining -= len(data)
+                yield data
+            self.done = True
+            return
+        while True:
+            if self._chunk_left == 0:
+                head = self._line().split(b";", 1)[0]
+                try:
+                    self._chunk_left = int(head, 16)
+                except ValueError:
+                    raise ClientGone(f"bad chunk size {head[:20]!r}") from None
+                if self._chunk_left == 0:
+                    while self._line():  # trailers, up to the empty line
+                        pass
+                    self.done = True
+                    return
+            data = self._read(min(CHUNK, self._chunk_left))
+            self._chunk_left -= len(data)
+            if self._chunk_left == 0 and self._line():
+                raise ClientGone("chunk not followed by CRLF")
+            yield data
+
+
+class FilesApi:
+    """The `/api/2.0/fs/` endpoints, one method per HTTP verb, each given the request handler."""
+
+    def __init__(self, config, catalog):
+        self.config, self.catalog = config, catalog
+        self.max_upload = config.number("gateway.files.max_upload_bytes", DEFAULT_MAX_UPLOAD, int, 1)
+
+    # ------------------------------------------------------------------ verbs
+    def do_GET(self, h) -> None:
+        self._serve(h, "GET")
+
+    def do_HEAD(self, h) -> None:
+        self._serve(h, "HEAD")
+
+    def do_PUT(self, h) -> None:
+        self._serve(h, "PUT")
+
+    def do_DELETE(self, h) -> None:
+        self._serve(h, "DELETE")
+
+    # ------------------------------------------------------------------ plumbing
+    def _serve(self, h, verb: str) -> None:
+        has_body = bool(h.headers.get("Content-Length", "0").strip() not in ("", "0")
+                        or "chunked" in (h.headers.get("Transfer-Encoding") or "").lower())
+        try:
+            user = h.server.gateway.http_user(h.headers.get("Authorization"), h.client_address[0])
+            if user is None:
+                raise ApiError("UNAUTHENTICATED", "wrong user name or password")
+            kind, volume_path, query = self._parse(h.path)
+            handler = getattr(self, f"_{verb.lower()}_{kind}", None)
+            if handler is None:
+                raise ApiError("METHOD_NOT_ALLOWED", f"{verb} is not supported on /api/2.0/fs/{kind}")
+            if verb != "PUT" and has_body:
+                h.close_connection = True  # a body nobody reads must not be taken for the next request
+            handler(h, user, volume_path, query)
+        except ApiError as e:
+            self._error(h, e, has_body, head=verb == "HEAD")
+        except LakelensError as e:
+            self._error(h, _api_error(e), has_body, head=verb == "HEAD")
+        except ClientGone as e:
+            h.close_connection = True
+            log.info("Files API %s %s from %s: client went away: %s", verb, h.path[:200], h.client_address[0], e)
+        except (ConnectionError, TimeoutError):
+            h.close_connection = True
+        except Exception as e:
+            log.exception("Files API %s %s failed", verb, h.path[:200])
+            self._error(h, ApiError("INTERNAL_ERROR", f"{type(e).__name__}"), has_body, head=verb == "HEAD")
+
+    def _parse(self, raw: str) -> tuple[str, str, dict]:
+        parts = urlsplit(raw)
+        kind, _, rest = parts.path[len(PREFIX):].partition("/")
+        if kind not in ("files", "directories"):
+            raise ApiError("NOT_FOUND", f"no such endpoint: {PREFIX}{kind} (use {PREFIX}files or {PREFIX}directories)")
+        try:
+            path = "/" + unquote(rest, errors="strict")  # decoded exactly once
+        except UnicodeDecodeError:
+            raise ApiError("INVALID_PARAMETER_VALUE", "the path is not valid UTF-8") from None
+        if "\x00" in path or "\\" in path:
+            raise ApiError("INVALID_PARAMETER_VALUE", "the path contains NUL or backslash characters")
+        if not path.startswith("/Volumes/"):
+            raise ApiError("INVALID_PARAMETER_VALUE",
+                           f"paths start with /Volumes/<catalog>/<schema>/<volume>/, not {path[:200]!r}")
+        try:
+            query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True, strict_parsing=False).items()}
+        except ValueError:
+            raise ApiError("INVALID_PARAMETER_VALUE", "malformed query string") from None
+        return kind, path, query
+
+    def _open(self, user: str, volume_path: str, privilege: str):
+        files, rel = self.catalog.open_volume(volume_path)
+        self._authorize(user, files.info, privilege)
+        return files, rel
+
+    def _authorize(self, user: str, volume, privilege: str) -> None:
+        """Governance goes here: once grants exist, `user` needs `privilege` ("READ VOLUME" or
+        "WRITE VOLUME") on `volume` (an ObjectInfo), else ApiError("PERMISSION_DENIED", ...).
+        For now any authenticated user may use any volume."""
+        return None
+
+    @staticmethod
+    def _send(h, status: int, headers: dict, body: bytes | None = b"", *, head: bool = False) -> None:
+        h.send_response(status)
+        for k, v in headers.items():
+            h.send_header(k, v)
+        if status != 204 and "Content-Length" not in headers:
+            h.send_header("Content-Length", str(len(body or b"")))
+        h.end_headers()
+        if body and not head:
+            h.wfile.write(body)
+
+    def _json(self, h, status: int, payload: dict, head: bool = False) -> None:
+        self._send(h, status, {"Content-Type": "application/json"}, json.dumps(payload).encode(), head=head)
+
+    def _error(self, h, e: ApiError, has_body: bool, head: bool = False) -> None:
+        if has_body:
+            h.close_connection = True  # the unread body must not be taken for the next request
+        extra = {"WWW-Authenticate": 'Basic realm="lakelens"'} if e.status == 401 else {}
+        extra.update(e.headers)
+        body = json.dumps({"error_code": e.code, "message": e.message}).encode()
+        try:
+            self._send(h, e.status, {"Content-Type": "application/json", **extra}, body, head=head)
+        except (ConnectionError, TimeoutError, ValueError):
+            h.close_connection = True
+
+    @staticmethod
+    def _flag(query: dict, name: str) -> bool:
+        value = query.get(name, "false").lower()
+        if value not in ("true", "false"):
+            raise ApiError("INVALID_PARAMETER_VALUE", f"{name} must be true or false, not {value[:20]!r}")
+        return value == "true"
+
+    # ------------------------------------------------------------------ files
+    def _get_files(self, h, user, volume_path, query, head: bool = False) -> None:
+        files, rel = self._open(user, volume_path, "READ VOLUME")
+        if not rel:
+            raise ApiError("INVALID_PARAMETER_VALUE", f"{volume_path} is a volume; use {PREFIX}directories")
+        f, st = files.open_read(rel)
+        with f:
+            size = st.st_size
+            start, end, status = 0, size - 1, 200
+            headers = {"Content-Type": "application/octet-stream", "Last-Modified": _http_date(st.st_mtime),
+                       "Accept-Ranges": "bytes"}
+            wanted = h.headers.get("Range")
+            m = _RANGE.fullmatch(wanted.strip()) if wanted else None
+            if m and (m.group(1) or m.group(2)):  # one range; several are answered in full
+                if m.group(1):
+                    start = int(m.group(1))
+                    end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+                else:
+                    start = max(size - int(m.group(2)), 0)
+                if start >= size or start > end or (not m.group(1) and int(m.group(2)) == 0):
+                    self._send(h, 416, {"Content-Range": f"bytes */{size}", "Content-Type": "application/json"},
+                               json.dumps({"error_code": "INVALID_PARAMETER_VALUE",
+                                           "message": f"range {wanted[:40]!r} is outside the file"}).encode(),
+                               head=head)
+                    return
+                status = 206
+                headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            length = max(end - start + 1, 0)
+            headers["Content-Length"] = str(length)
+            self._send(h, status, headers, None, head=head)
+            if head or not length:
+                return
+            f.seek(start)
+            left = length
+            while left:
+                data = f.read(min(CHUNK, left))
+                if not data:  # truncated under us: the client sees a short body
+                    h.close_connection = True
+                    return
+                h.wfile.write(data)
+                left -= len(data)
+
+    def _head_files(self, h, user, volume_path, query) -> None:
+        self._get_files(h, user, volume_path, query, head=True)
+
+    def _put_files(self, h, user, volume_path, query) -> None:
+        overwrite = self._flag(query, "overwrite")
+        chunked = "chunked" in (h.headers.get("Transfer-Encoding") or "").lower()
+        length = None
+        if not chunked:
+            raw = h.headers.get("Content-Length")
+            if raw is None:
+                raise ApiError("INVALID_PARAMETER_VALUE", "a Content-Length or Transfer-Encoding: chunked is required",
+                               411)
+            try:
+                length = int(raw)
+            except ValueError:
+                raise ApiError("INVALID_PARAMETER_VALUE", "bad Content-Length") from None
+            if length < 0:
+                raise ApiError("INVALID_PARAMETER_VALUE", "bad Content-Length")
+            if length > self.max_upload:
+                raise ApiError("RESOURCE_EXHAUSTED", f"the file is larger than the upload limit of "
+                                                     f"{self.max_upload} bytes (gateway.files.max_upload_bytes)")
+        files, rel = self._open(user, volume_path, "WRITE VOLUME")
+        writer = files.open_write(rel, overwrite=overwrite)  # conflicts answered before the body is read
+        body = _Body(h.rfile, length, chunked)
+        try:
+            with writer:
+                for piece in body.pieces():
+                    if writer.size + len(piece) > self.max_upload:
+                        raise ApiError("RESOURCE_EXHAUSTED", f"the upload passed the limit of {self.max_upload} "
+                                                             f"bytes (gateway.files.max_upload_bytes)")
+                    writer.write(piece)
+        except ApiError:
+            h.close_connection = True
+            raise
+        log.info("Files API: %s uploaded %s (%d bytes)", user, writer.path, writer.size)
+        self._send(h, 204, {})
+
+    def _delete_files(self, h, user, volume_path, query) -> None:
+        files, rel = self._open(user, volume_path, "WRITE VOLUME")
+        files.delete_file(rel)
+        log.info("Files API: %s deleted %s", user, volume_path)
+        self._send(h, 204, {})
+
+    # ------------------------------------------------------------------ directories
+    def _directory(self, files, rel: str) -> Path:
+        target = files.existing(rel.rstrip("/"))
+        if not target.is_dir():
+            raise ApiError("NOT_FOUND", f"{files.user_path(target)} is not a directory")
+        return target
+
+    def _get_directories(self, h, user, volume_path, query) -> None:
+        files, rel = self._open(user, volume_path, "READ VOLUME")
+        target = self._directory(files, rel)
+        try:
+            page_size = int(query.get("page_size") or MAX_PAGE_SIZE)
+        except ValueError:
+            raise ApiError("INVALID_PARAMETER_VALUE", "page_size must be an integer") from None
+        page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
+        after = ""
+        if query.get("page_token"):
+            try:
+                after = base64.urlsafe_b64decode(query["page_token"].encode()).decode()
+            except Exception:
+                raise ApiError("INVALID_PARAMETER_VALUE", "bad page_token") from None
+        contents, more = [], False
+        with os.scandir(target) as it:
+            names = sorted(e.name for e in it if e.name > after)
+        for name in names:
+            entry = self._entry(files, target / name)
+            if entry is None:
+                continue
+            if len(contents) == page_size:
+                more = True
+                break
+            contents.append(entry)
+        payload: dict = {"contents": contents}
+        if more:
+            payload["next_page_token"] = base64.urlsafe_b64encode(contents[-1]["name"].encode()).decode()
+        self._json(h, 200, payload)
+
+    @staticmethod
+    def _entry(files, p: Path) -> dict | None:
+        """One listing row, or None for what must not be shown (a symlink leaving the volume,
+        a dangling link, a temporary upload)."""
+        if p.name.endswith(".lakelens-tmp") and p.name.startswith("."):
+            return None
+        try:
+            files.physical(p.relative_to(files.root).as_posix())
+            st = p.stat()
+        except (LakelensError, OSError):
+            return None
+        is_dir = stat.S_ISDIR(st.st_mode)
+        row = {"path": files.user_path(p), "is_directory": is_dir, "name": p.name,
+               "last_modified": int(st.st_mtime * 1000)}
+        if not is_dir:
+            row["file_size"] = st.st_size
+        return row
+
+    def _head_directories(self, h, user, volume_path, query) -> None:
+        files, rel = self._open(user, volume_path, "READ VOLUME")
+        self._directory(files, rel)
+        self._send(h, 200, {}, head=True)
+
+    def _put_directories(self, h, user, volume_path, query) -> None:
+        files, rel = self._open(user, volume_path, "WRITE VOLUME")
+        files.mkdir(rel)
+        self._send(h, 204, {})
+
+    def _delete_directories(self, h, user, volume_path, query) -> None:
+        files, rel = self._open(user, volume_path, "WRITE VOLUME")
+        files.rmdir(rel)
+        log.info("Files API: %s removed directory %s", user, volume_path)
+        self._send(h, 204, {})
