@@ -90,6 +90,11 @@ class SparkErrorMapper:
         if isinstance(exc, PySparkException):
             error_class, sqlstate, text = _condition(exc), _sqlstate(exc), str(exc)
         elif isinstance(exc, Py4JJavaError):
+            # PySpark renders a failure through Spark's registry of error classes, which does
+            # not know Delta's or Iceberg's (`Cannot find main error class 'DELTA_…'`): that
+            # second failure replaced the first; report the first, with its own class.
+            while isinstance(exc.__context__, Py4JJavaError) and "SparkThrowableHelper" in str(exc)[:200]:
+                exc = exc.__context__
             error_class, sqlstate, text = _from_java(exc.java_exception)
         else:
             return False

@@ -329,6 +329,10 @@ class Lakelens(Spark):
 
     class Generator(Spark.Generator):
         TRANSFORMS = {**Spark.Generator.TRANSFORMS, FileRelation: _file_relation_sql}
+        # Hive's generator hoists every nested WITH to the top: a view whose body has a CTE,
+        # referenced twice, then defined its CTE twice (DUPLICATED_CTE_NAMES; dbt's ephemeral
+        # models). Spark runs CTEs nested in subqueries as they are.
+        EXPRESSIONS_WITHOUT_NESTED_CTES: set = set()
 
 
 _GENERATING = Lakelens()  # one instance: passing the class builds a dialect per call (~2 ms a statement)

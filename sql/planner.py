@@ -302,6 +302,10 @@ def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
         return SparkQuery(spark_sql=f"DESCRIBE FUNCTION {'EXTENDED ' if extended else ''}{name}")
     if kind == "VOLUME":
         return d.describe_volume(catalog.get_object(*full_name(parts, ctx), kinds=(VOLUME,)))
+    if kind in (None, "TABLE") and len(parts) == 1 and parts[0].lower() in ctx.temp_views:
+        # A session's temporary view (dbt describes its __dbt_tmp views): its query's columns.
+        plan = _plan_query(exp.select("*").from_(exp.to_table(parts[0])), catalog, ctx)
+        return SparkQuery(spark_sql=f"DESCRIBE QUERY {plan.spark_sql}", needs=plan.needs)
     info = resolve_object(Resolution(ctx, catalog), parts)
     if kind == "HISTORY":
         _require_table(info, "DESCRIBE HISTORY")

@@ -132,6 +132,24 @@ def test_create_or_replace_of_a_parquet_table_is_atomic(fresh, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if "ext-parquet" in p.name) == ["ext-parquet"]
 
 
+def test_statements_dbt_generates(fresh):
+    """What dbt's ephemeral and incremental models send: a view whose body has a CTE, used twice
+    (its CTE must stay nested, not be defined twice at the top); DESCRIBE of the session's
+    temporary view; a Delta MERGE error with Delta's own class and message."""
+    fresh.sql("CREATE VIEW eph AS WITH __dbt__cte__base AS (SELECT 1 AS x) SELECT x FROM __dbt__cte__base")
+    assert rows(fresh.sql("SELECT a.x, b.x AS y FROM eph a JOIN eph b ON a.x = b.x")) == [(1, 1)]
+    # An outer CTE of the same name is the outer query's; the view keeps its own.
+    assert rows(fresh.sql("WITH __dbt__cte__base AS (SELECT 2 AS x) "
+                          "SELECT o.x, eph.x AS y FROM __dbt__cte__base o JOIN eph ON true")) == [(2, 1)]
+    fresh.sql("CREATE TABLE tgt (id INT, v STRING) USING delta")
+    fresh.sql("CREATE OR REPLACE TEMPORARY VIEW tgt__dbt_tmp AS SELECT 1 AS id, 'b' AS v")
+    assert rows(fresh.sql("DESCRIBE EXTENDED tgt__dbt_tmp")) == [("id", "int", None), ("v", "string", None)]
+    with pytest.raises(LakelensError) as e:
+        fresh.sql("MERGE INTO tgt USING tgt__dbt_tmp s ON tgt.nope = s.id WHEN MATCHED THEN UPDATE SET *")
+    assert e.value.error_class == "DELTA_MERGE_UNRESOLVED_EXPRESSION" and e.value.sqlstate == "42601"
+    assert "Cannot resolve tgt.nope" in str(e.value)
+
+
 def test_spark_errors_name_tables_not_storage_paths(fresh):
     fresh.sql("CREATE TABLE t AS SELECT 1 AS x")
     with pytest.raises(LakelensError) as e:
