@@ -77,6 +77,8 @@ SESSION_SETTINGS = (
     "spark.sql.storeAssignmentPolicy", "spark.sql.timestampType", "spark.sql.datetime.java8API.enabled",
     "spark.sql.parser.quotedRegexColumnNames", "spark.sql.mapKeyDedupPolicy", "spark.sql.decimalOperations.*",
     "spark.sql.optimizer.excludedRules", "spark.sql.join.preferSortMergeJoin",
+    "spark.sql.sources.partitionOverwriteMode",              # dbt-spark's insert_overwrite strategy
+    "spark.databricks.delta.schema.autoMerge.enabled",        # Delta MERGE schema evolution
 )
 
 

@@ -633,7 +633,12 @@ def _plan_set(stmt: exp.Set, catalog, ctx) -> Plan:
             check_setting(ctx.principal, ctx.policy, key)
         elif ctx.remote:
             raise PermissionDenied(f"SET form not available to remote sessions: {item.sql('spark')[:200]}")
-    return SparkQuery(spark_sql=stmt.sql("spark"))
+    # Spark takes everything after `=` as the value: a comment the client put before the
+    # statement (dbt's query header), which sqlglot attaches to a node, must not follow it.
+    clean = stmt.copy()
+    for node in clean.walk():
+        node.comments = None
+    return SparkQuery(spark_sql=clean.sql("spark"))
 
 
 def _plan_explain(stmt: ll.ExplainStatement, catalog, ctx) -> Plan:

@@ -146,9 +146,11 @@ def test_session_settings_are_an_allow_list(lake):
                                                      confOverlay={guard: "1"}))
     assert resp.status.errorMessage.startswith("PERMISSION_DENIED:") and resp.status.sqlState == "42501"
     c.close()
-    # What BI tools and dbt set is allowed.
+    # What BI tools and dbt set is allowed (dbt's query header comment before it, too).
     rows, error = execute(lake, "SET spark.sql.shuffle.partitions=3")
     assert error is None, error
+    rows, error = execute(lake, '/* {"app": "dbt"} */ set spark.sql.sources.partitionOverwriteMode = DYNAMIC')
+    assert rows == [("spark.sql.sources.partitionOverwriteMode", "DYNAMIC")], error
     rows, error = execute(lake, "SELECT 1", configuration={"spark.sql.ansi.enabled": "false"})
     assert rows == [(1,)], error
 
