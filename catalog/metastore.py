@@ -132,18 +132,23 @@ ACTIVE, CREATING = "ACTIVE", "CREATING"
 _ADDED_COLUMNS = {"objects": {"pending": "TEXT"}}
 
 
-def _process_start() -> str:
-    """This process's start time (Linux: clock ticks since boot), so that a pid reused by a
-    later process is not taken for the one that wrote a reservation."""
+def _start_time(pid: str = "self") -> str | None:
+    """A process's start time (Linux: clock ticks since boot), so that a pid reused by a later
+    process is not taken for the one that wrote a reservation; None when it is not running."""
     try:
-        with open("/proc/self/stat") as f:
+        with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
-        return "0"
+        return None
 
 
 _HOST = socket.gethostname()
-PROCESS_ID = f"{_HOST}:{os.getpid()}:{_process_start()}"
+PROCESS_ID = f"{_HOST}:{os.getpid()}:{_start_time() or '0'}"
+
+
+def _backup_of(staged: str) -> str:
+    """Where an external table's old data waits while a replacement is swapped in."""
+    return f"{staged}.old"
 
 
 def _process_alive(ident: str) -> bool | None:
@@ -154,11 +159,7 @@ def _process_alive(ident: str) -> bool | None:
         return None
     if ident == PROCESS_ID:
         return True
-    try:
-        with open(f"/proc/{int(pid)}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19] == start
-    except (OSError, ValueError, IndexError):
-        return False
+    return pid.isdigit() and _start_time(pid) == start
 
 
 def _now() -> datetime:
@@ -491,22 +492,18 @@ class Catalog:
         pending = self._pending(info.id)
         values = dict(columns=json.dumps([c.__dict__ for c in columns]), pending=None, updated_at=_now(),
                       comment=comment, properties=json.dumps(properties or {}))
-        old_dir = None
         if info.storage == MANAGED:
             values.update(location=target, storage_key=pending["key"])
-            old_dir = info.location
         else:
             # The location is the user's: swap directories (two renames on one filesystem).
-            backup = f"{target}.old"
-            os.replace(info.location, backup)
+            os.replace(info.location, _backup_of(target))
             os.replace(target, info.location)
-            old_dir = backup
         with self.engine.begin() as conn:
             conn.execute(objects.update().where(objects.c.id == info.id).values(**values))
         if info.storage == MANAGED:
             self._remove_managed_storage([info])
-        elif old_dir:
-            shutil.rmtree(old_dir, ignore_errors=True)
+        else:
+            shutil.rmtree(_backup_of(target), ignore_errors=True)
 
     def cancel_replace(self, info: ObjectInfo, target: str) -> None:
         with self.engine.begin() as conn:
@@ -519,13 +516,15 @@ class Catalog:
         return json.loads(raw) if raw else {}
 
     def _remove_pending_dir(self, storage: str, target: str) -> None:
-        path = Path(target)
         if storage == MANAGED:
-            root = self.warehouse.resolve()
-            if root in path.resolve().parents:
-                shutil.rmtree(path, ignore_errors=True)
-        elif ".lakelens-replace-" in path.name:  # only the staging directory we named
-            shutil.rmtree(path, ignore_errors=True)
+            self._remove_in_warehouse(target)
+        elif ".lakelens-replace-" in Path(target).name:  # only the staging directory we named
+            shutil.rmtree(target, ignore_errors=True)
+
+    def _remove_in_warehouse(self, location: str) -> None:
+        # Never delete anything outside the warehouse, whatever a row says.
+        if self.warehouse.resolve() in Path(location).resolve().parents:
+            shutil.rmtree(location, ignore_errors=True)
 
     # ------------------------------------------------------------------ crash consistency
     def reconcile(self, max_age_s: float = 86400) -> list[str]:
@@ -564,8 +563,9 @@ class Catalog:
                 with self.engine.begin() as conn:
                     conn.execute(objects.update().where(objects.c.id == row.id).values(pending=None))
                 if target:
-                    if row.storage == EXTERNAL and not Path(row.location).exists() and Path(f"{target}.old").exists():
-                        os.replace(f"{target}.old", row.location)  # killed between the two renames
+                    backup = _backup_of(target)
+                    if row.storage == EXTERNAL and not Path(row.location).exists() and Path(backup).exists():
+                        os.replace(backup, row.location)  # killed between the two renames
                     self._remove_pending_dir(row.storage, target)
                 done.append(f"rolled back an unfinished replacement of {row.name}")
         done += self._sweep_orphans()
@@ -579,9 +579,8 @@ class Catalog:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(objects.c.location, objects.c.pending)
                                 .where(sa.or_(objects.c.location.isnot(None), objects.c.pending.isnot(None)))).all()
-        used = {str(Path(r.location).resolve()) for r in rows if r.location}
-        used |= {str(Path(json.loads(r.pending)["location"]).resolve()) for r in rows
-                 if r.pending and json.loads(r.pending).get("location")}
+        pending = [json.loads(r.pending).get("location") for r in rows if r.pending]
+        used = {str(Path(p).resolve()) for p in [r.location for r in rows] + pending if p}
         out = []
         for d in found:
             if str(d.resolve()) not in used and not d.name.startswith("."):
@@ -736,14 +735,9 @@ class Catalog:
         self._remove_managed_storage([info])
 
     def _remove_managed_storage(self, infos: Iterable[ObjectInfo]) -> None:
-        root = self.warehouse.resolve()
         for info in infos:
-            if info.storage != MANAGED or not info.location:
-                continue
-            path = Path(info.location).resolve()
-            # Never delete anything outside the warehouse, whatever a row says.
-            if root in path.parents:
-                shutil.rmtree(path, ignore_errors=True)
+            if info.storage == MANAGED and info.location:
+                self._remove_in_warehouse(info.location)
 
     # ------------------------------------------------------------------ lineage
     def record_lineage(self, sources: Iterable[str], target: str, operation: str, user: str) -> None:

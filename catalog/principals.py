@@ -10,7 +10,9 @@ outside the allow-list.
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from .errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,6 @@ class Principal:
     def local(cls, name: str | None = None) -> "Principal":
         return cls(name or getpass.getuser())
 
-    def describe(self) -> str:
-        where = f" from {self.address}" if self.address else ""
-        return f"{self.name} ({'remote' if self.remote else 'local'}, auth {self.auth}{where})"
-
 
 @dataclass(frozen=True)
 class AccessPolicy:
@@ -47,7 +45,7 @@ class AccessPolicy:
 
     external_roots: tuple[str, ...] = ()
     local_paths: tuple[str, ...] = ()
-    session_settings: tuple[str, ...] = field(default=())
+    session_settings: tuple[str, ...] = ()
 
     def setting_allowed(self, key: str) -> bool:
         key = key.strip().lower()
@@ -61,8 +59,6 @@ class AccessPolicy:
 def check_setting(principal: Principal, policy: AccessPolicy, key: str) -> None:
     """Refuse a Spark setting a remote principal may not change (local principals may)."""
     if principal.remote and not policy.setting_allowed(key):
-        from .errors import PermissionDenied
-
         raise PermissionDenied(
             f"setting {key.strip()!r} cannot be changed by a remote session; allowed: "
             f"{', '.join(policy.session_settings) or 'none'} (an administrator configures the server, "

@@ -6,11 +6,11 @@ import logging
 import ssl
 import threading
 
-from lakelens.catalog import InvalidArgument
+from lakelens.catalog import InvalidArgument, Principal
 
 from lakelens.engine.runtime import Runtime
 from lakelens.engine.session import catalog_for
-from lakelens.engine.gateway.service import Processor, ThriftService, connection
+from lakelens.engine.gateway.service import Processor, ThriftService
 from lakelens.engine.gateway.sessions import SessionManager
 from lakelens.engine.gateway.limits import GatewayLimits, LoginThrottle
 from lakelens.engine.gateway.transport import BinaryServer, HttpServer
@@ -18,6 +18,7 @@ from lakelens.engine.gateway.transport import BinaryServer, HttpServer
 log = logging.getLogger("lakelens.gateway")
 
 AUTH_MODES = ("nosasl", "none", "plain")
+MAX_USER_NAME = 255
 
 
 class Authenticator:
@@ -62,20 +63,25 @@ class Authenticator:
             log.warning("failed sign-in for user %r from %s", (user or "")[:256], address or "an unknown address")
         return ok
 
-    def session_user(self, transport_user, req_user, req_password, proxy_user, address: str | None = None) -> str:
+    def principal(self, transport_user, req_user, req_password, proxy_user, peer: str) -> Principal:
+        """Who a new session runs as: the user the transport signed in (SASL, HTTP), else the
+        OpenSession credentials (raw transport), or the user they impersonate; always remote."""
+        auth = "password" if self.requires_password else "none"
         if transport_user is None:
             # Raw binary transport: the credentials come in OpenSession, if at all.
-            if address is None and connection.peer != "?":
-                address = connection.peer.rsplit(":", 1)[0]
+            address = peer.rsplit(":", 1)[0] if peer != "?" else None
             if self.requires_password and not self.verify(req_user or "", req_password or "", address):
                 raise InvalidArgument("authentication failed: wrong user name or password")
             transport_user = req_user or "anonymous"
+        user = transport_user
         if proxy_user and proxy_user != transport_user:
             if self.requires_password and transport_user not in self.proxy_users:
                 raise InvalidArgument(f"user {transport_user} may not impersonate {proxy_user} "
                                       f"(allow it with gateway.proxy_users)")
-            return proxy_user
-        return transport_user
+            user, auth = proxy_user, "proxy"
+        if len(user) > MAX_USER_NAME:  # names are logged, counted per user and recorded as owners
+            raise InvalidArgument(f"user names have at most {MAX_USER_NAME} characters")
+        return Principal(user, auth, peer, remote=True)
 
 
 def fair_pools() -> str:

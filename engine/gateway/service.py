@@ -18,7 +18,7 @@ from impala_thrift_gen.TCLIService import ttypes as T
 from thrift.Thrift import TApplicationException, TMessageType, TType
 
 import lakelens
-from lakelens.catalog import LakelensError, Principal
+from lakelens.catalog import LakelensError
 
 from lakelens.engine.gateway import metadata
 from lakelens.engine.gateway.operations import ExecuteStatement, GatewayError, MetadataOperation
@@ -93,12 +93,10 @@ class ThriftService(TCLIService.Iface):
     def OpenSession(self, req):
         protocol = min(req.client_protocol if req.client_protocol is not None else SERVER_PROTOCOL, SERVER_PROTOCOL)
         conf = dict(req.configuration or {})
-        proxy = conf.get("hive.server2.proxy.user")
-        user = self.authenticator.session_user(connection.user, req.username, req.password, proxy)
-        auth = "password" if self.authenticator.requires_password else "none"
-        principal = Principal(user, "proxy" if proxy and proxy == user and user != (connection.user or req.username)
-                              else auth, connection.peer, remote=True)
-        session = self.manager.open(user, protocol, conf, f"{connection.transport}:{connection.peer}", principal)
+        principal = self.authenticator.principal(connection.user, req.username, req.password,
+                                                 conf.get("hive.server2.proxy.user"), connection.peer)
+        session = self.manager.open(principal.name, protocol, conf, f"{connection.transport}:{connection.peer}",
+                                    principal)
         if connection.on_session_open is not None:
             connection.on_session_open(session)
         return T.TOpenSessionResp(status=OK, serverProtocolVersion=protocol, sessionHandle=session.handle,

@@ -299,6 +299,24 @@ def test_sessions_over_the_caps_are_refused(limited):
     _answers(limited)
 
 
+def test_user_names_are_bounded_and_sessions_are_remote_principals(limited):
+    """A 300-character user name is refused at OpenSession (a SASL message over 64 KiB never gets
+    that far: the connection is dropped); a session impersonating another
+    user (hive.server2.proxy.user, allowed with --auth none) runs as that user, as a proxy."""
+    from pyhive.exc import OperationalError
+
+    _wait_for(_sessions_gone(limited), "sessions of earlier tests closed")
+    with pytest.raises(OperationalError) as err:
+        _hive(limited, "u" * 300)
+    assert err.value.args[0].status.errorMessage == "INVALID_ARGUMENT: user names have at most 255 characters"
+    conn = _hive(limited, "alice", configuration={"hive.server2.proxy.user": "bob"})
+    (session,) = limited.manager.sessions()
+    assert (session.principal.name, session.principal.auth, session.principal.remote) == ("bob", "proxy", True)
+    assert session.principal.address.startswith("127.0.0.1:")
+    conn.close()
+    _wait_for(_sessions_gone(limited), "the session closed")
+
+
 # ---------------------------------------------------------------------------- fetch size
 
 def test_fetch_results_caps_max_rows(limited):
