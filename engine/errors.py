@@ -6,7 +6,8 @@ the UDF body (`reporting`) sends our error out as one JSON record between two ma
 `SparkErrorMapper` decodes it — the error class, SQLSTATE and message arrive as they were
 raised, with nothing guessed from traceback wording. Spark's own errors keep Spark's
 condition and SQLSTATE, with lakelens names put back in place of physical paths and
-registered UDF names.
+registered UDF names, and the positions Spark reports (in the rewritten statement it ran)
+moved to the same place in the statement the user wrote (`relocate`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ _UDF_NAME = re.compile(r"\bll_(try_)?([a-z_]+?)(?:_[0-9a-f]{8})?\b", re.I)
 
 
 class SparkError(LakelensError):
-    """An error Spark raised, with lakelens names put back in place of physical paths."""
+    """An error Spark raised, with lakelens names put back in place of physical paths.
+    `position` is (line, column), both 1-based, in the user's statement when Spark gave one."""
+
+    position: tuple[int, int] | None = None
 
 
 class WorkerError(RuntimeError):
@@ -75,8 +79,8 @@ class SparkErrorMapper:
     """A context manager turning Spark exceptions into `SparkError` (or our own worker error),
     with user-facing names instead of storage paths."""
 
-    def __init__(self, infos: list[ObjectInfo]):
-        self.infos = infos
+    def __init__(self, infos: list[ObjectInfo], spark_sql: str | None = None, source: str = ""):
+        self.infos, self.spark_sql, self.source = infos, spark_sql or "", source
 
     def __enter__(self):
         return self
@@ -109,6 +113,7 @@ class SparkErrorMapper:
         text = user_names(text)
         # Drop Spark's logical-plan dump and JVM stack; keep the sentence a user can act on.
         text = re.split(r";\s*\n'|\n\tat |\nJVM stacktrace:", text, maxsplit=1)[0].strip()
+        text, position = relocate(text, self.spark_sql, self.source)
         for info in self.infos:
             user = info.volume_path if info.kind == "VOLUME" else info.full_name
             if info.kind == "TABLE":
@@ -116,7 +121,87 @@ class SparkErrorMapper:
             if info.location:
                 text = text.replace(f"file:{info.location}", user).replace(info.location, user)
         text = re.sub(r"`?__lakelens_target_[0-9a-f]*__`?", "target", text)
-        return SparkError(strip_class(text), error_class=error_class.split(".")[0], sqlstate=sqlstate)
+        error = SparkError(strip_class(text), error_class=error_class.split(".")[0], sqlstate=sqlstate)
+        error.position = position
+        return error
+
+
+# Spark's two ways of saying where: an analysis error ends with "; line L pos P" (P 0-based);
+# an execution error carries a query context block with the statement line and carets.
+_LINE_POS = re.compile(r";?\s*line (\d+) pos (\d+)\s*;?\s*$")
+_CONTEXT = re.compile(r"\n== SQL \(line (\d+), position (\d+)\) ==\n(?:[^\n]*\n)*?( *)(\^+)[^\n]*(?:\n.*)?$", re.S)
+_TOKEN = re.compile(r"`[^`]*`|\w+|'(?:[^'\\]|\\.)*'|\S")
+_NAME_AT = re.compile(r"(?:`[^`]*`|\w+)(?:\s*\.\s*(?:`[^`]*`|\w+))*")
+
+
+def relocate(text: str, spark_sql: str, source: str) -> tuple[str, tuple[int, int] | None]:
+    """Spark's position in the statement it ran → the same place in the user's statement.
+
+    The rewritten statement differs from the user's (physical table references, registered
+    UDF names, normalised spacing), so offsets cannot be carried over. The fragment Spark
+    points at (its carets, or the name starting at its position) is looked up instead: the
+    k-th occurrence in Spark's text is the k-th in the user's, matched token by token with
+    free spacing and optional backquotes. A fragment that is not found (it names something
+    lakelens wrote) loses its position rather than point at the wrong place."""
+    context, where = _CONTEXT.search(text), None
+    if context:
+        line, col, length = int(context.group(1)), int(context.group(2)), len(context.group(4))
+        text, where = text[:context.start()].rstrip(), (line, col, length)
+    else:
+        at = _LINE_POS.search(text)
+        if at:
+            text, where = text[:at.start()].rstrip(), (int(at.group(1)), int(at.group(2)) + 1, 0)
+    if where is None:
+        return text, None
+    found = _find_in_source(spark_sql, source, *where) if spark_sql and source else None
+    if found is None:
+        return text, None
+    start, end = found
+    line = source.count("\n", 0, start) + 1
+    col = start - (source.rfind("\n", 0, start) + 1) + 1
+    if context:
+        first = source.splitlines()[line - 1]
+        carets = "^" * max(1, min(end, len(source)) - start if "\n" not in source[start:end] else len(first) - col + 1)
+        return f"{text}\n== SQL (line {line}, position {col}) ==\n{first}\n{' ' * (col - 1)}{carets}", (line, col)
+    return f"{text}; line {line} pos {col - 1}", (line, col)
+
+
+def _find_in_source(spark_sql: str, source: str, line: int, col: int, length: int) -> tuple[int, int] | None:
+    lines = spark_sql.split("\n")
+    if not 0 < line <= len(lines):
+        return None
+    offset = sum(len(x) + 1 for x in lines[:line - 1]) + col - 1
+    if 0 < offset < len(spark_sql) and spark_sql[offset - 1] == "`" and spark_sql[offset] != "`":
+        offset -= 1  # inside a quoted name: from its quote
+    if length:
+        fragment = spark_sql[offset:offset + length]
+    else:
+        name = _NAME_AT.match(spark_sql, offset)
+        if name is None:
+            return None
+        fragment = name.group(0)
+    pattern = _loose(fragment)
+    if pattern is None:
+        return None
+    nth = sum(1 for m in pattern.finditer(spark_sql) if m.start() < offset)
+    matches = list(pattern.finditer(source))
+    if nth >= len(matches):
+        return None
+    return matches[nth].start(), matches[nth].end()
+
+
+def _loose(fragment: str) -> re.Pattern | None:
+    """A pattern for `fragment` that tolerates what the rewrite changes: spacing, backquotes
+    around plain names, letter case."""
+    parts = []
+    for token in _TOKEN.findall(fragment):
+        name = token[1:-1] if token.startswith("`") else token
+        if re.fullmatch(r"\w+", name):
+            word = re.escape(name)
+            parts.append(rf"(?:`{word}`|(?<![\w`]){word}(?![\w`]))")
+        else:
+            parts.append(re.escape(token))
+    return re.compile(r"\s*".join(parts), re.I) if parts else None
 
 
 def _condition(exc) -> str:

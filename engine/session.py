@@ -158,7 +158,9 @@ class Session:
             raise
 
     def plan(self, statement: str) -> Plan:
-        return plan_statement(parse_statement(statement), self.catalog, self.ctx)
+        plan = plan_statement(parse_statement(statement), self.catalog, self.ctx)
+        plan.source = statement
+        return plan
 
     def warm(self) -> None:
         """Build this session's Spark state now if Spark runs (as Spark's Thrift server does at
@@ -282,13 +284,14 @@ class Session:
         for name in views:
             self.spark.catalog.dropTempView(name)
 
-    def _errors(self, infos: list[ObjectInfo]) -> SparkErrorMapper:
-        return SparkErrorMapper(infos)
+    def _errors(self, plan: Plan, *also: ObjectInfo) -> SparkErrorMapper:
+        """Spark's errors for this plan, with user names and positions in the user's text."""
+        return SparkErrorMapper([*plan.reads, *also], plan.spark_sql, plan.source)
 
     def _prepared_df(self, plan: Plan, execution: Execution | None, *, runs_jobs: bool = False):
         """The plan's Spark SQL analysed into a DataFrame, with its functions and views ready.
         `runs_jobs`: a command (DDL, DML) that Spark executes right away."""
-        with self._errors(plan.reads):
+        with self._errors(plan):
             views = self._prepare(plan, execution)
             try:
                 spark = self._jobs(execution) if runs_jobs else self.spark
@@ -302,7 +305,7 @@ class Session:
 
         # runs_jobs: SHOW/DESCRIBE commands run when Spark analyses them.
         df = self._prepared_df(plan, execution, runs_jobs=True)
-        return SparkStream(df, self._errors(plan.reads), execution, self.runtime)
+        return SparkStream(df, self._errors(plan), execution, self.runtime)
 
     def _run_rows(self, plan: Rows, execution: Execution | None):
         return TableStream(rows_to_arrow(plan))
@@ -364,7 +367,7 @@ class Session:
             lines.append(inner.spark_sql)
             if isinstance(inner, SparkQuery) and not inner.needs.table_functions:
                 mode = f"{plan.mode} " if plan.mode else ""
-                with self._errors(inner.reads):
+                with self._errors(inner):
                     views = self._prepare(inner, execution, plan_only=True)  # Ray and pools start with a run
                     try:
                         explain = f"EXPLAIN {mode}{inner.spark_sql}"
@@ -383,17 +386,10 @@ class Session:
 
     def _run_write(self, plan: SparkWrite, execution: Execution | None):
         info = plan.target
-        with self._errors(plan.reads + [info]):
+        with self._errors(plan, info):
             df = self._prepared_df(plan, execution, runs_jobs=True)
             if plan.append_query:
-                names = [c.name for c in info.columns]
-                if len(df.columns) != len(names):
-                    raise LakelensError(
-                        f"{info.full_name} has {len(names)} column(s), the query produces {len(df.columns)}",
-                        error_class="INSERT_COLUMN_ARITY_MISMATCH", sqlstate="21S01")
-                # INSERT is positional: the query's columns take the table's names and types.
-                df = df.select(*[df[i].cast(c.type).alias(c.name) for i, c in enumerate(info.columns)])
-                df.write.mode("append").parquet(info.location)
+                info = self._write_parquet(plan, _insert_frame(df, plan, info))
                 result = pa.table({})
             else:
                 result = df.toArrow()
@@ -402,6 +398,33 @@ class Session:
             self.catalog.record_lineage([r.full_name for r in plan.reads if r.full_name != info.full_name],
                                         info.full_name, plan.operation, self.ctx.user)
         return TableStream(result)
+
+    def _write_parquet(self, plan: SparkWrite, df) -> ObjectInfo:
+        """INSERT into a Parquet table. OVERWRITE of an unpartitioned table writes beside the old
+        data and swaps it in by one metastore commit (as CREATE OR REPLACE does: readers never
+        see half a table, a failure keeps the old data, and the query may read the table it
+        replaces); a partitioned table is overwritten by Spark, which replaces the partitions
+        that spark.sql.sources.partitionOverwriteMode says (dynamic: those written)."""
+        info = plan.target
+        writer = df.write
+        if info.partitioned_by:
+            writer = writer.partitionBy(*info.partitioned_by)
+        if not plan.overwrite:
+            writer.mode("append").parquet(info.location)
+        elif info.partitioned_by:
+            writer.mode("overwrite").parquet(info.location)
+        else:
+            staged = self.catalog.begin_replace(info)
+            try:
+                writer.mode("errorifexists").parquet(staged)
+                columns = self._table_columns(replace(info, location=staged))
+            except BaseException:
+                self.catalog.cancel_replace(info, staged)
+                raise
+            self.catalog.finish_replace(info, staged, columns=columns, comment=info.comment,
+                                        properties=info.properties)
+            return self.catalog.get_object(info.catalog, info.schema, info.name)  # its new location
+        return info
 
     def _table_columns(self, info: ObjectInfo) -> list[Column]:
         """The table's columns as its format reports them now (analysis only, no job)."""
@@ -429,7 +452,7 @@ class Session:
         staged = self.catalog.begin_replace(existing) if existing and plan.format == "parquet" else None
         written = replace(info, location=staged) if staged else info
         try:
-            with self._errors(plan.reads + [info]):
+            with self._errors(plan, info):
                 if plan.format != "parquet":
                     self._prepared_df(plan, execution, runs_jobs=True).collect()
                 elif plan.spark_sql:
@@ -457,6 +480,30 @@ class Session:
         self.catalog.record_lineage([r.full_name for r in plan.reads], info.full_name,
                                     "CREATE TABLE AS SELECT" if plan.reads else "CREATE TABLE", self.ctx.user)
         return TableStream(pa.table({}))
+
+
+def _insert_frame(df, plan: SparkWrite, info: ObjectInfo):
+    """The query's rows as the table's columns, as Spark's INSERT maps them: by position, by
+    the statement's column list (the table's other columns NULL) or by name (BY NAME)."""
+    from pyspark.sql import functions as F
+
+    table = [c.name for c in info.columns]
+    named = list(df.columns) if plan.by_name else plan.insert_columns
+    if named is None:
+        if len(df.columns) != len(table):
+            raise LakelensError(f"{info.full_name} has {len(table)} column(s), the query produces {len(df.columns)}",
+                                error_class="INSERT_COLUMN_ARITY_MISMATCH", sqlstate="21S01")
+        return df.select(*[df[i].cast(c.type).alias(c.name) for i, c in enumerate(info.columns)])
+    lowered = [n.lower() for n in named]
+    unknown = [n for n in named if n.lower() not in {t.lower() for t in table}]
+    if unknown:
+        raise LakelensError(f"{info.full_name} has no column(s) {', '.join(unknown)} (its columns: "
+                            f"{', '.join(table)})", error_class="UNRESOLVED_COLUMN", sqlstate="42703")
+    if len(named) != len(df.columns):
+        raise LakelensError(f"the INSERT names {len(named)} column(s), the query produces {len(df.columns)}",
+                            error_class="INSERT_COLUMN_ARITY_MISMATCH", sqlstate="21S01")
+    return df.select(*[(df[lowered.index(c.name.lower())] if c.name.lower() in lowered else F.lit(None))
+                       .cast(c.type).alias(c.name) for c in info.columns])
 
 
 # How each kind of plan runs: the one dispatch table of the engine.

@@ -4,7 +4,8 @@ An error carries its ``error_class`` (Spark's condition name where one exists) a
 five-character ``sqlstate``, so frontends (CLI, HiveServer2 gateway) report them the way
 Spark and Databricks clients expect. The class is stated once, by the raiser, in
 ``error_class``; the message is the sentence after it, and ``str(error)`` is
-``"<ERROR_CLASS>: <message>"`` (docs/architecture.md, "Errors").
+``"[<ERROR_CLASS>] <message>"``, Spark's own wording, which clients such as dbt-spark match
+on (docs/architecture.md, "Errors").
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class LakelensError(Exception):
         return str(self.args[0]) if self.args else ""
 
     def __str__(self) -> str:
-        return f"{self.error_class}: {self.message}"
+        return f"[{self.error_class}] {self.message}"
 
 
 class InvalidArgument(LakelensError):

@@ -115,6 +115,29 @@ SHOW_KINDS = {
 }
 
 
+# `DATE '…'`, `TIMESTAMP '…'`: parsed as the CAST they are, marked, and written back as the
+# literal the user typed. Spark names a result column after its text (`typeof(DATE
+# '2020-01-01')`); writing `CAST('2020-01-01' AS DATE)` changed the column's name (found by
+# the differential corpus). Other generators write the plain CAST.
+TYPED_LITERAL = "lakelens_typed_literal"
+
+
+def _typed_literal(parser, this, data_type):
+    cast = parser.expression(exp.Cast(this=this, to=data_type))
+    cast.meta[TYPED_LITERAL] = True
+    return cast
+
+
+def _to_date_sql(generator, node: exp.TsOrDsToDate) -> str:
+    # sqlglot drops a format equal to the default and writes TO_DATE(x): that is a CAST in
+    # Spark, which fails with another error (CAST_INVALID_INPUT, not CANNOT_PARSE_TIMESTAMP).
+    if node.args.get("format") is not None:
+        return generator.func("TO_DATE", node.this, generator.format_time(node))
+    if isinstance(node.parent, generator.TS_OR_DS_EXPRESSIONS):
+        return generator.sql(node, "this")  # the parser's own wrapper around DATEDIFF's arguments
+    return generator.func("TO_DATE", node.this)
+
+
 class Lakelens(Spark):
     class Tokenizer(Spark.Tokenizer):
         # SHOW is a "command" in Spark's tokenizer (its rest becomes an opaque string); we parse it.
@@ -124,6 +147,9 @@ class Lakelens(Spark):
         # sqlglot knows Snowflake's MINHASH(k, expr); lakelens' minhash(text [, num_perm, ngram])
         # is a library function, parsed like any other call.
         FUNCTIONS = {k: v for k, v in Spark.Parser.FUNCTIONS.items() if k != "MINHASH"}
+        TYPE_LITERAL_PARSERS = {**Spark.Parser.TYPE_LITERAL_PARSERS,
+                                **{t: _typed_literal for t in (exp.DType.DATE, exp.DType.TIMESTAMP, exp.DType.TIMESTAMPTZ,
+                                                               exp.DType.TIMESTAMPNTZ, exp.DType.TIMESTAMPLTZ)}}
 
         def _parse_statement(self):
             if self._curr is None:
@@ -328,7 +354,14 @@ class Lakelens(Spark):
 
 
     class Generator(Spark.Generator):
-        TRANSFORMS = {**Spark.Generator.TRANSFORMS, FileRelation: _file_relation_sql}
+        TRANSFORMS = {**Spark.Generator.TRANSFORMS, FileRelation: _file_relation_sql,
+                      exp.TsOrDsToDate: _to_date_sql}
+        TABLESAMPLE_SEED_KEYWORD = "REPEATABLE"  # Spark's word; sqlglot's Spark generator writes SEED
+
+        def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
+            if expression.meta.get(TYPED_LITERAL) and isinstance(expression.this, exp.Literal):
+                return f"{self.sql(expression, 'to')} {self.sql(expression, 'this')}"
+            return super().cast_sql(expression, safe_prefix)
         # Hive's generator hoists every nested WITH to the top: a view whose body has a CTE,
         # referenced twice, then defined its CTE twice (DUPLICATED_CTE_NAMES; dbt's ephemeral
         # models). Spark runs CTEs nested in subqueries as they are.

@@ -24,3 +24,17 @@ class SqlSyntaxError(LakelensError):
 class UnsupportedStatement(LakelensError):
     error_class = "UNSUPPORTED_STATEMENT"
     sqlstate = "0A000"
+
+
+class WrongNumArgs(LakelensError):
+    """A known function called with more arguments than it takes (Spark's class and SQLSTATE)."""
+
+    error_class = "WRONG_NUM_ARGS"
+    sqlstate = "42605"
+
+
+class InvalidIdentifier(LakelensError):
+    """IDENTIFIER('…') spelling something that is not a name (Spark's class and SQLSTATE)."""
+
+    error_class = "INVALID_IDENTIFIER"
+    sqlstate = "42602"

@@ -563,22 +563,48 @@ def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
     if operation != "INSERT":
         ref.set("alias", inner.args.get("alias") or exp.TableAlias(this=exp.to_identifier(info.name)))
     if info.format == "parquet":
-        if operation != "INSERT" or isinstance(target_node, exp.Schema) or stmt.args.get("overwrite"):
-            raise Unsupported(f"{operation} on parquet table {info.full_name}: only INSERT INTO ... SELECT/VALUES "
-                              "is supported; use a Delta or Iceberg table for updates")
-        query = resolve_query(stmt.expression.copy(), res)
-        return SparkWrite(spark_sql=to_spark(query), target=info, operation=operation, append_query=True,
-                          needs=res.needs())
+        return _plan_parquet_insert(stmt, target_node, inner, info, res, operation)
     # The target is a write, not a read: park it behind a placeholder while reads resolve.
     placeholder = exp.Table(this=exp.to_identifier(f"__lakelens_target_{uuid.uuid4().hex}__"))
     inner.replace(placeholder)
     res.placeholders.add(placeholder.name)
     resolved = resolve_query(stmt, res)
+    if info.format == "delta":
+        # Delta cannot read the MERGE target through the same path reference as it writes
+        # (`Table does not support reads`, e.g. dbt's incremental source filtered on
+        # `max(updated_at)` of {{ this }}): the statement's reads name the same directory
+        # as a file: URI, which Delta resolves as a separate, readable relation.
+        for table in resolved.find_all(exp.Table):
+            if table.name == info.location and (table.text("db") or "").lower() == "delta":
+                table.set("this", exp.to_identifier(f"file:{info.location}", quoted=True))
     for table in resolved.find_all(exp.Table):
         if table.name == placeholder.name:
             table.replace(ref)
             break
     return SparkWrite(spark_sql=to_spark(resolved), target=info, operation=operation, needs=res.needs())
+
+
+def _plan_parquet_insert(stmt: exp.Insert, target_node, inner: exp.Table, info: ObjectInfo, res: Resolution,
+                         operation: str) -> Plan:
+    """A Parquet table has no transaction log: INSERT [OVERWRITE] runs as a DataFrame write of
+    the query (the engine maps its columns onto the table's, as Spark's INSERT does)."""
+    if operation != "INSERT":
+        raise Unsupported(f"{operation} on parquet table {info.full_name}: only INSERT [OVERWRITE] is supported; "
+                          "use a Delta or Iceberg table for updates")
+    partition = inner.args.get("partition")
+    if partition is not None:
+        if not all(isinstance(e, exp.Column) for e in partition.expressions):
+            raise Unsupported(f"INSERT into parquet table {info.full_name} with static partition values; name the "
+                              "partition columns only (PARTITION (col)) and select their values")
+        named = [e.name.lower() for e in partition.expressions]
+        if named != [p.lower() for p in info.partitioned_by]:
+            raise InvalidArgument(f"{info.full_name} is partitioned by ({', '.join(info.partitioned_by)}), "
+                                  f"not ({', '.join(named)})", error_class="PARTITIONS_NOT_FOUND", sqlstate="428FT")
+    columns = tuple(c.name for c in target_node.expressions) if isinstance(target_node, exp.Schema) else None
+    query = resolve_query(stmt.expression.copy(), res)
+    return SparkWrite(spark_sql=to_spark(query), target=info, operation=operation, append_query=True,
+                      overwrite=bool(stmt.args.get("overwrite")), insert_columns=columns,
+                      by_name=bool(stmt.args.get("by_name")), needs=res.needs())
 
 
 def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:

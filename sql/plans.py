@@ -62,11 +62,13 @@ class Needs:
 @dataclass
 class Plan:
     """Base of every plan: `spark_sql` is the one statement Spark runs for it (None when Spark
-    is not involved), `needs` what it reads and binds. The engine looks up how to run a plan
+    is not involved), `needs` what it reads and binds, `source` the user's statement (Spark's
+    error positions are mapped back into it). The engine looks up how to run a plan
     by its type in one table (engine/session.py)."""
 
     spark_sql: str | None = field(default=None, kw_only=True)
     needs: Needs = field(default_factory=Needs, kw_only=True)
+    source: str = field(default="", kw_only=True)  # the statement as the user wrote it
 
     @property
     def reads(self) -> list[ObjectInfo]:
@@ -112,8 +114,14 @@ class SparkWrite(Plan):
 
     target: ObjectInfo
     operation: str
-    # Parquet tables have no transaction log: INSERT runs as a DataFrame append of `spark_sql`.
+    # Parquet tables have no transaction log: INSERT runs as a DataFrame write of `spark_sql`,
+    # appended or overwriting (a partitioned table: the partitions Spark's
+    # partitionOverwriteMode says), its columns mapped onto the table's by position, by the
+    # INSERT's column list (missing ones NULL) or by name (INSERT … BY NAME).
     append_query: bool = False
+    overwrite: bool = False
+    insert_columns: tuple[str, ...] | None = None
+    by_name: bool = False
 
 
 @dataclass

@@ -259,7 +259,7 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
         else:
             raise InvalidArgument(f"read_files: unsupported format {fmt!r} (binaryFile, csv, json, parquet, text, orc, avro)")
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier("read_files"))
-        table.replace(exp.Subquery(this=select, alias=alias))
+        table.replace(_keep_modifiers(table, exp.Subquery(this=select, alias=alias)))
     return expression
 
 
@@ -282,6 +282,22 @@ def resolve_object(res: Resolution, parts: list[str]) -> ObjectInfo:
     return res.catalog.get_object(cat, sch, name)
 
 
+# What a table reference carries besides its name (PIVOT/UNPIVOT, TABLESAMPLE, hints, …): a
+# replacement keeps all of it, or the statement silently means something else (found by the
+# differential corpus: a PIVOT and a TABLESAMPLE were dropped).
+_NAME_ARGS = {"this", "db", "catalog", "alias", "version"}
+
+
+def _keep_modifiers(table: exp.Table, new: exp.Expression) -> exp.Expression:
+    for key, value in table.args.items():
+        if key in _NAME_ARGS or value is None or value == []:
+            continue
+        if key not in type(new).arg_types:
+            raise Unsupported(f"{key} on {table.sql(dialect='spark')} cannot be kept when it is rewritten")
+        new.set(key, value)
+    return new
+
+
 def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expression:
     """Replace every table reference by its physical reference, view body or file relation."""
     ctes = _cte_names(expression)
@@ -299,12 +315,12 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
         if table.args.get("catalog") and parts[0].lower() == ICEBERG_SPARK_CATALOG:
             raise InvalidArgument(f"{ICEBERG_SPARK_CATALOG} is lakelens' internal Spark catalog; use catalog names")
         if len(parts) == 3 and parts[0].lower() == SYSTEM_CATALOG:
-            table.replace(_system_relation(res, parts, table))
+            table.replace(_keep_modifiers(table, _system_relation(res, parts, table)))
             continue
         if len(parts) == 1 and parts[0].lower() in res.ctx.temp_views:
             # A session's temporary view shadows a table of the same one-part name (as in Spark).
             alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(parts[0]))
-            table.replace(exp.Subquery(this=temp_view_query(res, parts[0].lower()), alias=alias))
+            table.replace(_keep_modifiers(table, exp.Subquery(this=temp_view_query(res, parts[0].lower()), alias=alias)))
             continue
         info = resolve_object(res, parts)
         res.reads.append(info)
@@ -317,12 +333,13 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
             if version is not None:
                 ref.set("version", version)
             ref.set("alias", alias)
-            table.replace(ref)
+            table.replace(_keep_modifiers(table, ref))
         elif info.kind == VIEW:
-            table.replace(exp.Subquery(this=view_query(res, info), alias=alias))
+            table.replace(_keep_modifiers(table, exp.Subquery(this=view_query(res, info), alias=alias)))
         else:  # VOLUME
             check_volume_links(info)
-            table.replace(exp.Subquery(this=files_subquery(info.location, info.volume_path), alias=alias))
+            table.replace(_keep_modifiers(
+                table, exp.Subquery(this=files_subquery(info.location, info.volume_path), alias=alias)))
         resolved[info.full_name] = alias.name
     if resolved:
         for column in expression.find_all(exp.Column):
@@ -359,7 +376,26 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
     res.system_tables.extend(inner.system_tables)
-    return query
+    return _with_view_schema(query, info)
+
+
+def _with_view_schema(query: exp.Expression, info: ObjectInfo) -> exp.Expression:
+    """A view answers with the columns and types it had when it was created, as Spark's views
+    do (schema binding, COMPENSATION): when a view it reads is replaced with other types,
+    the values are cast to the recorded ones. Columns whose recorded type sqlglot cannot
+    build are passed through as they come."""
+    if not info.columns:
+        return query
+    projection = []
+    for column in info.columns:
+        ref = exp.column(exp.to_identifier(column.name, quoted=True))
+        try:
+            cast = exp.cast(ref, exp.DataType.build(column.type, dialect="spark"))
+        except Exception:  # noqa: BLE001 - an exotic type name: keep the column as it is
+            cast = ref
+        projection.append(exp.alias_(cast, exp.to_identifier(column.name, quoted=True)))
+    return exp.select(*projection).from_(exp.Subquery(this=query, alias=exp.TableAlias(
+        this=exp.to_identifier("__lakelens_view"))))
 
 
 def temp_view_query(res: Resolution, name: str) -> exp.Expression:
@@ -436,7 +472,7 @@ def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.
         res.table_functions.append(TableFunctionCall(placeholder, table.this.name.lower(), to_spark(inner),
                                                      **args))
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.this.name.lower()))
-        table.replace(exp.Table(this=exp.to_identifier(placeholder), alias=alias))
+        table.replace(_keep_modifiers(table, exp.Table(this=exp.to_identifier(placeholder), alias=alias)))
     return expression
 
 

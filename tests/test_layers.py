@@ -118,4 +118,4 @@ def test_an_error_says_its_class_once():
     from lakelens.errors import LakelensError
 
     e = LakelensError("PARSE_SYNTAX_ERROR: near 'x'", error_class="PARSE_SYNTAX_ERROR", sqlstate="42601")
-    assert str(e) == "PARSE_SYNTAX_ERROR: near 'x'" and e.message == "near 'x'"
+    assert str(e) == "[PARSE_SYNTAX_ERROR] near 'x'" and e.message == "near 'x'"

@@ -75,8 +75,8 @@ class RemoteSession:
                 raise
             except Exception as e:
                 message = _message(e)
-                m = re.match(r"([A-Z][A-Z_]+):", message)
-                raise RemoteError(strip_class(message), error_class=m.group(1) if m else "REMOTE_ERROR") from None
+                m = re.match(r"\[([A-Z][A-Z0-9_]+)(?:\.[A-Z0-9_]+)*\]|([A-Z][A-Z_]+):", message)
+                raise RemoteError(strip_class(message), error_class=(m.group(1) or m.group(2)) if m else "REMOTE_ERROR") from None
             yield StatementResult(table, statement, time.perf_counter() - start)
             if re.match(r"\s*USE\b", statement, re.I):
                 self._refresh_names()

@@ -60,7 +60,7 @@ def _error_status(e: BaseException) -> T.TStatus:
         return T.TStatus(statusCode=code, errorMessage=str(e), sqlState=e.sqlstate or "XX000", errorCode=0,
                          infoMessages=[f"*{e.error_class}:0:0"])
     log.exception("internal error")
-    return T.TStatus(statusCode=code, errorMessage=f"INTERNAL_ERROR: {type(e).__name__}: {e}", sqlState="XX000",
+    return T.TStatus(statusCode=code, errorMessage=f"[INTERNAL_ERROR] {type(e).__name__}: {e}", sqlState="XX000",
                      errorCode=0)
 
 
@@ -233,7 +233,7 @@ class ThriftService(TCLIService.Iface):
             resp.sqlState = op.error.sqlstate or "XX000"
             resp.errorCode = 0
         elif op.state == State.TIMEDOUT:
-            resp.errorMessage = f"QUERY_TIMEOUT: the statement ran past its query timeout ({op.timeout_s} s) " \
+            resp.errorMessage = f"[QUERY_TIMEOUT] the statement ran past its query timeout ({op.timeout_s} s) " \
                                 "and was cancelled"
             resp.sqlState = "HYT00"
         if progress and not (op.state.terminal and op.final_progress_sent):

@@ -33,10 +33,10 @@ def test_not_found_suggests_close_match(catalog):
     catalog.create_volume("demo", "media", "scans")
     with pytest.raises(NotFound) as e:
         catalog.get_object("demo", "media", "scan")
-    assert str(e.value) == "TABLE_OR_VIEW_NOT_FOUND: demo.media.scan — did you mean demo.media.scans?"
-    with pytest.raises(NotFound, match="SCHEMA_NOT_FOUND: demo.medai — did you mean demo.media"):
+    assert str(e.value) == "[TABLE_OR_VIEW_NOT_FOUND] demo.media.scan — did you mean demo.media.scans?"
+    with pytest.raises(NotFound, match=r"\[SCHEMA_NOT_FOUND\] demo.medai — did you mean demo.media"):
         catalog.get_schema("demo", "medai")
-    with pytest.raises(NotFound, match="CATALOG_NOT_FOUND: dmeo — did you mean demo"):
+    with pytest.raises(NotFound, match=r"\[CATALOG_NOT_FOUND\] dmeo — did you mean demo"):
         catalog.get_catalog("dmeo")
 
 

@@ -82,7 +82,7 @@ def test_multimodal_functions_over_the_gateway(server, tmp_path):
         cur.execute("SELECT ocr(content) FROM main.default.ocr_scans")
         cur.fetchall()  # results stream: a failure in a later partition arrives with a fetch
     status = err.value.args[0].status
-    assert status.errorMessage == "FUNCTION_ERROR: ocr: input is not a decodable image (19 bytes)"
+    assert status.errorMessage == "[FUNCTION_ERROR] ocr: input is not a decodable image (19 bytes)"
     assert status.sqlState == "22000"
     conn.close()
 
@@ -205,4 +205,22 @@ def test_open_session_spark_conf(server):
     cur = conn.cursor()
     cur.execute("SET spark.sql.shuffle.partitions")
     assert cur.fetchall() == [("spark.sql.shuffle.partitions", "5")]
+    conn.close()
+
+
+def test_spark_errors_arrive_in_sparks_form_with_the_users_positions(server):
+    """dbt-spark and other clients match `[CLASS]` in the message; the position is in the
+    statement the client sent."""
+    from pyhive.exc import OperationalError
+
+    conn = hive_connect(server)
+    cur = conn.cursor()
+    with pytest.raises(OperationalError) as err:
+        cur.execute("SELECT 1 AS one,\n  nosuch\nFROM range(3)")
+    status = err.value.args[0].status
+    assert status.errorMessage.startswith("[UNRESOLVED_COLUMN] A column, variable, or function parameter")
+    assert status.errorMessage.endswith("SQLSTATE: 42703; line 2 pos 2") and status.sqlState == "42703"
+    with pytest.raises(OperationalError) as err:
+        cur.execute("SHOW TABLES IN main.no_such_schema")
+    assert err.value.args[0].status.errorMessage.startswith("[SCHEMA_NOT_FOUND] ")
     conn.close()

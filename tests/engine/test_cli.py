@@ -99,7 +99,7 @@ def test_cli_sql_script_json_and_csv(demo_home, tmp_path):
     assert [json.loads(line) for line in out.stdout.splitlines()] == [{"name": "memo_003.png"}, {"n": 9}]
     bad = run(demo_home, "sql", "SELECT * FROM demo.media.scan", "--format", "csv")
     assert bad.returncode == 1
-    assert "TABLE_OR_VIEW_NOT_FOUND: demo.media.scan — did you mean demo.media.scans?" in bad.stderr
+    assert "[TABLE_OR_VIEW_NOT_FOUND] demo.media.scan — did you mean demo.media.scans?" in bad.stderr
 
 
 def test_cli_config_shows_sources(tmp_path):

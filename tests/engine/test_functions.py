@@ -110,14 +110,14 @@ def test_bad_files_fail_the_statement_with_the_reason_and_try_forms_return_null(
     assert out == {**TEXTS, "notes.png": None, "cut.png": None, "wrong.png": None}
     with pytest.raises(LakelensError) as err:
         s.sql("SELECT name, ocr(content) FROM scans WHERE name = 'notes.png'")
-    assert str(err.value) == "FUNCTION_ERROR: ocr: input is not a decodable image (19 bytes)"
+    assert str(err.value) == "[FUNCTION_ERROR] ocr: input is not a decodable image (19 bytes)"
     # A failed write leaves catalog and table as they were.
     s.sql("CREATE TABLE texts AS SELECT name, try_ocr(content) AS text FROM scans")
-    with pytest.raises(LakelensError, match="FUNCTION_ERROR: ocr: "):
+    with pytest.raises(LakelensError, match=r"\[FUNCTION_ERROR\] ocr: "):
         s.sql("INSERT INTO texts SELECT name, ocr(content) FROM scans")
     assert rows(s.sql("SELECT count(*) FROM texts")) == [(6,)]
     assert rows(s.sql("SELECT count(*) FROM texts WHERE text IS NULL")) == [(3,)]
-    with pytest.raises(LakelensError, match="FUNCTION_ERROR: ocr: "):
+    with pytest.raises(LakelensError, match=r"\[FUNCTION_ERROR\] ocr: "):
         s.sql("CREATE TABLE never AS SELECT ocr(content) AS t FROM scans")
     assert "never" not in [r[1] for r in rows(s.sql("SHOW TABLES"))]
 

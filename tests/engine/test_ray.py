@@ -201,7 +201,7 @@ def test_a_batch_whose_actor_keeps_dying_fails_the_statement_clearly(lake, home)
     error = box.get("error")
     assert isinstance(error, LakelensError), box
     assert error.sqlstate == "58000"
-    assert re.search(r"UDF_POOL_ERROR: embed_text: the Ray actor running a batch of \d+ rows died 1 time\(s\)", str(error))
+    assert re.search(r"\[UDF_POOL_ERROR\] embed_text: the Ray actor running a batch of \d+ rows died 1 time\(s\)", str(error))
     assert "udf.embed_text.max_retries = 0" in str(error)
     assert rows(s.sql("SELECT upper('still here')")) == [("STILL HERE",)]
 
@@ -209,7 +209,7 @@ def test_a_batch_whose_actor_keeps_dying_fails_the_statement_clearly(lake, home)
 def test_an_unreachable_ray_address_fails_at_first_use_and_spark_keeps_working(lake, home):
     port = free_port()
     s = connect(home, ray__address=f"127.0.0.1:{port}")
-    with pytest.raises(LakelensError, match=rf"RAY_UNAVAILABLE: cannot reach Ray at 127\.0\.0\.1:{port} \(ray\.address\)"):
+    with pytest.raises(LakelensError, match=rf"\[RAY_UNAVAILABLE\] cannot reach Ray at 127\.0\.0\.1:{port} \(ray\.address\)"):
         s.sql("SELECT embed_text('hello')")
     assert rows(s.sql("SELECT upper('ok'), clean_text('  a   b ')")) == [("OK", "a b")]
     s = connect(home, ray__address=f"127.0.0.1:{port}", udf__embed_text__placement="spark")

@@ -284,7 +284,7 @@ def test_sessions_over_the_caps_are_refused(limited):
     with pytest.raises(OperationalError) as err:
         _hive(limited, "capped")
     status = err.value.args[0].status
-    assert status.errorMessage.startswith("SESSION_LIMIT_REACHED: user capped has 2 open sessions")
+    assert status.errorMessage.startswith("[SESSION_LIMIT_REACHED] user capped has 2 open sessions")
     assert "gateway.max_sessions_per_user = 2" in status.errorMessage and status.sqlState == "53400"
     others = [_hive(limited, "other"), _hive(limited, "other"), _hive(limited, "third")]
     with pytest.raises(OperationalError) as err:
@@ -308,7 +308,7 @@ def test_user_names_are_bounded_and_sessions_are_remote_principals(limited):
     _wait_for(_sessions_gone(limited), "sessions of earlier tests closed")
     with pytest.raises(OperationalError) as err:
         _hive(limited, "u" * 300)
-    assert err.value.args[0].status.errorMessage == "INVALID_ARGUMENT: user names have at most 255 characters"
+    assert err.value.args[0].status.errorMessage == "[INVALID_ARGUMENT] user names have at most 255 characters"
     conn = _hive(limited, "alice", configuration={"hive.server2.proxy.user": "bob"})
     (session,) = limited.manager.sessions()
     assert (session.principal.name, session.principal.auth, session.principal.remote) == ("bob", "proxy", True)
@@ -420,7 +420,7 @@ def test_failed_sign_ins_are_throttled(plain, caplog):
     error = _sasl_error(plain, "bob", USERS["bob"])
     assert "too many failed sign-ins from address 127.0.0.1; try again in" in error, error
     raw = Raw(plain, "bob", USERS["bob"])  # OpenSession credentials (noSasl)
-    assert "LOGIN_THROTTLED: too many failed sign-ins from address 127.0.0.1" in raw.status.errorMessage
+    assert "[LOGIN_THROTTLED] too many failed sign-ins from address 127.0.0.1" in raw.status.errorMessage
     raw.close()
     web = http.client.HTTPConnection("127.0.0.1", plain.http_port, timeout=GUARD_S)
     web.request("POST", "/cliservice", body=b"x", headers={
