@@ -130,6 +130,7 @@ class SparkErrorMapper:
 # an execution error carries a query context block with the statement line and carets.
 _LINE_POS = re.compile(r";?\s*line (\d+) pos (\d+)\s*;?\s*$")
 _CONTEXT = re.compile(r"\n== SQL \(line (\d+), position (\d+)\) ==\n(?:[^\n]*\n)*?( *)(\^+)[^\n]*(?:\n.*)?$", re.S)
+_PARSE_CONTEXT = re.compile(r"\s*\(line (\d+), pos (\d+)\)\s*\n+== SQL ==\n.*?\n-*(\^+)[^\n]*$", re.S)
 _TOKEN = re.compile(r"`[^`]*`|\w+|'(?:[^'\\]|\\.)*'|\S")
 _NAME_AT = re.compile(r"(?:`[^`]*`|\w+)(?:\s*\.\s*(?:`[^`]*`|\w+))*")
 
@@ -143,6 +144,19 @@ def relocate(text: str, spark_sql: str, source: str) -> tuple[str, tuple[int, in
     k-th occurrence in Spark's text is the k-th in the user's, matched token by token with
     free spacing and optional backquotes. A fragment that is not found (it names something
     lakelens wrote) loses its position rather than point at the wrong place."""
+    parse = _PARSE_CONTEXT.search(text)
+    if parse:  # Spark's parser refused the statement lakelens wrote for it
+        # Spark's three carets mark where the parser stopped, not a whole token: look up the
+        # name that starts there instead.
+        line, col = int(parse.group(1)), int(parse.group(2)) + 1
+        text = text[:parse.start()].rstrip()
+        found = _find_in_source(spark_sql, source, line, col, 0) if spark_sql and source else None
+        if found is None:
+            return text, None
+        line, col = _line_col(source, found[0])
+        first = source.splitlines()[line - 1]
+        carets = "^" * max(1, min(found[1], found[0] + len(first) - col + 1) - found[0])
+        return f"{text} (line {line}, pos {col - 1})\n\n== SQL ==\n{first}\n{'-' * (col - 1)}{carets}", (line, col)
     context, where = _CONTEXT.search(text), None
     if context:
         line, col, length = int(context.group(1)), int(context.group(2)), len(context.group(4))
@@ -157,13 +171,16 @@ def relocate(text: str, spark_sql: str, source: str) -> tuple[str, tuple[int, in
     if found is None:
         return text, None
     start, end = found
-    line = source.count("\n", 0, start) + 1
-    col = start - (source.rfind("\n", 0, start) + 1) + 1
+    line, col = _line_col(source, start)
     if context:
         first = source.splitlines()[line - 1]
         carets = "^" * max(1, min(end, len(source)) - start if "\n" not in source[start:end] else len(first) - col + 1)
         return f"{text}\n== SQL (line {line}, position {col}) ==\n{first}\n{' ' * (col - 1)}{carets}", (line, col)
     return f"{text}; line {line} pos {col - 1}", (line, col)
+
+
+def _line_col(source: str, offset: int) -> tuple[int, int]:
+    return source.count("\n", 0, offset) + 1, offset - (source.rfind("\n", 0, offset) + 1) + 1
 
 
 def _find_in_source(spark_sql: str, source: str, line: int, col: int, length: int) -> tuple[int, int] | None:

@@ -286,7 +286,8 @@ class Session:
 
     def _errors(self, plan: Plan, *also: ObjectInfo) -> SparkErrorMapper:
         """Spark's errors for this plan, with user names and positions in the user's text."""
-        return SparkErrorMapper([*plan.reads, *also], plan.spark_sql, plan.source)
+        target = getattr(plan, "target", None)  # a write's table names itself in its errors too
+        return SparkErrorMapper([*plan.reads, *also, *([target] if target else [])], plan.spark_sql, plan.source)
 
     def _prepared_df(self, plan: Plan, execution: Execution | None, *, runs_jobs: bool = False):
         """The plan's Spark SQL analysed into a DataFrame, with its functions and views ready.

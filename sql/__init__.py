@@ -159,5 +159,5 @@ def _one(statements: list[exp.Expression], sql: str) -> exp.Expression:
 __all__ = [
     "CatalogCommand", "CreateTable", "CreateView", "Explain", "Plan", "Rows", "SessionChange", "SessionContext", "TempView",
     "SparkQuery", "SparkWrite", "SqlSyntaxError", "UnsupportedStatement", "parse_statement", "plan_statement",
-    "split_statements",
+    "inline_identifier_clauses", "split_statements",
 ]

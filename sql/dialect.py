@@ -128,6 +128,17 @@ def _typed_literal(parser, this, data_type):
     return cast
 
 
+def _named(node: exp.Expression, name: str) -> exp.Expression:
+    node.meta["lakelens_name"] = name
+    return node
+
+
+def _substring_sql(generator, node: exp.Substring) -> str:
+    # `substr(…)` stays substr (Spark names the column after it); SUBSTRING as sqlglot writes it.
+    name = "SUBSTR" if node.meta.get("lakelens_name") == "SUBSTR" else "SUBSTRING"
+    return generator.func(name, node.this, node.args.get("start"), node.args.get("length"))
+
+
 def _to_date_sql(generator, node: exp.TsOrDsToDate) -> str:
     # sqlglot drops a format equal to the default and writes TO_DATE(x): that is a CAST in
     # Spark, which fails with another error (CAST_INVALID_INPUT, not CANNOT_PARSE_TIMESTAMP).
@@ -138,6 +149,59 @@ def _to_date_sql(generator, node: exp.TsOrDsToDate) -> str:
     return generator.func("TO_DATE", node.this)
 
 
+# Function names whose typed sqlglot node Spark's generator writes back as something else
+# (`substr` → SUBSTRING, `instr(a, b)` → LOCATE(b, a), `array_size` → SIZE, `dateadd` →
+# DATE_ADD, `string(x)` → CAST(x AS STRING), …). Spark names a result column after the call
+# the user wrote, and the rewritten call is not always the same function (`array_size` is
+# NULL for NULL, `size` -1): these are parsed as plain calls and reach Spark as written. The
+# list is every name whose call with 0–3 plain arguments a round trip through this dialect
+# changes, or that never parses that way (tests/sql/test_planning.py checks it against the
+# pinned sqlglot).
+VERBATIM_FUNCTIONS = frozenset("""
+AND ANONYMOUS_AGG_FUNC APPLY APPROXIMATE_JACCARD_INDEX APPROX_DISTINCT APPROX_QUANTILE
+ARGMAX ARGMIN ARG_MAX ARG_MIN ARRAYAGG ARRAY_AGG ARRAY_ANY ARRAY_APPEND ARRAY_CAT
+ARRAY_CONCAT ARRAY_CONSTRUCT_COMPACT ARRAY_CONTAINED_BY ARRAY_CONTAINS_ALL ARRAY_FILTER
+ARRAY_HAS ARRAY_HAS_ALL ARRAY_INTERSECTION ARRAY_LENGTH ARRAY_OVERLAPS ARRAY_PREPEND
+ARRAY_REMOVE ARRAY_SIZE ARRAY_SLICE ARRAY_SORT ARRAY_SUM ARRAY_TO_STRING ARRAY_UNIQUE_AGG
+A_I_FORECAST BITWISE_AND_AGG BITWISE_COUNT BITWISE_OR_AGG BITWISE_XOR_AGG BIT_GET BOOLAND
+BOOLAND_AGG BOOLEAN BOOLOR BOOLOR_AGG CASE CAST CEIL CEILING CHAR CHARACTER_LENGTH CHARINDEX
+CHAR_LENGTH COLLATE COLLECT_LIST COLUMNS COMBINED_AGG_FUNC COMBINED_PARAMETERIZED_AGG
+CONNECT_BY_ROOT CONVERT CONVERT_TO_CHARSET COUNTIF CURDATE CURRENT_DATE CURRENT_VERSION DATE
+DATEADD DATEDIFF DATEFROMPARTS DATETIME_ADD DATETIME_DIFF DATETIME_SUB DATE_DIFF DATE_FORMAT
+DATE_FROM_PARTS DATE_STR_TO_DATE DATE_SUB DATE_TO_DATE_STR DATE_TO_DI DATE_TRUNC
+DAYOFWEEK_ISO DAY_OF_MONTH DAY_OF_WEEK DAY_OF_YEAR DECODE_CASE DIV DI_TO_DATE DOUBLE
+DYNAMIC_IDENTIFIER ELEMENT_AT ENDS_WITH EXPLODING_GENERATE_SERIES EXTRACT FARMFINGERPRINT64
+FIRST FLOAT FLOOR FORMAT FROM_BASE64 FROM_ISO8601_DATE FROM_ISO8601_TIMESTAMP
+FROM_ISO8601_TIMESTAMP_NANOS FROM_UTC_TIMESTAMP GAP_FILL GENERATE_BOOL GENERATE_DATE_ARRAY
+GENERATE_DOUBLE GENERATE_EMBEDDING GENERATE_INT GENERATE_SERIES GENERATE_TABLE GENERATE_TEXT
+GENERATE_UUID GEN_RANDOM_UUID GET_BIT GET_EXTRACT GET_JSON_OBJECT GLOB GROUP_CONCAT HEX
+IFNULL IIF ILIKE INITCAP INSERT INSTR INT INT64 ISINF ISODOW IS_NAN JSON_EXTRACT
+JSON_EXTRACT_PATH_TEXT JSON_EXTRACT_SCALAR JSON_FORMAT JSON_KEYS JSON_PARSE J_S_O_N_ARRAY
+J_S_O_N_ARRAY_AGG J_S_O_N_B_CONTAINS_ALL_TOP_KEYS J_S_O_N_B_CONTAINS_ANY_TOP_KEYS
+J_S_O_N_B_CONTAINS_TOP_KEY J_S_O_N_B_DELETE_AT_PATH J_S_O_N_B_PATH_EXISTS J_S_O_N_CAST
+J_S_O_N_EXISTS J_S_O_N_OBJECT J_S_O_N_OBJECT_AGG J_S_O_N_TABLE LAST LAST_DAY
+LAST_DAY_OF_MONTH LCASE LEFTPAD LEN LIKE LOCALTIME LOCALTIMESTAMP LOG LOG10 LOG2 LOGICAL_AND
+LOGICAL_OR LOWER_HEX LTRIM MAP_FROM_ARRAYS MATCH_AGAINST MAX MAX_BY MD5_DIGEST MIN MIN_BY
+MOD M_L_FORECAST M_L_TRANSLATE NAMED_STRUCT NET_FUNC NEXT_VALUE_FOR NUMBER_TO_STR NVL
+OPEN_J_S_O_N OR OVERLAY PAD PARAMETERIZED_AGG PARSE_JSON POW PREDICT QUANTILE RAND RANDOM
+READ_PARQUET REDUCE REGEXP_LIKE REGEXP_SPLIT RIGHTPAD RLIKE RTRIM SAFE_ADD SAFE_DIVIDE
+SAFE_FUNC SAFE_MULTIPLY SAFE_SUBTRACT SCOPE_RESOLUTION SESSION_USER SHA1 SHIFTLEFT
+SHIFTRIGHT SIGNUM SIZE SORT_ARRAY SPACE SPLIT_BY_STRING STARTS_WITH STAR_MAP STDEV STRING
+STRPOS STRUCT STRUCT_EXTRACT STR_POSITION STR_TO_DATE STR_TO_MAP STR_TO_TIME STR_TO_UNIX
+STUFF ST_MAKEPOINT S_H_A2_DIGEST TIMEFROMPARTS TIMESTAMP TIMESTAMPADD TIMESTAMPDIFF
+TIMESTAMPFROMPARTS TIMESTAMPLTZFROMPARTS TIMESTAMPTZFROMPARTS TIMESTAMP_ADD TIMESTAMP_DIFF
+TIMESTAMP_FROM_PARTS TIMESTAMP_LTZ TIMESTAMP_NTZ TIMESTAMP_SUB TIMESTAMP_TRUNC TIME_ADD
+TIME_STR_TO_DATE TIME_STR_TO_TIME TIME_STR_TO_UNIX TIME_SUB TIME_TO_STR TIME_TO_TIME_STR
+TIME_TO_UNIX TO_ARRAY TO_BASE64 TO_CHAR TO_DATE TO_DOUBLE TO_HEX TO_JSON TO_MAP TO_NUMBER
+TO_TIMESTAMP TO_UNIX_TIMESTAMP TO_UTC_TIMESTAMP TRANSFORM TRIM TRUNC TRUNCATE TRY TRY_CAST
+TRY_ELEMENT_AT TS_OR_DI_TO_DI TS_OR_DS_ADD TS_OR_DS_DIFF TS_OR_DS_TO_DATE
+TS_OR_DS_TO_DATETIME TS_OR_DS_TO_DATE_STR TS_OR_DS_TO_TIME TS_OR_DS_TO_TIMESTAMP UCASE
+UNICODE UNIX_DATE UNIX_TIMESTAMP UNIX_TO_STR UNIX_TO_TIME UNIX_TO_TIME_STR UNNEST UTC_DATE
+UTC_TIME UTC_TIMESTAMP UUID UUID_STRING VARIANCE_POP VARIANCE_SAMP VAR_MAP VAR_SAMP
+WEEK_OF_YEAR WEEK_START XMLELEMENT XOR X_M_L_TABLE YEAROFWEEK YEAROFWEEKISO
+""".split())
+
+
 class Lakelens(Spark):
     class Tokenizer(Spark.Tokenizer):
         # SHOW is a "command" in Spark's tokenizer (its rest becomes an opaque string); we parse it.
@@ -146,7 +210,10 @@ class Lakelens(Spark):
     class Parser(Spark.Parser):
         # sqlglot knows Snowflake's MINHASH(k, expr); lakelens' minhash(text [, num_perm, ngram])
         # is a library function, parsed like any other call.
-        FUNCTIONS = {k: v for k, v in Spark.Parser.FUNCTIONS.items() if k != "MINHASH"}
+        FUNCTIONS = {k: v for k, v in Spark.Parser.FUNCTIONS.items()
+                     if k != "MINHASH" and k not in VERBATIM_FUNCTIONS}
+        FUNCTION_PARSERS = {**Spark.Parser.FUNCTION_PARSERS,
+                            "SUBSTR": lambda self: _named(self._parse_substring(), "SUBSTR")}
         TYPE_LITERAL_PARSERS = {**Spark.Parser.TYPE_LITERAL_PARSERS,
                                 **{t: _typed_literal for t in (exp.DType.DATE, exp.DType.TIMESTAMP, exp.DType.TIMESTAMPTZ,
                                                                exp.DType.TIMESTAMPNTZ, exp.DType.TIMESTAMPLTZ)}}
@@ -355,8 +422,16 @@ class Lakelens(Spark):
 
     class Generator(Spark.Generator):
         TRANSFORMS = {**Spark.Generator.TRANSFORMS, FileRelation: _file_relation_sql,
-                      exp.TsOrDsToDate: _to_date_sql}
+                      exp.TsOrDsToDate: _to_date_sql, exp.Substring: _substring_sql}
         TABLESAMPLE_SEED_KEYWORD = "REPEATABLE"  # Spark's word; sqlglot's Spark generator writes SEED
+
+        def not_sql(self, expression: exp.Not) -> str:
+            # `x IS NOT NULL` parses as NOT (x IS NULL); Spark names the column after the
+            # former, so write it back that way.
+            inner = expression.this
+            if isinstance(inner, exp.Is) and isinstance(inner.expression, exp.Null):
+                return f"{self.sql(inner, 'this')} IS NOT NULL"
+            return super().not_sql(expression)
 
         def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
             if expression.meta.get(TYPED_LITERAL) and isinstance(expression.this, exp.Literal):

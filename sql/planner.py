@@ -626,6 +626,12 @@ def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
         raise Unsupported(f"ALTER TABLE on parquet table {info.full_name}; only RENAME TO is supported")
     new = stmt.copy()
     new.set("this", physical_table(info))
+    if len(actions) > 1 and all(isinstance(a, exp.ColumnDef) for a in actions):
+        # `ADD COLUMNS a string, b string` (dbt's on_schema_change) parses as one action per
+        # column, which sqlglot writes as `ADD COLUMN a …, ADD COLUMN b …`: not Spark's grammar.
+        defs = ", ".join(to_spark(a) for a in actions)
+        return SparkWrite(spark_sql=f"ALTER TABLE {to_spark(physical_table(info))} ADD COLUMNS ({defs})", target=info,
+                          operation="ALTER")
     return SparkWrite(spark_sql=to_spark(new), target=info, operation="ALTER")
 
 

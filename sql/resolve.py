@@ -420,13 +420,16 @@ def bind_session_functions(expression: exp.Expression, res: Resolution) -> exp.E
         exp.CurrentDatabase: res.ctx.schema,
         exp.CurrentUser: res.ctx.user,
     }
+    by_name = {"current_catalog": res.ctx.catalog, "current_schema": res.ctx.schema,
+               "current_database": res.ctx.schema, "current_namespace": res.ctx.schema,
+               "current_user": res.ctx.user, "session_user": res.ctx.user, "user": res.ctx.user}
 
     def swap(node):
         for cls, value in values.items():
             if isinstance(node, cls):
                 return exp.Literal.string(value)
-        if isinstance(node, exp.Anonymous) and node.name.lower() in ("current_namespace", "session_user", "user"):
-            return exp.Literal.string(res.ctx.schema if node.name.lower() == "current_namespace" else res.ctx.user)
+        if isinstance(node, exp.Anonymous) and node.name.lower() in by_name:
+            return exp.Literal.string(by_name[node.name.lower()])
         return node
 
     return expression.transform(swap)

@@ -164,7 +164,7 @@ def test_session_state_use_and_current_functions(fresh):
     assert rows(fresh.sql("SELECT current_catalog(), current_schema(), current_database()")) == [(cat, "media", "media")]
     fresh.sql("USE CATALOG main")
     assert (fresh.current_catalog, fresh.current_schema) == ("main", "default")
-    assert [r[0] for r in rows(fresh.sql("SHOW CATALOGS"))][:1] == ["main"]
+    assert "main" in [r[0] for r in rows(fresh.sql("SHOW CATALOGS"))]
 
 
 def test_explain_shows_spark_sql_and_plan(fresh):

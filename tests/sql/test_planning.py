@@ -140,3 +140,62 @@ def test_system_tables_are_placeholders_filled_by_the_engine(catalog):
         plan("SELECT * FROM system.x.y", catalog)
     with pytest.raises(InvalidArgument, match="reserved for system tables"):
         plan("CREATE CATALOG system", catalog).run(catalog)
+
+
+@pytest.mark.parametrize("sql,kept", [
+    # What a table reference carries besides its name survives the rewrite (each was dropped
+    # or changed once; the differential corpus found them).
+    ("SELECT * FROM assets PIVOT (count(*) FOR id IN (1, 2))", "PIVOT(COUNT(*) FOR id IN (1, 2))"),
+    ("SELECT * FROM assets UNPIVOT (v FOR c IN (id))", "UNPIVOT(v FOR c IN (id))"),
+    ("SELECT * FROM assets TABLESAMPLE (3 ROWS)", "TABLESAMPLE (3 ROWS)"),
+    ("SELECT * FROM assets a TABLESAMPLE (50 PERCENT) REPEATABLE (3)", "TABLESAMPLE (50 PERCENT) REPEATABLE (3)"),
+    ("SELECT typeof(DATE '2020-01-01'), TIMESTAMP '2020-01-01 00:00:00'", "TYPEOF(DATE '2020-01-01'), TIMESTAMP '2020"),
+    ("SELECT to_date('2020-01-02', 'yyyy-MM-dd')", "TO_DATE('2020-01-02', 'yyyy-MM-dd')"),
+    ("SELECT id FROM IDENTIFIER('demo.media.assets')", "SELECT id FROM delta.`"),
+])
+def test_the_rewrite_keeps_what_spark_would_see(catalog, sql, kept):
+    assert kept in plan(sql, catalog).spark_sql
+
+
+def test_identifier_clause_works_in_ddl_and_must_spell_a_name():
+    from lakelens.sql import inline_identifier_clauses
+
+    assert inline_identifier_clauses("DROP TABLE IDENTIFIER('demo.media.x')") == "DROP TABLE demo.media.x"
+    assert inline_identifier_clauses("SELECT 'IDENTIFIER(''x'')'") == "SELECT 'IDENTIFIER(''x'')'"
+    with pytest.raises(Exception, match=r"INVALID_IDENTIFIER\] The unquoted identifier a-b is invalid"):
+        inline_identifier_clauses("SELECT * FROM IDENTIFIER('a-b')")
+
+
+def test_functions_sqlglot_would_rename_reach_spark_as_written():
+    """VERBATIM_FUNCTIONS is exactly the set of names a round trip through the dialect changes
+    (with the pinned sqlglot); a call of one of them reaches Spark as the user wrote it."""
+    import logging
+
+    from lakelens.sql.dialect import VERBATIM_FUNCTIONS, Lakelens
+    from sqlglot.dialects.spark import Spark
+
+    class Probe(Lakelens):  # the dialect as it would be with every typed function of sqlglot's Spark
+        class Parser(Lakelens.Parser):
+            FUNCTIONS = {k: v for k, v in Spark.Parser.FUNCTIONS.items() if k != "MINHASH"}
+
+    g, probe = Lakelens(), Probe()
+    logging.disable(logging.WARNING)
+    try:
+        changed = set()
+        for name in Spark.Parser.FUNCTIONS:
+            if name in ("MINHASH", "CURRENT_CATALOG"):
+                continue
+            outcomes = []
+            for k in range(4):
+                src = f"SELECT {name}({', '.join(f'a{i}' for i in range(k))})"
+                try:
+                    outcomes.append(probe.generate(probe.parse(src)[0]).upper() == src.upper())
+                except Exception:  # noqa: BLE001 - this arity does not parse
+                    continue
+            if not outcomes or not all(outcomes):
+                changed.add(name)
+    finally:
+        logging.disable(logging.NOTSET)
+    assert changed == set(VERBATIM_FUNCTIONS)
+    out = g.generate(g.parse("SELECT substr(a, 1, 2), instr(a, 'x'), array_size(b), string(c), dateadd(d, 1)")[0])
+    assert out.lower() == "select substr(a, 1, 2), instr(a, 'x'), array_size(b), string(c), dateadd(d, 1)"
