@@ -36,13 +36,15 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 # dbt-spark pins thrift<0.23 while the gateway needs thrift 0.25: dbt gets its own
-# virtualenv (used by the dbt client test). dbt-core 1.12 does not install here; 1.11 does.
+# virtualenv (used by the dbt client test and dbt's adapter test suite, tests/dbt_adapter).
+# dbt-core 1.12 does not install here; 1.11 does, with the dbt-tests-adapter of its minor.
 dbt-venv: $(DBT_VENV)/.installed
 
-$(DBT_VENV)/.installed:
+$(DBT_VENV)/.installed: Makefile
 	@[ -x $(DBT_VENV)/bin/python ] || $(PYTHON) -m venv $(DBT_VENV)
 	$(DBT_VENV)/bin/python -m pip install -q --upgrade pip
-	$(DBT_VENV)/bin/python -m pip install -q 'dbt-core~=1.11.0' 'dbt-spark[PyHive]~=1.11.0'
+	$(DBT_VENV)/bin/python -m pip install -q 'dbt-core~=1.11.0' 'dbt-spark[PyHive]~=1.11.0' \
+	  'dbt-tests-adapter~=1.11.0' 'pytest>=8'
 	@touch $@
 
 demo: setup
@@ -60,6 +62,7 @@ test: setup
 	$(PY) -m pytest -q tests
 
 bench: setup
+	$(PY) bench/tpch.py
 	$(PY) bench/planning.py
 	$(PY) bench/listing.py
 	$(PY) bench/gateway.py

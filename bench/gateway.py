@@ -66,10 +66,11 @@ def start_lakelens(home: Path, command: Path = LAKELENS) -> tuple[subprocess.Pop
     return proc, port
 
 
-def start_spark_thrift(work: Path, port: int) -> subprocess.Popen:
+def start_spark_thrift(work: Path, port: int, extra_conf: dict | None = None) -> subprocess.Popen:
+    """Spark's own Thrift server with SPARK_CONF (plus `extra_conf`), NOSASL on 127.0.0.1."""
     cmd = [str(PYSPARK / "bin" / "spark-submit"), "--class",
            "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"]
-    for k, v in {**SPARK_CONF, "spark.sql.warehouse.dir": str(work / "warehouse")}.items():
+    for k, v in {**SPARK_CONF, **(extra_conf or {}), "spark.sql.warehouse.dir": str(work / "warehouse")}.items():
         cmd += ["--conf", f"{k}={v}"]
     cmd += ["spark-internal", "--hiveconf", f"hive.server2.thrift.port={port}", "--hiveconf",
             "hive.server2.thrift.bind.host=127.0.0.1", "--hiveconf", "hive.server2.authentication=NOSASL"]
@@ -79,6 +80,7 @@ def start_spark_thrift(work: Path, port: int) -> subprocess.Popen:
     deadline = time.time() + 300
     while "HiveThriftServer2 started" not in log.read_text():
         if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
             raise RuntimeError("Spark Thrift Server did not start:\n" + log.read_text()[-3000:])
         time.sleep(0.5)
     return proc

@@ -12,6 +12,9 @@ import lakelens
 
 _counter = itertools.count()
 
+# dbt's adapter suite runs in the dbt virtualenv (tests/clients/test_dbt_adapter.py starts it).
+collect_ignore = ["dbt_adapter"]
+
 
 @pytest.fixture(scope="session")
 def home(tmp_path_factory):
