@@ -44,7 +44,7 @@ $(DBT_VENV)/.installed: Makefile
 	@[ -x $(DBT_VENV)/bin/python ] || $(PYTHON) -m venv $(DBT_VENV)
 	$(DBT_VENV)/bin/python -m pip install -q --upgrade pip
 	$(DBT_VENV)/bin/python -m pip install -q 'dbt-core~=1.11.0' 'dbt-spark[PyHive]~=1.11.0' \
-	  'dbt-tests-adapter~=1.11.0' 'pytest>=8'
+	  'dbt-tests-adapter~=1.11.0' 'pytest>=8' 'pytest-xdist>=3'
 	@touch $@
 
 demo: setup

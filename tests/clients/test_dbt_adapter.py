@@ -26,7 +26,10 @@ def test_dbt_adapter_suite_passes(server, tmp_path):
                DBT_SEND_ANONYMOUS_USAGE_STATS="false", DBT_TEST_USER_1="dbt_test_user_1",
                DBT_TEST_USER_2="dbt_test_user_2", DBT_TEST_USER_3="dbt_test_user_3")
     env.pop("PYTHONPATH", None)
+    # Two workers (pytest-xdist), a class per worker: a dbt test spends much of its time in
+    # dbt's own Python while the other waits on the gateway.
     done = subprocess.run([str(DBT_PYTHON), "-m", "pytest", str(SUITE), "-q", "-p", "no:cacheprovider",
+                           "-n", "2", "--dist", "loadscope",
                            "--rootdir", str(SUITE), "--confcutdir", str(SUITE), f"--junitxml={report}"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=3000)
     suite = ET.parse(report).getroot()

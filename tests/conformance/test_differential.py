@@ -97,7 +97,7 @@ def test_dbt_shaped_scripts_answer_as_spark(sides, script):
     assert not tally.mismatches, tally.report()
 
 
-GENERATED = int(os.environ.get("LAKELENS_DIFF_GENERATED", "600"))
+GENERATED = int(os.environ.get("LAKELENS_DIFF_GENERATED", "300"))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -56,7 +56,7 @@ def refused(gw, statement: str, error_class: str, sqlstate: str) -> str:
     rows, error = execute(gw, statement)
     assert error is not None, f"{statement!r} was not refused: {rows}"
     message, state = error
-    assert message.startswith(f"{error_class}:") and state == sqlstate, error
+    assert message.startswith(f"[{error_class}] ") and state == sqlstate, error
     assert SECRET not in message
     return message
 

@@ -140,11 +140,11 @@ def test_session_settings_are_an_allow_list(lake):
     with pytest.raises(OperationalError) as err:
         hive_connect(lake, configuration={guard: "99999999999"})
     status = err.value.args[0].status
-    assert status.errorMessage.startswith("PERMISSION_DENIED:") and guard in status.errorMessage
+    assert status.errorMessage.startswith("[PERMISSION_DENIED] ") and guard in status.errorMessage
     c = Raw(lake)
     resp = c.ExecuteStatement(T.TExecuteStatementReq(sessionHandle=c.session, statement=f"SET {guard}",
                                                      confOverlay={guard: "1"}))
-    assert resp.status.errorMessage.startswith("PERMISSION_DENIED:") and resp.status.sqlState == "42501"
+    assert resp.status.errorMessage.startswith("[PERMISSION_DENIED] ") and resp.status.sqlState == "42501"
     c.close()
     # What BI tools and dbt set is allowed (dbt's query header comment before it, too).
     rows, error = execute(lake, "SET spark.sql.shuffle.partitions=3")
