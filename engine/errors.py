@@ -126,8 +126,9 @@ class SparkErrorMapper:
         return error
 
 
-# Spark's two ways of saying where: an analysis error ends with "; line L pos P" (P 0-based);
-# an execution error carries a query context block with the statement line and carets.
+# Spark's ways of saying where: an analysis error ends with "; line L pos P" (P 0-based); an
+# execution error carries a query context block with the statement line and carets; a parse
+# error ends with "(line L, pos P)" and the statement under "== SQL ==".
 _LINE_POS = re.compile(r";?\s*line (\d+) pos (\d+)\s*;?\s*$")
 _CONTEXT = re.compile(r"\n== SQL \(line (\d+), position (\d+)\) ==\n(?:[^\n]*\n)*?( *)(\^+)[^\n]*(?:\n.*)?$", re.S)
 _PARSE_CONTEXT = re.compile(r"\s*\(line (\d+), pos (\d+)\)\s*\n+== SQL ==\n.*?\n-*(\^+)[^\n]*$", re.S)
