@@ -495,8 +495,8 @@ def _insert_frame(df, plan: SparkWrite, info: ObjectInfo):
             raise LakelensError(f"{info.full_name} has {len(table)} column(s), the query produces {len(df.columns)}",
                                 error_class="INSERT_COLUMN_ARITY_MISMATCH", sqlstate="21S01")
         return df.select(*[df[i].cast(c.type).alias(c.name) for i, c in enumerate(info.columns)])
-    lowered = [n.lower() for n in named]
-    unknown = [n for n in named if n.lower() not in {t.lower() for t in table}]
+    lowered, known = [n.lower() for n in named], {t.lower() for t in table}
+    unknown = [n for n in named if n.lower() not in known]
     if unknown:
         raise LakelensError(f"{info.full_name} has no column(s) {', '.join(unknown)} (its columns: "
                             f"{', '.join(table)})", error_class="UNRESOLVED_COLUMN", sqlstate="42703")

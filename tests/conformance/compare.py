@@ -171,9 +171,7 @@ def _order_keys(sql: str, names: list[str]) -> list[str]:
         tree = sqlglot.parse_one(sql, read="spark")
     except sqlglot.errors.ParseError:
         return []
-    order = tree.args.get("order")
-    if order is None and isinstance(tree, exp.Select) is False and tree.args.get("this") is not None:
-        order = getattr(tree.this, "args", {}).get("order") if isinstance(tree.this, exp.Expression) else None
+    order = tree.args.get("order")  # a SELECT's or a set operation's own ORDER BY
     if order is None:
         return []
     keys = []

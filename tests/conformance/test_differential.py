@@ -36,27 +36,26 @@ def statements(path: Path) -> list[tuple[str, str]]:
 
 # The TPC-H and hand-written queries run on Delta; the generated ones rotate over the three
 # formats (what differs between formats is only how a table reference resolves).
+def compare_queries(ours, plain, queries) -> Tally:
+    """Each (name, sql) query on both sides; one that plain Spark refuses is a corpus bug."""
+    tally = Tally()
+    for name, sql in queries:
+        mine, base = run_both(ours, plain, sql)
+        if base.error_class:
+            tally.mismatches.append(f"{name} fails on plain Spark: {base.message[:300]}\n    SQL: {sql}")
+            continue
+        tally.check(name, sql, mine, base)
+    return tally
+
+
 def test_tpch_queries_answer_as_spark(sides):
     assert len(TPCH) == 22
-    ours, plain = sides.use("delta")
-    tally = Tally()
-    for path in TPCH:
-        sql = path.read_text()
-        mine, base = run_both(ours, plain, sql)
-        assert base.error_class is None, f"{path.name} fails on plain Spark: {base.message}"
-        tally.check(path.stem, sql, mine, base)
+    tally = compare_queries(*sides.use("delta"), [(p.stem, p.read_text()) for p in TPCH])
     assert not tally.mismatches, tally.report()
 
 
 def test_corpus_queries_answer_as_spark(sides):
-    ours, plain = sides.use("delta")
-    tally = Tally()
-    for name, sql in statements(HERE / "corpus" / "queries.sql"):
-        mine, base = run_both(ours, plain, sql)
-        if base.error_class:  # the corpus is wrong, not lakelens
-            tally.mismatches.append(f"{name} fails on plain Spark: {base.message[:300]}")
-            continue
-        tally.check(name, sql, mine, base)
+    tally = compare_queries(*sides.use("delta"), statements(HERE / "corpus" / "queries.sql"))
     assert not tally.mismatches, tally.report()
 
 
@@ -105,14 +104,7 @@ def test_generated_queries_answer_as_spark(sides, fmt):
     """LAKELENS_DIFF_GENERATED queries (generate.py, fixed seed), a third on each format."""
     from .generate import generated_queries
 
-    ours, plain = sides.use(fmt)
-    tally = Tally()
-    for i, sql in enumerate(generated_queries(GENERATED)):
-        if i % len(FORMATS) != FORMATS.index(fmt):
-            continue
-        mine, base = run_both(ours, plain, sql)
-        if base.error_class:  # the generator wrote something Spark refuses: a generator bug
-            tally.mismatches.append(f"generated #{i} fails on plain Spark: {base.message[:300]}\n    SQL: {sql}")
-            continue
-        tally.check(f"{fmt}/generated #{i}", sql, mine, base)
+    mine = [(f"{fmt}/generated #{i}", sql) for i, sql in enumerate(generated_queries(GENERATED))
+            if i % len(FORMATS) == FORMATS.index(fmt)]
+    tally = compare_queries(*sides.use(fmt), mine)
     assert not tally.mismatches, tally.report()

@@ -63,5 +63,5 @@ def test_deltas_own_error_class_reaches_the_user(items):
     with pytest.raises(LakelensError) as e:
         items.sql("MERGE INTO s.items t USING (SELECT 1 AS id) u ON t.id = u.id "
                   "WHEN MATCHED THEN UPDATE SET t.missing = 1")
-    assert e.value.error_class.startswith("DELTA_") or e.value.error_class == "UNRESOLVED_COLUMN", str(e.value)
-    assert "missing" in str(e.value) and "INTERNAL_ERROR" not in str(e.value)
+    assert (e.value.error_class, e.value.sqlstate) == ("DELTA_MERGE_UNRESOLVED_EXPRESSION", "42601")
+    assert str(e.value).startswith("[DELTA_MERGE_UNRESOLVED_EXPRESSION] Cannot resolve t.missing in UPDATE clause")
