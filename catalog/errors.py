@@ -21,6 +21,8 @@ _NOT_FOUND = {
     "function": ("ROUTINE_NOT_FOUND", "42883"),
     "path": ("PATH_NOT_FOUND", "42K03"),
     "user": ("USER_NOT_FOUND", "42704"),
+    "group": ("GROUP_NOT_FOUND", "42704"),
+    "principal": ("PRINCIPAL_DOES_NOT_EXIST", "42704"),
 }
 _EXISTS = {
     "catalog": ("CATALOG_ALREADY_EXISTS", "42P04"),
@@ -32,6 +34,7 @@ _EXISTS = {
     "function": ("ROUTINE_ALREADY_EXISTS", "42723"),
     "path": ("PATH_ALREADY_EXISTS", "42K04"),
     "user": ("USER_ALREADY_EXISTS", "42710"),
+    "group": ("GROUP_ALREADY_EXISTS", "42710"),
 }
 
 

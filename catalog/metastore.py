@@ -122,14 +122,78 @@ users = sa.Table(
     _meta,
     sa.Column("name", sa.String(255), primary_key=True),
     sa.Column("password_salt", sa.String(64), nullable=False),
-    sa.Column("password_hash", sa.String(128), nullable=False),
+    sa.Column("password_hash", sa.String(128), nullable=False),  # "" for a user without a password
+    sa.Column("admin", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+groups = sa.Table(
+    "groups",
+    _meta,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+group_members = sa.Table(
+    "group_members",
+    _meta,
+    sa.Column("group_name", sa.String(255), sa.ForeignKey("groups.name"), primary_key=True),
+    sa.Column("member", sa.String(255), primary_key=True),
+    sa.Index("ix_group_members_member", "member"),
+)
+
+# One row per (securable, principal, privilege). `securable_key` is the catalog, schema or
+# object id, the function name or the external location's path; `catalog_id`/`schema_id`
+# name the parents of a schema or object grant (what makes the parents visible to the grantee,
+# and what a DROP ... CASCADE removes).
+grants = sa.Table(
+    "grants",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("securable_type", sa.String(32), nullable=False),
+    sa.Column("securable_key", sa.String(1024), nullable=False),
+    sa.Column("catalog_id", sa.Integer),
+    sa.Column("schema_id", sa.Integer),
+    sa.Column("principal", sa.String(255), nullable=False),
+    sa.Column("privilege", sa.String(64), nullable=False),
+    sa.Column("grantor", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("securable_type", "securable_key", "principal", "privilege", name="uq_grant"),
+    sa.Index("ix_grants_principal", "principal"),
+)
+
+# Functions whose EXECUTE an admin has governed (granted or revoked at least once). A function
+# with no row here is open to every user, as built-in functions are in Unity Catalog.
+governed_functions = sa.Table(
+    "governed_functions",
+    _meta,
+    sa.Column("name", sa.String(255), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The audit log (system.access.audit): who did what, from where, and how it ended.
+audit = sa.Table(
+    "audit",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_identity", sa.String(255), nullable=False),
+    sa.Column("workspace", sa.String(255)),
+    sa.Column("source_address", sa.String(255)),
+    sa.Column("client", sa.String(255)),
+    sa.Column("session_id", sa.String(64)),
+    sa.Column("action_name", sa.String(64), nullable=False),
+    sa.Column("request_params", sa.Text, nullable=False, default="{}"),
+    sa.Column("securables", sa.Text, nullable=False, default="[]"),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("error_message", sa.Text),
+    sa.Index("ix_audit_user_time", "user_identity", "event_time"),
+)
+
 ACTIVE, CREATING = "ACTIVE", "CREATING"
 # Columns added after a release, with their DDL: added to older metastores when opened.
-_ADDED_COLUMNS = {"objects": {"pending": "TEXT"}}
+_ADDED_COLUMNS = {"objects": {"pending": "TEXT"}, "users": {"admin": "BOOLEAN NOT NULL DEFAULT FALSE"}}
 
 
 def _start_time(pid: str = "self") -> str | None:
@@ -208,25 +272,46 @@ class Catalog:
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         _meta.create_all(self.engine)
-        self._add_columns()
-        self.ensure_defaults(default_catalog, default_schema)
+        # A metastore from before grants (its users had no admin flag) gets the defaults a
+        # fresh home has, so its clients' `USE default` keeps working.
+        upgraded = ("users", "admin") in self._add_columns()
+        self.ensure_defaults(default_catalog, default_schema, default_grants=upgraded)
 
-    def _add_columns(self) -> None:
+    def _add_columns(self) -> set[tuple[str, str]]:
         inspector = sa.inspect(self.engine)
+        added = set()
         for table, columns in _ADDED_COLUMNS.items():
             have = {c["name"] for c in inspector.get_columns(table)}
             for name, ddl in columns.items():
                 if name not in have:
                     with self.engine.begin() as conn:
                         conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+                    added.add((table, name))
+        return added
 
     # ------------------------------------------------------------------ defaults
-    def ensure_defaults(self, catalog: str = "main", schema: str = "default") -> None:
-        """A fresh home has `main.default`, as Hive and Spark clients assume a `default` schema."""
+    def ensure_defaults(self, catalog: str = "main", schema: str = "default", default_grants: bool = False) -> None:
+        """A fresh home has `main.default`, as Hive and Spark clients assume a `default` schema
+        (PyHive and beeline send `USE default` when they connect). As in a Databricks
+        workspace's catalog, every user (`account users`) may use both: that opens the door,
+        and shows nothing inside (docs/governance.md)."""
+        from .grants import ACCOUNT_USERS
+
+        with self.engine.connect() as conn:
+            fresh = conn.execute(sa.select(catalogs.c.id).where(catalogs.c.name == _norm(catalog))).first() is None
         for fn, args in ((self.create_catalog, (catalog,)), (self.create_schema, (catalog, schema))):
             try:
                 fn(*args, if_not_exists=True, comment="created automatically")
             except AlreadyExists:  # raced with another process doing the same
+                pass
+        if fresh or default_grants:
+            cat, sch = self.get_catalog(catalog), self.get_schema(catalog, schema)
+            try:
+                self.change_grants("CATALOG", str(cat.id), [ACCOUNT_USERS], ["USE CATALOG"], grantor="system",
+                                   revoke=False)
+                self.change_grants("SCHEMA", str(sch.id), [ACCOUNT_USERS], ["USE SCHEMA"], grantor="system",
+                                   revoke=False, catalog_id=cat.id)
+            except IntegrityError:  # another process made the same grants
                 pass
 
     # ------------------------------------------------------------------ helpers
@@ -259,20 +344,21 @@ class Catalog:
                            row.created_at, row.updated_at)
 
     @staticmethod
-    def _to_schema(cat_name: str, row) -> SchemaInfo:
-        return SchemaInfo(row.id, cat_name, row.name, row.owner, row.comment,
-                          json.loads(row.properties or "{}"), row.created_at, row.updated_at)
+    def _to_schema(cat, row) -> SchemaInfo:
+        return SchemaInfo(row.id, cat.name, row.name, row.owner, row.comment,
+                          json.loads(row.properties or "{}"), row.created_at, row.updated_at, catalog_id=cat.id)
 
     @staticmethod
-    def _to_object(cat_name: str, schema_name: str, row) -> ObjectInfo:
+    def _to_object(cat, schema_name: str, row) -> ObjectInfo:
         cols = tuple(Column(**c) for c in json.loads(row.columns or "[]"))
         return ObjectInfo(
-            id=row.id, catalog=cat_name, schema=schema_name, name=row.name, kind=row.kind,
+            id=row.id, catalog=cat.name, schema=schema_name, name=row.name, kind=row.kind,
             storage=row.storage, format=row.format, location=row.location, view_text=row.view_text,
             columns=cols, owner=row.owner, comment=row.comment,
             properties=json.loads(row.properties or "{}"), created_at=row.created_at,
             updated_at=row.updated_at, storage_key=row.storage_key or "",
             partitioned_by=tuple(json.loads(row.partitioned_by or "[]")),
+            schema_id=row.schema_id, catalog_id=cat.id,
         )
 
     # ------------------------------------------------------------------ catalogs
@@ -341,10 +427,13 @@ class Catalog:
             if contents and not cascade:
                 raise NotEmpty("catalog", cat.name, contents)
             by_id = {s.id: s.name for s in schema_rows}
-            doomed = [self._to_object(cat.name, by_id[o.schema_id], o) for o in objs]
+            doomed = [self._to_object(cat, by_id[o.schema_id], o) for o in objs]
             if ids:
                 conn.execute(objects.delete().where(objects.c.schema_id.in_(ids)))
                 conn.execute(schemas.delete().where(schemas.c.id.in_(ids)))
+            conn.execute(grants.delete().where(sa.or_(
+                grants.c.catalog_id == cat.id,
+                sa.and_(grants.c.securable_type == "CATALOG", grants.c.securable_key == str(cat.id)))))
             conn.execute(catalogs.delete().where(catalogs.c.id == cat.id))
         self._remove_managed_storage(doomed)
 
@@ -374,14 +463,14 @@ class Catalog:
     def get_schema(self, catalog: str, name: str) -> SchemaInfo:
         with self.engine.connect() as conn:
             cat, row = self._schema_row(conn, catalog, name)
-            return self._to_schema(cat.name, row)
+            return self._to_schema(cat, row)
 
     def list_schemas(self, catalog: str, like: str | None = None) -> list[SchemaInfo]:
         with self.engine.connect() as conn:
             cat = self._catalog_row(conn, catalog)
             rows = conn.execute(
                 sa.select(schemas).where(schemas.c.catalog_id == cat.id).order_by(schemas.c.name)).all()
-        return [self._to_schema(cat.name, r) for r in rows if matches_like(r.name, like)]
+        return [self._to_schema(cat, r) for r in rows if matches_like(r.name, like)]
 
     def alter_schema(self, catalog: str, name: str, *, owner: str | None = None, comment: str | None = None,
                      properties: dict | None = None) -> SchemaInfo:
@@ -408,8 +497,11 @@ class Catalog:
             objs = conn.execute(sa.select(objects).where(objects.c.schema_id == row.id)).all()
             if objs and not cascade:
                 raise NotEmpty("schema", f"{cat.name}.{row.name}", len(objs))
-            doomed = [self._to_object(cat.name, row.name, o) for o in objs]
+            doomed = [self._to_object(cat, row.name, o) for o in objs]
             conn.execute(objects.delete().where(objects.c.schema_id == row.id))
+            conn.execute(grants.delete().where(sa.or_(
+                grants.c.schema_id == row.id,
+                sa.and_(grants.c.securable_type == "SCHEMA", grants.c.securable_key == str(row.id)))))
             conn.execute(schemas.delete().where(schemas.c.id == row.id))
         self._remove_managed_storage(doomed)
 
@@ -673,7 +765,7 @@ class Catalog:
             row = conn.execute(sa.select(objects).where(
                 objects.c.schema_id == sch.id, objects.c.name == name, visible, of_kind)).first()
             if row is not None:
-                return self._to_object(cat.name, sch.name, row)
+                return self._to_object(cat, sch.name, row)
             # Only a miss pays for reading the schema's names, to suggest a close one.
             candidates = conn.execute(sa.select(objects.c.name).where(
                 objects.c.schema_id == sch.id, visible, of_kind)).scalars().all()
@@ -696,7 +788,7 @@ class Catalog:
             if kinds:
                 q = q.where(objects.c.kind.in_(list(kinds)))
             rows = conn.execute(q.order_by(schemas.c.name, objects.c.name)).all()
-        return [self._to_object(cat.name, r.schema_name, r) for r in rows if matches_like(r.name, like)]
+        return [self._to_object(cat, r.schema_name, r) for r in rows if matches_like(r.name, like)]
 
     def update_object(self, info: ObjectInfo, *, columns: Sequence[Column] | None = None,
                       comment: str | None = None, owner: str | None = None, properties: dict | None = None,
@@ -732,6 +824,8 @@ class Catalog:
         """Forget an object; managed storage is deleted after the metastore commit."""
         with self.engine.begin() as conn:
             conn.execute(objects.delete().where(objects.c.id == info.id))
+            conn.execute(grants.delete().where(grants.c.securable_type.in_(["TABLE", "VOLUME"]),
+                                               grants.c.securable_key == str(info.id)))
         self._remove_managed_storage([info])
 
     def _remove_managed_storage(self, infos: Iterable[ObjectInfo]) -> None:
@@ -753,29 +847,262 @@ class Catalog:
             down = conn.execute(sa.select(lineage.c.target).where(lineage.c.source == full_name).distinct()).scalars()
             return {"upstream": sorted(up), "downstream": sorted(down)}
 
-    # ------------------------------------------------------------------ users
-    def set_user(self, name: str, password: str) -> None:
-        """Create a user, or change the password of an existing one."""
+    # ------------------------------------------------------------------ users and groups
+    def set_user(self, name: str, password: str | None, *, admin: bool | None = None) -> None:
+        """Create a user, or change an existing one's password (and admin flag, when given).
+        `password` None: a user without one, who cannot sign in with `--auth plain` (a name
+        for grants on servers with `--auth none`); on an existing user it keeps the password."""
         name = _norm(name)
-        if not password:
+        if password is not None and not password:
             raise InvalidArgument(f"user {name}: empty password")
-        salt, digest = hash_password(password)
-        now = _now()
+        values: dict = {"updated_at": _now()}
+        if password is not None:
+            values["password_salt"], values["password_hash"] = hash_password(password)
+        if admin is not None:
+            values["admin"] = bool(admin)
         with self.engine.begin() as conn:
-            done = conn.execute(users.update().where(users.c.name == name).values(
-                password_salt=salt, password_hash=digest, updated_at=now)).rowcount
+            if conn.execute(sa.select(groups.c.name).where(groups.c.name == name)).first():
+                raise AlreadyExists("user", name, "a group has that name")
+            done = conn.execute(users.update().where(users.c.name == name).values(**values)).rowcount
             if not done:
-                conn.execute(users.insert().values(name=name, password_salt=salt, password_hash=digest,
-                                                   created_at=now, updated_at=now))
+                values.setdefault("password_salt", "")
+                values.setdefault("password_hash", "")
+                values.setdefault("admin", False)
+                conn.execute(users.insert().values(name=name, created_at=values["updated_at"], **values))
 
-    def drop_user(self, name: str) -> None:
+    def create_user(self, name: str, password: str | None = None, *, admin: bool = False,
+                    if_not_exists: bool = False) -> None:
+        """CREATE USER: a new user (AlreadyExists when the name is taken)."""
+        with self.engine.connect() as conn:
+            if conn.execute(sa.select(users.c.name).where(users.c.name == _norm(name))).first():
+                if if_not_exists:
+                    return
+                raise AlreadyExists("user", _norm(name))
+        self.set_user(name, password, admin=admin)
+
+    def drop_user(self, name: str, *, if_exists: bool = False) -> None:
+        """Remove a user, their group memberships and their grants. A user who still owns
+        catalogs, schemas or objects is refused: an admin hands those over first."""
+        key = _norm(name)
         with self.engine.begin() as conn:
-            if not conn.execute(users.delete().where(users.c.name == _norm(name))).rowcount:
-                raise NotFound("user", _norm(name))
+            owned = [r.name for r in conn.execute(sa.select(catalogs.c.name).where(sa.func.lower(catalogs.c.owner) == key))]
+            owned += [r.name for r in conn.execute(sa.select(schemas.c.name).where(sa.func.lower(schemas.c.owner) == key))]
+            owned += [r.name for r in conn.execute(sa.select(objects.c.name).where(sa.func.lower(objects.c.owner) == key))]
+            if owned:
+                # Ownership is by name: a user created later under it would inherit these.
+                raise InvalidArgument(f"user {key} owns {len(owned)} securable(s) ({', '.join(sorted(owned)[:5])}"
+                                      f"{', …' if len(owned) > 5 else ''}); hand them over with ALTER … OWNER TO "
+                                      "first", error_class="PRINCIPAL_OWNS_SECURABLES", sqlstate="2BP01")
+            if not conn.execute(users.delete().where(users.c.name == key)).rowcount:
+                if if_exists:
+                    return
+                raise NotFound("user", key)
+            conn.execute(group_members.delete().where(group_members.c.member == key))
+            conn.execute(grants.delete().where(grants.c.principal == key))
 
     def list_users(self) -> list[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(users.c.name).order_by(users.c.name)).scalars())
+
+    def user_rows(self) -> list[tuple[str, bool, bool, datetime]]:
+        """(name, admin, has a password, created) of every user."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(users.c.name, users.c.admin, users.c.password_hash, users.c.created_at)
+                                .order_by(users.c.name)).all()
+        return [(r.name, bool(r.admin), bool(r.password_hash), r.created_at) for r in rows]
+
+    def has_admin(self) -> bool:
+        """Whether some user is an admin who can sign in with a password."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(users.c.name).where(users.c.admin == sa.true(),
+                                                              users.c.password_hash != "")).first() is not None
+
+    def create_group(self, name: str, *, if_not_exists: bool = False) -> None:
+        from .grants import ACCOUNT_USERS
+
+        key = _norm(name)
+        if key == ACCOUNT_USERS:
+            raise InvalidArgument(f"`{ACCOUNT_USERS}` is built in: every user is a member")
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(sa.select(users.c.name).where(users.c.name == key)).first():
+                    raise AlreadyExists("group", key, "a user has that name")
+                conn.execute(groups.insert().values(name=key, created_at=_now()))
+        except IntegrityError:
+            if not if_not_exists:
+                raise AlreadyExists("group", key) from None
+
+    def drop_group(self, name: str, *, if_exists: bool = False) -> None:
+        key = _norm(name)
+        with self.engine.begin() as conn:
+            conn.execute(group_members.delete().where(group_members.c.group_name == key))
+            if not conn.execute(groups.delete().where(groups.c.name == key)).rowcount:
+                if if_exists:
+                    return
+                raise NotFound("group", key)
+            conn.execute(grants.delete().where(grants.c.principal == key))
+
+    def alter_group(self, name: str, *, add: Sequence[str] = (), drop: Sequence[str] = ()) -> None:
+        """Add users to a group or take them out (each must be a user; groups do not nest)."""
+        key = _norm(name)
+        with self.engine.begin() as conn:
+            if not conn.execute(sa.select(groups.c.name).where(groups.c.name == key)).first():
+                raise NotFound("group", key)
+            for member in add:
+                member = _norm(member)
+                if not conn.execute(sa.select(users.c.name).where(users.c.name == member)).first():
+                    raise NotFound("user", member)
+                if not conn.execute(sa.select(group_members).where(group_members.c.group_name == key,
+                                                                   group_members.c.member == member)).first():
+                    conn.execute(group_members.insert().values(group_name=key, member=member))
+            for member in drop:
+                conn.execute(group_members.delete().where(group_members.c.group_name == key,
+                                                          group_members.c.member == _norm(member)))
+
+    def group_rows(self) -> list[tuple[str, list[str]]]:
+        """(group, members) of every group."""
+        with self.engine.connect() as conn:
+            names = list(conn.execute(sa.select(groups.c.name).order_by(groups.c.name)).scalars())
+            members = conn.execute(sa.select(group_members).order_by(group_members.c.member)).all()
+        by_group: dict[str, list[str]] = {n: [] for n in names}
+        for m in members:
+            by_group.setdefault(m.group_name, []).append(m.member)
+        return list(by_group.items())
+
+    def groups_of(self, user: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(group_members.c.group_name)
+                                     .where(group_members.c.member == user.lower())).scalars())
+
+    def principal_exists(self, name: str) -> bool:
+        from .grants import ACCOUNT_USERS
+
+        key = _norm(name)
+        if key == ACCOUNT_USERS:
+            return True
+        with self.engine.connect() as conn:
+            return bool(conn.execute(sa.select(users.c.name).where(users.c.name == key)).first()
+                        or conn.execute(sa.select(groups.c.name).where(groups.c.name == key)).first())
+
+    # ------------------------------------------------------------------ grants
+    def access(self, user: str):
+        """What `user` may do (catalog/grants.py `Access`), read in one pass over the metastore."""
+        from .grants import ACCOUNT_USERS, Access
+
+        key = user.lower()
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users.c.admin).where(users.c.name == key)).first()
+            member_of = conn.execute(sa.select(group_members.c.group_name)
+                                     .where(group_members.c.member == key)).scalars().all()
+            names = frozenset({key, ACCOUNT_USERS, *member_of})
+            access = Access(key, admin=bool(row and row.admin), exists=row is not None, names=names)
+            if access.admin:
+                return access
+            for g in conn.execute(sa.select(grants.c.securable_type, grants.c.securable_key, grants.c.privilege,
+                                            grants.c.catalog_id, grants.c.schema_id)
+                                  .where(grants.c.principal.in_(list(names)))):
+                access.grants.setdefault((g.securable_type, g.securable_key), set()).add(g.privilege)
+                if g.catalog_id is not None:
+                    access.child_catalogs.add(g.catalog_id)
+                if g.schema_id is not None:
+                    access.child_schemas.add(g.schema_id)
+            access.owned_catalogs = set(conn.execute(
+                sa.select(catalogs.c.id).where(sa.func.lower(catalogs.c.owner).in_(list(names)))).scalars())
+            for s in conn.execute(sa.select(schemas.c.id, schemas.c.catalog_id).where(sa.func.lower(schemas.c.owner).in_(list(names)))):
+                access.owned_schemas.add(s.id)
+                access.child_catalogs.add(s.catalog_id)
+            for o in conn.execute(sa.select(objects.c.schema_id, schemas.c.catalog_id)
+                                  .join(schemas, objects.c.schema_id == schemas.c.id)
+                                  .where(sa.func.lower(objects.c.owner).in_(list(names))).distinct()):
+                access.child_schemas.add(o.schema_id)
+                access.child_catalogs.add(o.catalog_id)
+            access.governed_functions = set(conn.execute(sa.select(governed_functions.c.name)).scalars())
+        return access
+
+    def change_grants(self, kind: str, key: str, principals: Sequence[str], privileges: Sequence[str], *,
+                      grantor: str, revoke: bool, catalog_id: int | None = None, schema_id: int | None = None) -> None:
+        """GRANT (or REVOKE) privileges on one securable to (from) principals, in one transaction.
+        A function's first GRANT or REVOKE makes it governed: it starts from EXECUTE for
+        `account users`, the right every user had until then."""
+        from .grants import ACCOUNT_USERS, ALL, FUNCTION
+
+        now = _now()
+        names = [_norm(p) for p in principals]
+        for name in names:
+            if not self.principal_exists(name):
+                raise NotFound("principal", name)
+        with self.engine.begin() as conn:
+            if kind == FUNCTION and not conn.execute(
+                    sa.select(governed_functions.c.name).where(governed_functions.c.name == key)).first():
+                conn.execute(governed_functions.insert().values(name=key, created_at=now))
+                conn.execute(grants.insert().values(securable_type=kind, securable_key=key, principal=ACCOUNT_USERS,
+                                                    privilege="EXECUTE", grantor="system", created_at=now))
+            for name in names:
+                for privilege in privileges:
+                    where = (grants.c.securable_type == kind, grants.c.securable_key == key,
+                             grants.c.principal == name)
+                    if revoke:
+                        # REVOKE ALL PRIVILEGES takes back everything but MANAGE, as it granted.
+                        which = grants.c.privilege != "MANAGE" if privilege == ALL else grants.c.privilege == privilege
+                        conn.execute(grants.delete().where(*where, which))
+                    elif not conn.execute(sa.select(grants.c.id).where(*where, grants.c.privilege == privilege)).first():
+                        conn.execute(grants.insert().values(
+                            securable_type=kind, securable_key=key, catalog_id=catalog_id, schema_id=schema_id,
+                            principal=name, privilege=privilege, grantor=grantor, created_at=now))
+
+    def grant_rows(self, kind: str | None = None, key: str | None = None,
+                   principals: Sequence[str] | None = None) -> list[dict]:
+        """Grants as rows (securable_type, securable_key, principal, privilege, grantor, created_at),
+        filtered by securable and/or principals."""
+        q = sa.select(grants).order_by(grants.c.securable_type, grants.c.securable_key, grants.c.principal,
+                                       grants.c.privilege)
+        if kind is not None:
+            q = q.where(grants.c.securable_type == kind, grants.c.securable_key == key)
+        if principals is not None:
+            q = q.where(grants.c.principal.in_([_norm(p) for p in principals]))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def securable_names(self) -> dict[tuple[str, str], str]:
+        """(kind, key) → the full name of every catalog, schema and object, to show grants by name."""
+        out: dict[tuple[str, str], str] = {}
+        with self.engine.connect() as conn:
+            cats = {r.id: r.name for r in conn.execute(sa.select(catalogs.c.id, catalogs.c.name))}
+            schs = {}
+            for r in conn.execute(sa.select(schemas.c.id, schemas.c.catalog_id, schemas.c.name)):
+                schs[r.id] = f"{cats.get(r.catalog_id)}.{r.name}"
+            for r in conn.execute(sa.select(objects.c.id, objects.c.schema_id, objects.c.name, objects.c.kind)):
+                out[("VOLUME" if r.kind == VOLUME else "TABLE", str(r.id))] = f"{schs.get(r.schema_id)}.{r.name}"
+        out.update({("CATALOG", str(k)): v for k, v in cats.items()})
+        out.update({("SCHEMA", str(k)): v for k, v in schs.items()})
+        return out
+
+    # ------------------------------------------------------------------ audit
+    def audit(self, user: str, action: str, *, status: int = 200, error: str | None = None,
+              params: dict | None = None, securables: Sequence[str] = (), address: str | None = None,
+              client: str | None = None, session_id: str | None = None, workspace: str | None = None) -> None:
+        """Append one event to the audit log; never raises (a full disk must not turn a denied
+        statement into an internal error), but says so in the server log."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(audit.insert().values(
+                    event_time=_now(), user_identity=(user or "").lower()[:255], workspace=workspace,
+                    source_address=(address or None) and address[:255], client=(client or None) and client[:255],
+                    session_id=session_id, action_name=action[:64], request_params=json.dumps(params or {}),
+                    securables=json.dumps(sorted(set(securables))), status_code=status,
+                    error_message=(error or None) and error[:4000]))
+        except Exception:  # noqa: BLE001 - see the docstring
+            import logging
+
+            logging.getLogger("lakelens.catalog").exception("could not write the audit event %s of %s", action, user)
+
+    def audit_rows(self, user: str | None = None, limit: int = 100_000) -> list[dict]:
+        """The newest audit events (all, or one user's), newest first."""
+        q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if user is not None:
+            q = q.where(audit.c.user_identity == user)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
 
     def check_password(self, name: str, password: str) -> bool:
         """True when `name` is a user and `password` is theirs. Unknown users cost the same time."""
@@ -785,7 +1112,7 @@ class Catalog:
             return False
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(users).where(users.c.name == key)).first()
-        if row is None:
+        if row is None or not row.password_hash:
             password_matches(password or "", "00" * 16, "00" * 32)
             return False
         ok = password_matches(password or "", row.password_salt, row.password_hash)

@@ -49,6 +49,7 @@ class SchemaInfo:
     properties: dict
     created_at: datetime
     updated_at: datetime
+    catalog_id: int = 0
 
     @property
     def full_name(self) -> str:
@@ -76,6 +77,8 @@ class ObjectInfo:
     updated_at: datetime
     storage_key: str = ""  # stable physical identifier (uuid hex), independent of the name
     partitioned_by: tuple[str, ...] = field(default_factory=tuple)
+    schema_id: int = 0   # the ids of its schema and catalog: where its inherited grants live
+    catalog_id: int = 0
 
     @property
     def full_name(self) -> str:
