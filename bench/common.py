@@ -88,3 +88,12 @@ class PeakTreeMemory:
         self._thread.join()
         self.peak = max(self.peak, _tree_rss_bytes(self._root))
         return False
+
+
+def bench_admin(home, name: str = "bench") -> None:
+    """Make `name` an administrator of the home a benchmark serves (grants are enforced over the
+    gateway; these benchmarks measure speed, not permission checks: bench/planning.py does)."""
+    from lakelens.engine.config import Config
+    from lakelens.engine.session import catalog_for
+
+    catalog_for(Config.load(home)).create_user(name, "bench-password", admin=True, if_not_exists=True)

@@ -11,6 +11,7 @@ allocation peak during the upload (tracemalloc) shows the body is streamed, not 
 from __future__ import annotations
 
 import hashlib
+import base64
 import http.client
 import shutil
 import sys
@@ -20,15 +21,17 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import report  # noqa: E402
+from common import bench_admin, report  # noqa: E402
 
 CHUNK = 1 << 20
+AUTH = "Basic " + base64.b64encode(b"bench:").decode()  # --auth none: the name is trusted
 
 
 def _upload(port: int, path: str, source: Path) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     conn.putrequest("PUT", f"/api/2.0/fs/files{path}?overwrite=true")
     conn.putheader("Transfer-Encoding", "chunked")
+    conn.putheader("Authorization", AUTH)
     conn.endheaders()
     with open(source, "rb") as f:
         while piece := f.read(CHUNK):
@@ -41,7 +44,7 @@ def _upload(port: int, path: str, source: Path) -> None:
 
 def _download(port: int, path: str, target: Path) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-    conn.request("GET", f"/api/2.0/fs/files{path}")
+    conn.request("GET", f"/api/2.0/fs/files{path}", headers={"Authorization": AUTH})
     resp = conn.getresponse()
     assert resp.status == 200
     with open(target, "wb") as f:
@@ -63,6 +66,7 @@ def main() -> None:
             for _ in range(size_mib):
                 f.write(block)
         cfg = Config.load(work / "home")
+        bench_admin(work / "home")
         server = GatewayServer(cfg, host="127.0.0.1", port=0, http_port=0, warm_spark=False).start()
         server.catalog.create_volume("main", "default", "bench")
         path = "/Volumes/main/default/bench/source.bin"

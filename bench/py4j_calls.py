@@ -66,6 +66,7 @@ def main() -> None:
     install_counter()
     with tempfile.TemporaryDirectory() as home:
         s = lakelens.connect(home=home)
+        s.catalog.create_user("bench", "bench-password", admin=True)
         s.sql("CREATE TABLE main.default.t AS SELECT 1 AS id, 'a' AS name")
         rows = [
             {"path": "embedded Session.sql", "statement": "SELECT 1", "py4j_calls": per_statement(lambda: s.sql("SELECT 1"))},

@@ -96,7 +96,9 @@ class Execution(Lifecycle):
         self.keep_results = keep_results
         self.id = next(_ids)
         self.job_group = f"lakelens-{session.id}-{self.id}"
-        self.description = " ".join(text.split())[:200]
+        from lakelens.sql.governance import redact_statement
+
+        self.description = " ".join(redact_statement(text).split())[:200]
         super().__init__()
         self.error: LakelensError | None = None
         self.schema: pa.Schema | None = None       # the last statement's, once it is known
@@ -135,8 +137,11 @@ class Execution(Lifecycle):
         session = self.session
         began = time.perf_counter()
         restore: dict[str, str | None] = {}
+        current: str | None = None  # the statement under way, for the audit log when it fails
+        plan = None
         try:
             from lakelens.sql import SqlSyntaxError, split_statements
+            from lakelens.sql.governance import redact_statement
 
             statements = split_statements(self.text)
             if not statements:
@@ -147,10 +152,13 @@ class Execution(Lifecycle):
                 if self.state.terminal:
                     return
                 step = time.perf_counter()
+                current, plan = statement, None
                 plan = session.plan(statement)
-                self.log.append(f"plan: {type(plan).__name__} — {' '.join(statement.split())[:200]}")
+                self.log.append(f"plan: {type(plan).__name__} — {' '.join(redact_statement(statement).split())[:200]}")
                 last = i == len(statements) - 1
                 stream = session.open(plan, self)
+                session.audit_statement(statement, plan, None)
+                current = None
                 if self.keep_results:
                     table = _read_all(stream)
                     self.results.append(StatementResult(table, statement, time.perf_counter() - step))
@@ -168,6 +176,8 @@ class Execution(Lifecycle):
                 if not self.state.terminal:
                     self._move(State.FINISHED)
         except BaseException as e:  # noqa: BLE001 - the execution's error
+            if current is not None:
+                session.audit_statement(current, plan, e)
             self._fail(e)
         finally:
             if restore:
@@ -195,8 +205,10 @@ class Execution(Lifecycle):
                 return  # a cancel or timeout closed the stream under us: that is the outcome
             if self.state == State.CLOSED:
                 return
-            self.error = user_error(exc)
-            self.log.append(f"error: {self.error}")
+            self.error = user_error(self.session.scrub_error(exc))
+            from lakelens.sql.governance import password_secrets, redact
+
+            self.log.append(f"error: {redact(str(self.error), password_secrets(self.text))}")
             self._move(State.ERROR)
         if self._timer is not None:
             self._timer.cancel()

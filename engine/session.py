@@ -15,7 +15,7 @@ from typing import Iterator
 import pyarrow as pa
 from sqlglot import exp
 
-from lakelens.catalog import AccessPolicy, Column, LakelensError, ObjectInfo, Principal
+from lakelens.catalog import AccessPolicy, Column, LakelensError, NotFound, ObjectInfo, Principal
 from lakelens.catalog.principals import check_setting
 from lakelens.sql import (
     CatalogCommand,
@@ -105,6 +105,10 @@ class Session:
                                   self.principal, policy=access_policy(config))
         self.id = next(_session_ids)
         self._spark = None
+        # Where the session comes from, for the audit log: set by the frontend (the gateway's
+        # session handle and client protocol).
+        self.session_id: str | None = None
+        self.client: str | None = None
 
     # ------------------------------------------------------------------ public API
     @property
@@ -161,6 +165,58 @@ class Session:
         plan = plan_statement(parse_statement(statement), self.catalog, self.ctx)
         plan.source = statement
         return plan
+
+    def access(self):
+        """What this session's principal may do, read now (catalog/grants.py)."""
+        from lakelens.sql.governance import access_of
+
+        return access_of(self.ctx, self.catalog)
+
+    def scrub_error(self, error: BaseException) -> BaseException:
+        """What a remote user is told: a not-found error suggests close names only to those who
+        may see every name (an administrator); for others the suggestion could name a table
+        they may not see."""
+        if (self.principal.remote and isinstance(error, NotFound) and error.suggestion
+                and not self._is_admin()):
+            return NotFound(error.kind, error.name)
+        return error
+
+    def _is_admin(self) -> bool:
+        try:
+            return self.access().admin
+        except LakelensError:
+            return False
+
+    def audit_statement(self, statement: str, plan: Plan | None, error: BaseException | None) -> None:
+        """One audit event for a statement of a remote session (embedded use is the local user's
+        own metastore, and is not audited): the statement, redacted of passwords, the securables
+        it touched, and how it ended."""
+        if not self.principal.remote:
+            return
+        from lakelens.sql.governance import action_name, password_secrets, redact, redact_statement
+
+        try:
+            access = self.access()
+        except LakelensError:  # a removed user: their statement is still recorded
+            access = None
+        # What the statement read, as far as its user may see it: a view's own reads (definer's
+        # rights) stay hidden from them, in the audit log too.
+        securables = [info.full_name for info in (plan.reads if plan is not None else [])
+                      if access is not None and access.sees_object(info)]
+        target = getattr(plan, "target", None)
+        if target is not None:
+            securables.append(target.full_name)
+        if plan is not None and getattr(plan, "schema", None) and getattr(plan, "name", None):
+            securables.append(f"{plan.catalog}.{plan.schema}.{plan.name}")
+        status, message = 200, None
+        if getattr(error, "securable", None):
+            securables.append(error.securable)  # what a refused statement was refused
+        if error is not None:
+            status = 403 if getattr(error, "error_class", "") == "PERMISSION_DENIED" else 400
+            message = redact(str(error), password_secrets(statement))  # a parse error quotes the text
+        self.catalog.audit(self.principal.name, action_name(statement), status=status, error=message,
+                           params={"statement": redact_statement(statement)[:20000]}, securables=securables,
+                           address=self.principal.address, client=self.client, session_id=self.session_id)
 
     def warm(self) -> None:
         """Build this session's Spark state now if Spark runs (as Spark's Thrift server does at
@@ -268,7 +324,7 @@ class Session:
             for read in needs.system_tables:
                 from lakelens.engine.system_tables import materialise as system_rows
 
-                system_rows(spark, read)
+                system_rows(spark, read, self)
                 views.append(read.placeholder)
             for call in needs.table_functions:
                 from lakelens.engine.table_functions import materialise

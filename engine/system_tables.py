@@ -5,7 +5,7 @@ from __future__ import annotations
 from lakelens.sql.plans import SystemTableRead
 
 
-def udf_pools() -> list[dict]:
+def udf_pools(session) -> list[dict]:
     """Pools in the Ray cluster this process uses; none before Ray has started (never starts it)."""
     from lakelens.engine.runtime import Runtime
 
@@ -16,14 +16,29 @@ def udf_pools() -> list[dict]:
     return pool_rows()
 
 
-ROWS = {("runtime", "udf_pools"): udf_pools}
+def audit(session) -> list[dict]:
+    """The audit log: every event for an administrator (and the local user), else the user's own."""
+    import json
+
+    ctx = session.ctx
+    user = ctx.principal.name.lower()
+    admin = not ctx.principal.remote or session.catalog.access(user).admin
+    rows = session.catalog.audit_rows(None if admin else user)
+    for row in rows:
+        row["request_params"] = {k: v if isinstance(v, str) else json.dumps(v)
+                                 for k, v in json.loads(row["request_params"] or "{}").items()}
+        row["securables"] = json.loads(row["securables"] or "[]")
+    return rows
 
 
-def materialise(spark, read: SystemTableRead) -> None:
+ROWS = {("runtime", "udf_pools"): udf_pools, ("access", "audit"): audit}
+
+
+def materialise(spark, read: SystemTableRead, session) -> None:
     """Expose the table's current rows as the temporary view `read.placeholder`."""
     from pyspark.sql.types import _parse_datatype_string
 
     schema = _parse_datatype_string(read.columns_ddl)
     names = [f.name for f in schema.fields]
-    rows = [tuple(row.get(n) for n in names) for row in ROWS[(read.schema, read.table)]()]
+    rows = [tuple(row.get(n) for n in names) for row in ROWS[(read.schema, read.table)](session)]
     spark.createDataFrame(rows, schema=schema).createOrReplaceTempView(read.placeholder)

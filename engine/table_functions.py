@@ -71,6 +71,11 @@ def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
         else:
             raise InvalidArgument(f"{call.function}: method 'embedding' needs a vector (ARRAY<FLOAT>), text or image "
                                   f"column; {call.on_column} is {on_type}")
+    if binding.function in call.denied_functions:
+        from lakelens.catalog import PermissionDenied
+
+        raise PermissionDenied(f"user {call.user} lacks EXECUTE on function {binding.function} "
+                               f"({call.function} with method '{method}' computes it)")
     return make_udf(binding, function_options(binding, config)), method
 
 

@@ -3,36 +3,42 @@
 from __future__ import annotations
 
 from lakelens.catalog import TABLE, VIEW, VOLUME, Catalog, ObjectInfo
+from lakelens.catalog.grants import Access
 
 from .plans import Rows
 
 STRING, BOOL, BIGINT, TS = "string", "boolean", "bigint", "timestamp"
 
 
-def show_catalogs(catalog: Catalog, like: str | None) -> Rows:
-    return Rows([("catalog", STRING)], [(c.name,) for c in catalog.list_catalogs(like)])
+def show_catalogs(catalog: Catalog, like: str | None, access: Access) -> Rows:
+    return Rows([("catalog", STRING)], [(c.name,) for c in catalog.list_catalogs(like) if access.sees_catalog(c)])
 
 
-def show_schemas(catalog: Catalog, cat: str, like: str | None) -> Rows:
-    return Rows([("databaseName", STRING)], [(s.name,) for s in catalog.list_schemas(cat, like)])
+def show_schemas(catalog: Catalog, cat: str, like: str | None, access: Access) -> Rows:
+    return Rows([("databaseName", STRING)],
+                [(s.name,) for s in catalog.list_schemas(cat, like) if access.sees_schema(s)])
 
 
-def show_tables(catalog: Catalog, cat: str, schema: str, like: str | None) -> Rows:
+def _objects(catalog: Catalog, cat: str, schema: str, kinds, like, access: Access) -> list[ObjectInfo]:
+    return [o for o in catalog.list_objects(cat, schema, kinds=kinds, like=like) if access.sees_object(o)]
+
+
+def show_tables(catalog: Catalog, cat: str, schema: str, like: str | None, access: Access) -> Rows:
     # Table name first: PyHive and Superset read row[0] as the table name (Hive's shape);
     # Spark's columns follow so Spark-minded tools still find `database` and `isTemporary`.
-    objs = catalog.list_objects(cat, schema, kinds=(TABLE, VIEW), like=like)
+    objs = _objects(catalog, cat, schema, (TABLE, VIEW), like, access)
     return Rows([("tableName", STRING), ("database", STRING), ("isTemporary", BOOL)],
                 [(o.name, o.schema, False) for o in objs])
 
 
-def show_views(catalog: Catalog, cat: str, schema: str, like: str | None) -> Rows:
-    objs = catalog.list_objects(cat, schema, kinds=(VIEW,), like=like)
+def show_views(catalog: Catalog, cat: str, schema: str, like: str | None, access: Access) -> Rows:
+    objs = _objects(catalog, cat, schema, (VIEW,), like, access)
     return Rows([("viewName", STRING), ("namespace", STRING), ("isTemporary", BOOL)],
                 [(o.name, o.schema, False) for o in objs])
 
 
-def show_volumes(catalog: Catalog, cat: str, schema: str, like: str | None) -> Rows:
-    objs = catalog.list_objects(cat, schema, kinds=(VOLUME,), like=like)
+def show_volumes(catalog: Catalog, cat: str, schema: str, like: str | None, access: Access) -> Rows:
+    objs = _objects(catalog, cat, schema, (VOLUME,), like, access)
     return Rows([("database_name", STRING), ("volume_name", STRING)], [(o.schema, o.name) for o in objs])
 
 
@@ -67,8 +73,8 @@ def table_information(obj: ObjectInfo) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show_table_extended(catalog: Catalog, cat: str, schema: str, like: str | None) -> Rows:
-    objs = catalog.list_objects(cat, schema, kinds=(TABLE, VIEW), like=like or "*")
+def show_table_extended(catalog: Catalog, cat: str, schema: str, like: str | None, access: Access) -> Rows:
+    objs = _objects(catalog, cat, schema, (TABLE, VIEW), like or "*", access)
     return Rows([("database", STRING), ("tableName", STRING), ("isTemporary", BOOL), ("information", STRING)],
                 [(o.schema, o.name, False, table_information(o)) for o in objs])
 

@@ -93,6 +93,35 @@ class ExplainStatement(LakelensStatement):
     arg_types = {"this": True, "mode": False}
 
 
+class GrantStatement(LakelensStatement):
+    """`GRANT|REVOKE privilege[, …] ON <kind> <name> TO|FROM principal[, …]`; `this` is the
+    securable's name parts (a path string for an EXTERNAL LOCATION)."""
+
+    arg_types = {"this": True, "kind": True, "privileges": True, "principals": True, "revoke": False}
+
+
+class ShowGrants(LakelensStatement):
+    """`SHOW GRANTS [principal] [ON <kind> <name>]` (Databricks' order), or `SHOW GRANTS TO principal`."""
+
+    arg_types = {"this": False, "kind": False, "principal": False}
+
+
+class UserCommand(LakelensStatement):
+    """`CREATE USER [IF NOT EXISTS] u [WITH PASSWORD 'p'] [ADMIN]`, `ALTER USER u SET PASSWORD 'p' |
+    SET ADMIN true|false`, `DROP USER [IF EXISTS] u`."""
+
+    arg_types = {"this": True, "action": True, "password": False, "admin": False, "exists": False}
+
+
+class GroupCommand(LakelensStatement):
+    """`CREATE GROUP [IF NOT EXISTS] g`, `DROP GROUP [IF EXISTS] g`, `ALTER GROUP g ADD|DROP USER u[, …]`."""
+
+    arg_types = {"this": True, "action": True, "members": False, "exists": False}
+
+
+SECURABLE_WORDS = ("CATALOG", "SCHEMA", "DATABASE", "TABLE", "VIEW", "VOLUME", "FUNCTION")
+
+
 class FileRelation(exp.Expression):
     """Spark's path relation with reader options, ``binaryFile.`/dir` WITH ('k'='v')``, which
     sqlglot's Spark dialect can neither parse nor build: the Lakelens generator writes it.
@@ -112,6 +141,7 @@ SHOW_KINDS = {
     "CATALOGS", "SCHEMAS", "DATABASES", "TABLES", "VIEWS", "VOLUMES", "FUNCTIONS", "USER FUNCTIONS",
     "SYSTEM FUNCTIONS",
     "TABLE EXTENDED", "TBLPROPERTIES", "PARTITIONS", "CREATE TABLE", "COLUMNS", "CURRENT SCHEMA",
+    "USERS", "GROUPS",
 }
 
 
@@ -267,6 +297,15 @@ class Lakelens(Spark):
                     name = self._name_parts()
                     comment = self._string() if self._match(TokenType.COMMENT) else None
                     return CreateCatalog(this=name, exists=exists, comment=comment)
+                if self._match_text_seq("USER"):
+                    exists = self._if_not_exists()
+                    name = self._principal()
+                    password = self._string() if self._match_text_seq("WITH", "PASSWORD") else None
+                    admin = bool(self._match_text_seq("ADMIN"))
+                    return UserCommand(this=name, action="create", password=password, admin=admin, exists=exists)
+                if self._match_text_seq("GROUP"):
+                    exists = self._if_not_exists()
+                    return GroupCommand(this=self._principal(), action="create", exists=exists)
                 external = bool(self._match_text_seq("EXTERNAL"))
                 if self._match_text_seq("VOLUME"):
                     exists = self._if_not_exists()
@@ -295,9 +334,35 @@ class Lakelens(Spark):
                 if self._match_text_seq("VOLUME"):
                     exists = self._if_exists()
                     return DropVolume(this=self._name_parts(), exists=exists)
+                if self._match_text_seq("USER"):
+                    exists = self._if_exists()
+                    return UserCommand(this=self._principal(), action="drop", exists=exists)
+                if self._match_text_seq("GROUP"):
+                    exists = self._if_exists()
+                    return GroupCommand(this=self._principal(), action="drop", exists=exists)
                 return None
             if word == "ALTER":
                 self._advance()
+                if self._match_text_seq("GROUP"):
+                    name = self._principal()
+                    action = "add" if self._match_text_seq("ADD") else "drop" if self._match_text_seq("DROP") else None
+                    if action is None or not self._match_text_seq("USER"):
+                        self.raise_error("Expected ADD USER or DROP USER")
+                    members = [self._principal()]
+                    while self._match(TokenType.COMMA):
+                        members.append(self._principal())
+                    return GroupCommand(this=name, action=action, members=members)
+                if self._match_text_seq("USER"):
+                    name = self._principal()
+                    self._match(TokenType.SET)
+                    if self._match_text_seq("PASSWORD"):
+                        return UserCommand(this=name, action="alter", password=self._string())
+                    if self._match_text_seq("ADMIN"):
+                        value = self._parse_primary()
+                        if not isinstance(value, exp.Boolean):
+                            self.raise_error("Expected ADMIN TRUE or ADMIN FALSE")
+                        return UserCommand(this=name, action="alter", admin=value.this)
+                    self.raise_error("Expected SET PASSWORD '<password>' or SET ADMIN TRUE|FALSE")
                 kind = self._curr and self._curr.text.upper()
                 if kind not in ("CATALOG", "SCHEMA", "DATABASE", "VOLUME", "TABLE", "VIEW"):
                     return None
@@ -314,6 +379,20 @@ class Lakelens(Spark):
                     return AlterCatalog(this=name, rename=new) if kind == "CATALOG" else \
                         AlterObject(kind=kind, this=name, rename=new)
                 return None
+            if word in ("GRANT", "REVOKE"):
+                self._advance()
+                return self._parse_grant(revoke=word == "REVOKE")
+            if word == "SHOW" and self._next and self._next.text.upper() == "GRANTS":
+                self._advance(2)
+                principal = None
+                if self._curr and self._match_text_seq("TO"):
+                    principal = self._principal()
+                elif self._curr and self._curr.token_type != TokenType.ON:
+                    principal = self._principal()
+                if self._match(TokenType.ON):
+                    kind, name = self._securable()
+                    return ShowGrants(this=name, kind=kind, principal=principal)
+                return ShowGrants(principal=principal)
             if word == "SHOW":
                 self._advance()
                 return self._parse_show()
@@ -375,6 +454,51 @@ class Lakelens(Spark):
                     self.raise_error("EXPLAIN needs a statement")
                 return ExplainStatement(this=parse_one(rest), mode=mode)
             return None
+
+        def _principal(self) -> str:
+            """A user or group name: an identifier (backquoted for `account users`) or a string."""
+            if self._curr and self._curr.token_type == TokenType.STRING:
+                return self._string()
+            ident = self._parse_id_var(any_token=True)
+            if ident is None:
+                self.raise_error("Expected a user or group name")
+            return ident.name
+
+        def _securable(self) -> tuple[str, list[str] | str]:
+            """`<kind> <name>` after ON: the kind (TABLE when omitted) and the name's parts, or the
+            path of an EXTERNAL LOCATION."""
+            if self._match_text_seq("EXTERNAL", "LOCATION"):
+                if self._curr and self._curr.token_type == TokenType.STRING:
+                    return "EXTERNAL LOCATION", self._string()
+                return "EXTERNAL LOCATION", ".".join(self._name_parts())
+            kind = "TABLE"
+            if self._curr and self._curr.text.upper() in SECURABLE_WORDS and self._next \
+                    and self._next.token_type != TokenType.DOT and self._next.text.upper() not in ("TO", "FROM"):
+                kind = self._curr.text.upper()
+                self._advance()
+            return kind, self._name_parts()
+
+        def _parse_grant(self, revoke: bool):
+            privileges, words = [], []
+            while self._curr and self._curr.token_type != TokenType.ON:
+                if self._curr.token_type == TokenType.COMMA:
+                    privileges.append(" ".join(words))
+                    words = []
+                else:
+                    words.append(self._curr.text.upper())
+                self._advance()
+            if words:
+                privileges.append(" ".join(words))
+            if not self._match(TokenType.ON) or not privileges or not all(privileges):
+                self.raise_error(f"Expected {'REVOKE' if revoke else 'GRANT'} <privilege>[, ...] ON <securable> "
+                                 f"{'FROM' if revoke else 'TO'} <principal>")
+            kind, name = self._securable()
+            if not self._match_text_seq("FROM" if revoke else "TO"):
+                self.raise_error(f"Expected {'FROM' if revoke else 'TO'} <user or group>")
+            principals = [self._principal()]
+            while self._match(TokenType.COMMA):
+                principals.append(self._principal())
+            return GrantStatement(this=name, kind=kind, privileges=privileges, principals=principals, revoke=revoke)
 
         def _parse_show(self):
             kind = None

@@ -8,6 +8,7 @@ from typing import Mapping
 from sqlglot import exp
 
 from lakelens.catalog import AccessPolicy, InvalidArgument, Principal
+from lakelens.catalog.grants import Access
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class SessionContext:
     # Session-scoped temporary views: one-part name → query text with every name qualified.
     temp_views: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     policy: AccessPolicy = AccessPolicy()
+    # What the principal may do, loaded once per statement by the planner (sql/governance.py).
+    access: Access | None = field(default=None, compare=False, hash=False)
 
     @property
     def user(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from dataclasses import replace
 
 from sqlglot import exp
 
@@ -27,10 +28,12 @@ from lakelens.catalog import (
 )
 
 from lakelens.catalog.principals import check_setting
+from lakelens.catalog.grants import MANAGE
 from lakelens.catalog.locations import escaping_link, within
 
 from . import describe as d
 from . import dialect as ll
+from . import governance as g
 from .errors import UnsupportedStatement
 from .functions import describe_function, show_functions
 from .names import SessionContext, full_name, schema_name, table_parts
@@ -63,6 +66,8 @@ QUERY_TYPES = (exp.Query, exp.Values)
 
 
 def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) -> Plan:
+    if ctx.access is None:
+        ctx = replace(ctx, access=g.access_of(ctx, catalog))
     handler = _HANDLERS.get(type(stmt))
     if handler is None and isinstance(stmt, QUERY_TYPES):
         handler = _plan_query
@@ -92,6 +97,7 @@ def _plan_create_catalog(stmt: ll.CreateCatalog, catalog, ctx):
     name = ".".join(stmt.this)
     if name.lower() == SYSTEM_CATALOG:
         raise InvalidArgument(f"the catalog name {SYSTEM_CATALOG} is reserved for system tables (system.runtime.…)")
+    ctx.access.require_admin("CREATE CATALOG")
 
     def run(cat: Catalog) -> None:
         cat.create_catalog(name, comment=stmt.args.get("comment"), owner=ctx.user,
@@ -106,6 +112,7 @@ def _plan_drop_catalog(stmt: ll.DropCatalog, catalog, ctx):
     if name.lower() == ctx.catalog:
         raise InvalidArgument(f"cannot drop the current catalog {name}; USE CATALOG another one first")
     cascade, if_exists = bool(stmt.args.get("cascade")), bool(stmt.args.get("exists"))
+    _may_manage_catalog(catalog, ctx, name, "DROP CATALOG", missing_ok=if_exists)
     return CatalogCommand(describe=f"drop catalog {name}",
                           run=lambda c: c.drop_catalog(name, cascade=cascade, if_exists=if_exists))
 
@@ -113,14 +120,57 @@ def _plan_drop_catalog(stmt: ll.DropCatalog, catalog, ctx):
 def _plan_alter_catalog(stmt: ll.AlterCatalog, catalog, ctx):
     name = ".".join(stmt.this)
     rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
+    _may_manage_catalog(catalog, ctx, name, "ALTER CATALOG")
+    g.check_new_owner(catalog, ctx, stmt.args.get("owner"))
     return CatalogCommand(describe=f"alter catalog {name}",
                           run=lambda c: c.alter_catalog(name, owner=stmt.args.get("owner"), rename_to=rename))
+
+
+def _may_manage_catalog(catalog: Catalog, ctx, name: str, what: str, missing_ok: bool = False) -> None:
+    """Dropping or altering a catalog: its owner, MANAGE on it, or an admin."""
+    if ctx.access.admin:
+        return
+    try:
+        cat = catalog.get_catalog(name)
+    except NotFound:
+        if missing_ok:
+            return
+        raise
+    if not ctx.access.on_catalog(cat, MANAGE):
+        raise PermissionDenied(f"user {ctx.user} may not {what} {cat.name}: that takes its owner, MANAGE on it "
+                               "or an administrator")
+
+
+def _may_manage_schema(catalog: Catalog, ctx, cat: str, sch: str, missing_ok: bool = False) -> None:
+    """Dropping, altering or commenting a schema: its owner, MANAGE on it (or its catalog's
+    owner or MANAGE), or an admin; and USE CATALOG."""
+    if ctx.access.admin:
+        return
+    try:
+        info = catalog.get_schema(cat, sch)
+    except NotFound:
+        if missing_ok:
+            return
+        raise
+    ctx.access.require_schema(info, MANAGE)
+
+
+def _may_manage_object(ctx, info: ObjectInfo) -> None:
+    """DROP, ALTER, OWNER TO, CREATE OR REPLACE of an object: its owner, MANAGE on it (or on its
+    schema or catalog, or their owners), or an admin; and USE CATALOG/USE SCHEMA to reach it."""
+    ctx.access.require_object(info, MANAGE)
+
+
+def _may_create_in(catalog: Catalog, ctx, cat: str, sch: str, privilege: str) -> None:
+    """CREATE TABLE/VIEW/VOLUME in a schema: that privilege on it (or on its catalog), and USE."""
+    ctx.access.require_schema(catalog.get_schema(cat, sch), privilege)
 
 
 def _plan_create(stmt: exp.Create, catalog, ctx):
     kind = (stmt.args.get("kind") or "").upper()
     if kind in ("SCHEMA", "DATABASE"):
         cat, sch = schema_name(table_parts(stmt.this), ctx)
+        ctx.access.require_catalog(catalog.get_catalog(cat), "CREATE SCHEMA")
         props = stmt.args.get("properties")
         comment = None
         if props:
@@ -147,6 +197,7 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
         if (cat, sch) == (ctx.catalog, ctx.schema):
             raise InvalidArgument(f"cannot drop the current schema {cat}.{sch}; USE another one first")
         cascade = bool(stmt.args.get("cascade"))
+        _may_manage_schema(catalog, ctx, cat, sch, missing_ok=exists)
         return CatalogCommand(describe=f"drop schema {cat}.{sch}",
                               run=lambda c: c.drop_schema(cat, sch, cascade=cascade, if_exists=exists))
     if kind in ("TABLE", "VIEW"):
@@ -168,6 +219,7 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
                 if info.kind != want:
                     raise InvalidArgument(f"{info.full_name} is a {info.kind.lower()}; use DROP {info.kind}",
                                           error_class="WRONG_COMMAND_FOR_OBJECT_TYPE", sqlstate="42809")
+                _may_manage_object(ctx, info)
                 c.drop_object(info)
 
         return CatalogCommand(describe=f"drop {kind.lower()} " + ", ".join(".".join(n) for n in names), run=run)
@@ -180,13 +232,15 @@ def _plan_use(stmt: exp.Use, catalog: Catalog, ctx):
     if kind == "CATALOG":
         if len(parts) != 1:
             raise InvalidArgument("USE CATALOG takes one name")
-        catalog.get_catalog(parts[0])
+        if not ctx.access.sees_catalog(catalog.get_catalog(parts[0])):
+            raise g.denied_use(ctx, "USE CATALOG", f"catalog {parts[0]}")
         # Like Databricks: switching catalog moves to its `default` schema when it has one.
         schemas = {s.name for s in catalog.list_schemas(parts[0])}
         return SessionChange(catalog=parts[0],
                              schema="default" if "default" in schemas else (sorted(schemas) or ["default"])[0])
     cat, sch = schema_name(parts, ctx)
-    catalog.get_schema(cat, sch)
+    if not ctx.access.sees_schema(catalog.get_schema(cat, sch)):
+        raise g.denied_use(ctx, "USE SCHEMA", f"schema {cat}.{sch}")
     return SessionChange(catalog=cat, schema=sch)
 
 
@@ -195,11 +249,17 @@ def _plan_comment(stmt: ll.CommentOn, catalog: Catalog, ctx):
 
     def run(c: Catalog) -> None:
         if kind == "CATALOG":
+            _may_manage_catalog(c, ctx, ".".join(parts), "COMMENT ON CATALOG")
             c.alter_catalog(".".join(parts), comment=comment)
         elif kind in ("SCHEMA", "DATABASE"):
+            _may_manage_schema(c, ctx, *schema_name(parts, ctx))
             c.alter_schema(*schema_name(parts, ctx), comment=comment)
         else:
             info = c.get_object(*full_name(parts, ctx), kinds=(TABLE, VIEW) if kind in ("TABLE", "VIEW") else (VOLUME,))
+            try:
+                ctx.access.require_object(info, "MODIFY" if info.kind == TABLE else MANAGE)
+            except PermissionDenied:
+                _may_manage_object(ctx, info)
             c.update_object(info, comment=comment)
 
     return CatalogCommand(describe=f"comment on {kind.lower()}", run=run)
@@ -208,12 +268,15 @@ def _plan_comment(stmt: ll.CommentOn, catalog: Catalog, ctx):
 def _plan_alter_object(stmt: ll.AlterObject, catalog: Catalog, ctx):
     kind = stmt.args["kind"]
     owner = stmt.args.get("owner")
+    g.check_new_owner(catalog, ctx, owner)
     if kind in ("SCHEMA", "DATABASE"):
         cat, sch = schema_name(stmt.this, ctx)
+        _may_manage_schema(catalog, ctx, cat, sch)
         return CatalogCommand(describe=f"alter schema {cat}.{sch}",
                               run=lambda c: c.alter_schema(cat, sch, owner=owner))
     kinds = (VOLUME,) if kind == "VOLUME" else (TABLE, VIEW)
     info = catalog.get_object(*full_name(stmt.this, ctx), kinds=kinds)
+    _may_manage_object(ctx, info)
     rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
     return CatalogCommand(describe=f"alter {kind.lower()} {info.full_name}",
                           run=lambda c: c.update_object(info, owner=owner, rename_to=rename))
@@ -222,18 +285,27 @@ def _plan_alter_object(stmt: ll.AlterObject, catalog: Catalog, ctx):
 # ---------------------------------------------------------------------------- SHOW / DESCRIBE
 def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
     kind, scope, like = stmt.this, stmt.args.get("scope"), stmt.args.get("like")
+    access = ctx.access
     if kind == "CATALOGS":
-        return d.show_catalogs(catalog, like)
+        return d.show_catalogs(catalog, like, access)
+    if kind == "USERS":
+        return g.show_users(catalog, like, access)
+    if kind == "GROUPS":
+        return g.show_groups(catalog, like, access)
     if kind == "SCHEMAS":
         cat = scope[0].lower() if scope else ctx.catalog
         if scope and len(scope) > 1:
             raise InvalidArgument("SHOW SCHEMAS IN takes a catalog name")
-        return d.show_schemas(catalog, cat, like)
+        if not access.sees_catalog(catalog.get_catalog(cat)):
+            raise g.denied_use(ctx, "USE CATALOG", f"catalog {cat}")
+        return d.show_schemas(catalog, cat, like, access)
     if kind in ("TABLES", "VIEWS", "VOLUMES", "TABLE EXTENDED"):
         cat, sch = schema_name(scope, ctx)
+        if not access.sees_schema(catalog.get_schema(cat, sch)):
+            raise g.denied_use(ctx, "USE SCHEMA", f"schema {cat}.{sch}")
         fn = {"TABLES": d.show_tables, "VIEWS": d.show_views, "VOLUMES": d.show_volumes,
               "TABLE EXTENDED": d.show_table_extended}[kind]
-        return fn(catalog, cat, sch, like)
+        return fn(catalog, cat, sch, like, access)
     if kind == "CURRENT SCHEMA":
         return Rows(columns=[("catalog", "string"), ("namespace", "string")], rows=[(ctx.catalog, ctx.schema)])
     if kind == "FUNCTIONS":
@@ -243,6 +315,7 @@ def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
         return SparkQuery(spark_sql="SHOW SYSTEM FUNCTIONS" + pattern)
     target = stmt.args.get("target")
     info = resolve_object(Resolution(ctx, catalog), target)
+    g.may_describe(access, info)
     if kind == "CREATE TABLE":
         if info.kind == VOLUME:
             raise InvalidArgument(f"{info.full_name} is a volume, not a table")
@@ -250,8 +323,11 @@ def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
     if kind == "COLUMNS":
         if scope:  # SHOW COLUMNS IN t IN schema
             info = resolve_object(Resolution(ctx, catalog), list(scope) + [target[-1]])
+            g.may_describe(access, info)
         return d.show_columns(info)
     _require_table(info, f"SHOW {kind}")
+    if kind == "PARTITIONS":
+        access.require_object(info, "SELECT")  # read from the data
     if kind == "TBLPROPERTIES":
         if info.format == "parquet":
             return Rows(columns=[("key", "string"), ("value", "string")], rows=sorted(info.properties.items()))
@@ -283,12 +359,17 @@ def _require_table(info: ObjectInfo, what: str) -> None:
 
 def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
     kind, parts, extended = stmt.args.get("kind"), stmt.this, bool(stmt.args.get("extended"))
+    access = ctx.access
     if kind == "CATALOG":
         c = catalog.get_catalog(".".join(parts))
+        if not access.sees_catalog(c):
+            raise g.denied_use(ctx, "BROWSE", f"catalog {c.name}")
         return d.info_rows([("Catalog Name", c.name), ("Comment", c.comment), ("Owner", c.owner),
                             ("Created Time", c.created_at)])
     if kind == "SCHEMA":
         s = catalog.get_schema(*schema_name(parts, ctx))
+        if not access.sees_schema(s):
+            raise g.denied_use(ctx, "BROWSE", f"schema {s.full_name}")
         pairs = [("Catalog Name", s.catalog), ("Namespace Name", s.name), ("Comment", s.comment),
                  ("Owner", s.owner), ("Created Time", s.created_at)]
         if extended:
@@ -301,14 +382,18 @@ def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
         name = ".".join(exp.to_identifier(p).sql(dialect="spark") for p in parts)
         return SparkQuery(spark_sql=f"DESCRIBE FUNCTION {'EXTENDED ' if extended else ''}{name}")
     if kind == "VOLUME":
-        return d.describe_volume(catalog.get_object(*full_name(parts, ctx), kinds=(VOLUME,)))
+        info = catalog.get_object(*full_name(parts, ctx), kinds=(VOLUME,))
+        g.may_describe(access, info)
+        return d.describe_volume(info)
     if kind in (None, "TABLE") and len(parts) == 1 and parts[0].lower() in ctx.temp_views:
         # A session's temporary view (dbt describes its __dbt_tmp views): its query's columns.
         plan = _plan_query(exp.select("*").from_(exp.to_table(parts[0])), catalog, ctx)
         return SparkQuery(spark_sql=f"DESCRIBE QUERY {plan.spark_sql}", needs=plan.needs)
     info = resolve_object(Resolution(ctx, catalog), parts)
+    g.may_describe(access, info)
     if kind == "HISTORY":
         _require_table(info, "DESCRIBE HISTORY")
+        access.require_object(info, "SELECT")
         if info.format == "delta":
             return SparkQuery(spark_sql=f"DESCRIBE HISTORY {to_spark(physical_table(info))}", needs=Needs(reads=[info]))
         if info.format == "iceberg":
@@ -316,7 +401,22 @@ def _plan_describe(stmt: ll.DescribeObject, catalog: Catalog, ctx) -> Plan:
         raise Unsupported(f"DESCRIBE HISTORY: {info.full_name} is a parquet table, which keeps no history")
     if info.kind == VOLUME:
         return d.describe_volume(info)
-    return d.describe_table(info, extended, catalog.lineage_of(info.full_name) if extended else None)
+    return d.describe_table(info, extended, _visible_lineage(catalog, access, info) if extended else None)
+
+
+def _visible_lineage(catalog: Catalog, access, info: ObjectInfo) -> dict[str, list[str]]:
+    """The table's upstream and downstream names, only those the user may see."""
+    lineage = catalog.lineage_of(info.full_name)
+    if access.admin:
+        return lineage
+
+    def visible(name: str) -> bool:
+        try:
+            return access.sees_object(catalog.get_object(*name.split(".")))
+        except (NotFound, InvalidArgument, TypeError):
+            return False
+
+    return {k: [n for n in names if visible(n)] for k, names in lineage.items()}
 
 
 # ---------------------------------------------------------------------------- volumes
@@ -331,17 +431,46 @@ def _iceberg_history(info: ObjectInfo) -> exp.Select:
             .order_by("h.made_current_at DESC", dialect="spark"))
 
 
+def _open_volume(catalog: Catalog, ctx, path: str, privilege: str):
+    """The files of the volume a path names, once the principal holds `privilege` on it."""
+    files, rel = catalog.open_volume(path)
+    ctx.access.require_object(files.info, privilege)
+    return files, rel
+
+
 def _plan_list(stmt: ll.ListFiles, catalog, ctx):
-    files, rel = catalog.open_volume(stmt.this)
+    files, rel = _open_volume(catalog, ctx, stmt.this, "READ VOLUME")
     return CatalogCommand(describe=f"list {stmt.this}", run=lambda c: d.list_files(files.list(rel)))
 
 
 def _plan_remove(stmt: ll.RemoveFiles, catalog, ctx):
-    files, rel = catalog.open_volume(stmt.this)
+    files, rel = _open_volume(catalog, ctx, stmt.this, "WRITE VOLUME")
     recursive = bool(stmt.args.get("recursive"))
     return CatalogCommand(describe=f"remove {stmt.this}", run=lambda c: Rows(
         columns=[("path", "string"), ("files_removed", "bigint")],
         rows=[(stmt.this, files.remove(rel, recursive=recursive))]))
+
+
+def _external_location(catalog: Catalog, ctx, location: str, privilege: str, for_name: str | None = None) -> str:
+    """An external table's or volume's location: the privilege on its external location first,
+    then the catalog's checks (which name the object it overlaps: only to those who see all)."""
+    _may_use_location(ctx, location, privilege)
+    try:
+        return catalog.external_location(location, ctx.principal, ctx.policy, for_name=for_name)
+    except PermissionDenied as e:
+        if ctx.access.admin or "overlaps the storage of" not in e.message:
+            raise
+        raise PermissionDenied(f"location {location!r} overlaps the storage of another table or volume; "
+                               "choose a directory of its own") from None
+
+
+def _may_use_location(ctx, path: str, privilege: str) -> None:
+    """External storage for a remote principal: `privilege` on the external location holding it."""
+    if not ctx.remote or ctx.access.admin:
+        return
+    root = g.location_of(path, ctx)
+    if root is None or not ctx.access.on_location(root, privilege):
+        raise PermissionDenied(f"user {ctx.user} lacks {privilege} on external location {root or path}")
 
 
 def _server_path(ctx: SessionContext, path: str, statement: str, catalog: Catalog) -> None:
@@ -361,7 +490,7 @@ def _server_path(ctx: SessionContext, path: str, statement: str, catalog: Catalo
 
 def _plan_put(stmt: ll.PutFile, catalog, ctx):
     _server_path(ctx, stmt.this, "PUT", catalog)
-    files, rel = catalog.open_volume(stmt.args["target"])
+    files, rel = _open_volume(catalog, ctx, stmt.args["target"], "WRITE VOLUME")
     if stmt.args["target"].endswith("/") and rel:
         rel += "/"  # "INTO '/Volumes/c/s/v/dir/'" means into that directory
     overwrite = bool(stmt.args.get("overwrite"))
@@ -371,7 +500,7 @@ def _plan_put(stmt: ll.PutFile, catalog, ctx):
 
 def _plan_get(stmt: ll.GetFile, catalog, ctx):
     _server_path(ctx, stmt.args["target"], "GET", catalog)
-    files, rel = catalog.open_volume(stmt.this)
+    files, rel = _open_volume(catalog, ctx, stmt.this, "READ VOLUME")
     overwrite = bool(stmt.args.get("overwrite"))
     return CatalogCommand(describe=f"get {stmt.this}", run=lambda c: Rows(
         columns=[("local_path", "string")],
@@ -380,9 +509,10 @@ def _plan_get(stmt: ll.GetFile, catalog, ctx):
 
 def _plan_create_volume(stmt: ll.CreateVolume, catalog, ctx):
     cat, sch, name = full_name(stmt.this, ctx)
+    _may_create_in(catalog, ctx, cat, sch, "CREATE VOLUME")
     location = stmt.args.get("location")
     if location is not None:
-        location = catalog.external_location(location, ctx.principal, ctx.policy, for_name=f"{cat}.{sch}.{name}")
+        location = _external_location(catalog, ctx, location, "CREATE EXTERNAL VOLUME", f"{cat}.{sch}.{name}")
     return CatalogCommand(describe=f"create volume {cat}.{sch}.{name}", run=lambda c: c.create_volume(
         cat, sch, name, location=location, comment=stmt.args.get("comment"), owner=ctx.user,
         if_not_exists=bool(stmt.args.get("exists"))))
@@ -398,6 +528,7 @@ def _plan_drop_volume(stmt: ll.DropVolume, catalog, ctx):
             if stmt.args.get("exists") and e.kind == "volume":
                 return
             raise
+        _may_manage_object(ctx, info)
         c.drop_object(info)
 
     return CatalogCommand(describe=f"drop volume {cat}.{sch}.{name}", run=run)
@@ -433,7 +564,7 @@ def _properties(stmt: exp.Create) -> dict:
 def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
     cat, sch, name = full_name(table_parts(target), ctx)
-    catalog.get_schema(cat, sch)
+    _may_create_in(catalog, ctx, cat, sch, "CREATE TABLE")
     p = _properties(stmt)
     fmt = p["format"]
     if fmt not in FORMATS:
@@ -454,10 +585,11 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
         if existing.format != fmt:
             raise InvalidArgument(
                 f"CREATE OR REPLACE TABLE cannot change {existing.full_name} from {existing.format} to {fmt}; drop it first")
+        _may_manage_object(ctx, existing)
     if p["location"] and fmt == "iceberg":
         raise Unsupported("external Iceberg tables (LOCATION) are not supported yet; create a managed Iceberg table")
     if p["location"] and existing is None:
-        p["location"] = catalog.external_location(p["location"], ctx.principal, ctx.policy)
+        p["location"] = _external_location(catalog, ctx, p["location"], "CREATE EXTERNAL TABLE")
     key = existing.storage_key if existing else catalog.new_storage_key()
     external = bool(p["location"]) if existing is None else existing.storage == "EXTERNAL"
     location = (existing.location if existing else (p["location"] or catalog.managed_location(TABLE, fmt, key)))
@@ -511,7 +643,12 @@ def _plan_create_view(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
             isinstance(p, exp.TemporaryProperty) for p in stmt.args["properties"].expressions)):
         return _plan_temp_view(stmt, target, catalog, ctx)
     cat, sch, name = full_name(table_parts(target), ctx)
-    catalog.get_schema(cat, sch)
+    _may_create_in(catalog, ctx, cat, sch, "CREATE TABLE")
+    if stmt.args.get("replace"):
+        try:
+            _may_manage_object(ctx, catalog.get_object(cat, sch, name))
+        except NotFound:
+            pass
     comment = None
     props = stmt.args.get("properties")
     for p in props.expressions if props else []:
@@ -560,7 +697,9 @@ def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
     target_node = stmt.this
     inner = target_node.this if isinstance(target_node, exp.Schema) else target_node
     info, ref = _dml_target(target_node, res, operation)
+    ctx.access.require_object(info, "MODIFY")
     if operation != "INSERT":
+        ctx.access.require_object(info, "SELECT")  # UPDATE, DELETE and MERGE read the target too
         ref.set("alias", inner.args.get("alias") or exp.TableAlias(this=exp.to_identifier(info.name)))
     if info.format == "parquet":
         return _plan_parquet_insert(stmt, target_node, inner, info, res, operation)
@@ -611,6 +750,7 @@ def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
     kind = (stmt.args.get("kind") or "").upper()
     res = Resolution(ctx, catalog)
     info = resolve_object(res, table_parts(stmt.this))
+    _may_manage_object(ctx, info)
     actions = stmt.args.get("actions") or []
     if len(actions) == 1 and isinstance(actions[0], exp.AlterRename):
         new = ".".join(table_parts(actions[0].this))
@@ -638,6 +778,7 @@ def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
 def _plan_restore(stmt: ll.RestoreTable, catalog: Catalog, ctx) -> Plan:
     info = resolve_object(Resolution(ctx, catalog), stmt.this)
     _require_table(info, "RESTORE")
+    ctx.access.require_object(info, "MODIFY")
     version, ts = stmt.args.get("version"), stmt.args.get("timestamp")
     point = exp.Literal.number(int(version)) if version is not None else exp.Literal.string(str(ts))
     if info.format == "delta":
@@ -702,6 +843,10 @@ _HANDLERS = {
     ll.GetFile: _plan_get,
     ll.RestoreTable: _plan_restore,
     ll.ExplainStatement: _plan_explain,
+    ll.GrantStatement: g.plan_grant,
+    ll.ShowGrants: g.plan_show_grants,
+    ll.UserCommand: g.plan_user,
+    ll.GroupCommand: g.plan_group,
     exp.Create: _plan_create,
     exp.Drop: _plan_drop,
     exp.Use: _plan_use,

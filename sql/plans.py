@@ -44,6 +44,8 @@ class TableFunctionCall:
     method: str
     threshold: float
     options: dict[str, Any] = field(default_factory=dict)  # num_perm, bands, ngram
+    denied_functions: frozenset[str] = frozenset()  # signature functions the invoker may not EXECUTE
+    user: str = ""
 
 
 @dataclass

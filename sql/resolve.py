@@ -25,6 +25,7 @@ from sqlglot import exp
 from lakelens.catalog import (
     TABLE,
     VIEW,
+    VOLUME,
     Catalog,
     InvalidArgument,
     NotFound,
@@ -33,6 +34,7 @@ from lakelens.catalog import (
     Unsupported,
 )
 
+from lakelens.catalog.grants import Access
 from lakelens.catalog.locations import escaping_link
 from lakelens.catalog.model import EXTERNAL, ICEBERG_NAMESPACE, iceberg_table_name
 
@@ -46,6 +48,9 @@ PATH_FORMATS = {"delta", "parquet", "csv", "json", "text", "orc", "binaryfile", 
 
 # Names lakelens gives its own relations (placeholders, write targets); never the user's.
 RESERVED_PREFIX = "__lakelens_"
+UDF_PREFIX = "ll_"  # registered multimodal UDFs (sql/functions.py udf_name)
+# Library functions dedup/near_duplicates compute signatures with (engine/table_functions.py).
+SIGNATURE_FUNCTIONS = ("minhash", "phash", "embed_text", "embed_image")
 # Table functions that reach Spark: ours (rewritten by later rules) and Spark's generators,
 # which read nothing but their arguments. Any other (table_changes, *_by_path, …) names
 # storage behind the catalog's back and is refused.
@@ -132,6 +137,11 @@ def guard(expression: exp.Expression, res: Resolution) -> exp.Expression:
                 raise Unsupported(f"table reference {node.sql('spark')[:200]} is not supported")
         elif isinstance(node, exp.Anonymous):
             name = node.name.lower()
+            if name.startswith(UDF_PREFIX):
+                # The UDFs a session registered stay in its Spark session: called by their
+                # internal names they would skip the EXECUTE check of the function they run.
+                raise InvalidArgument(f"{node.name}(): names beginning with {UDF_PREFIX} are lakelens' internal "
+                                      "function names; call the function by its own name")
             if name == "identifier":
                 node.replace(exp.to_column(_identifier_clause(node, "as a column name"), dialect="spark"))
             _refuse_by_path(name)
@@ -155,6 +165,10 @@ class Resolution:
     table_functions: list[TableFunctionCall] = field(default_factory=list)
     system_tables: list[SystemTableRead] = field(default_factory=list)
     placeholders: set[str] = field(default_factory=set)  # names lakelens put in the statement itself
+    # Whose privileges reads are checked against: the invoker's (ctx.access), or inside a
+    # view its owner's (definer's rights); `definer_of` names the view the user read.
+    acting: Access | None = None
+    definer_of: str | None = None
 
     def needs(self) -> Needs:
         """What the statement reads and what the engine must set up before running it."""
@@ -228,6 +242,7 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
             raise InvalidArgument("read_files needs a path: read_files('/Volumes/<catalog>/<schema>/<volume>/...')")
         path = _literal(positional[0] if positional else named.pop("path"), "path")
         files, rel = res.catalog.open_volume(str(path))
+        check_read(res, files.info)
         physical = files.physical(rel)
         if not physical.exists():
             raise NotFound("path", str(path))
@@ -271,6 +286,22 @@ def check_volume_links(info: ObjectInfo) -> None:
         if link is not None:
             raise PermissionDenied(f"volume {info.full_name} holds a symbolic link that leads outside it "
                                    f"({link}); remove the link to read the volume")
+
+
+def check_read(res: Resolution, info: ObjectInfo) -> None:
+    """SELECT on a table or view, READ VOLUME on a volume (and USE on their parents), held by
+    whoever's rights apply. Inside a view that is the view's owner, and a refusal names only
+    the view the user read, never what it reads."""
+    access = res.acting or res.ctx.access
+    if access is None or access.admin:
+        return
+    try:
+        access.require_object(info, "READ VOLUME" if info.kind == VOLUME else "SELECT")
+    except PermissionDenied:
+        if res.definer_of is None:
+            raise
+        raise PermissionDenied(f"view {res.definer_of} cannot be read: its owner lacks privileges on what it "
+                               "reads") from None
 
 
 def _cte_names(expression: exp.Expression) -> set[str]:
@@ -323,6 +354,7 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
             table.replace(_keep_modifiers(table, exp.Subquery(this=temp_view_query(res, parts[0].lower()), alias=alias)))
             continue
         info = resolve_object(res, parts)
+        check_read(res, info)
         res.reads.append(info)
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(info.name))
         version = table.args.get("version")
@@ -369,8 +401,11 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
     if info.full_name in res.view_stack:
         raise InvalidArgument(f"view {info.full_name} refers to itself: {' -> '.join(res.view_stack + (info.full_name,))}")
     query = guard(parse_one(info.view_text), res)
+    invoker = res.acting or res.ctx.access
+    definer = invoker if invoker is None or invoker.admin else res.catalog.access(info.owner)
     inner = Resolution(replace(res.ctx, catalog=info.catalog, schema=info.schema, temp_views={}), res.catalog,
-                       view_stack=res.view_stack + (info.full_name,))
+                       view_stack=res.view_stack + (info.full_name,), acting=definer,
+                       definer_of=res.definer_of or info.full_name)
     query = table_arguments(query, inner)
     query = rewrite_read_files(query, inner)
     query = resolve_tables(query, inner)
@@ -404,7 +439,8 @@ def temp_view_query(res: Resolution, name: str) -> exp.Expression:
     key = f"temporary view {name}"
     if key in res.view_stack:
         raise InvalidArgument(f"{key} refers to itself")
-    inner = Resolution(res.ctx, res.catalog, view_stack=res.view_stack + (key,))
+    inner = Resolution(res.ctx, res.catalog, view_stack=res.view_stack + (key,), acting=res.acting,
+                       definer_of=res.definer_of)
     query = rewrite_read_files(table_arguments(guard(parse_one(res.ctx.temp_views[name]), inner), inner), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
@@ -424,12 +460,23 @@ def bind_session_functions(expression: exp.Expression, res: Resolution) -> exp.E
                "current_database": res.ctx.schema, "current_namespace": res.ctx.schema,
                "current_user": res.ctx.user, "session_user": res.ctx.user, "user": res.ctx.user}
 
+    access = res.ctx.access
+
     def swap(node):
         for cls, value in values.items():
             if isinstance(node, cls):
                 return exp.Literal.string(value)
         if isinstance(node, exp.Anonymous) and node.name.lower() in by_name:
             return exp.Literal.string(by_name[node.name.lower()])
+        if isinstance(node, exp.Anonymous) and node.name.lower() in ("is_account_group_member", "is_member"):
+            # Databricks' dynamic-view predicates: the invoker's group membership, known now.
+            args = node.expressions
+            if len(args) != 1 or not (isinstance(args[0], exp.Literal) and args[0].is_string):
+                raise InvalidArgument(f"{node.name}() takes one group name as a string literal")
+            value = exp.Boolean(this=bool(access and access.member_of(args[0].this)))
+            if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
+                return exp.alias_(value, exp.to_identifier(f"{node.name.lower()}({args[0].this})", quoted=True))
+            return value
         return node
 
     return expression.transform(swap)
@@ -463,8 +510,15 @@ def table_arguments(expression: exp.Expression, res: Resolution) -> exp.Expressi
 
 
 def rewrite_library_calls(expression: exp.Expression, res: Resolution) -> exp.Expression:
-    """Multimodal calls (`ocr(content)`) → registered UDFs; see functions.py."""
-    return bind_functions(expression, res.udfs)
+    """Multimodal calls (`ocr(content)`) → registered UDFs; see functions.py. Each needs EXECUTE
+    for the invoker, inside views too: whoever runs the statement spends the model's time."""
+    expression = bind_functions(expression, res.udfs)
+    access = res.ctx.access
+    if access is not None:
+        for binding in res.udfs.values():
+            if not access.may_execute(binding.function):
+                raise PermissionDenied(f"user {access.user} lacks EXECUTE on function {binding.function}")
+    return expression
 
 
 def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.Expression:
@@ -472,8 +526,12 @@ def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.
     for table in table_function_calls(expression):
         inner, args = parse_table_function(table)
         placeholder = TVF_PLACEHOLDER.format(len(res.table_functions), uuid.uuid4().hex)
+        access = res.ctx.access
+        # The signature function is chosen by the input column's type when the engine runs it:
+        # it refuses the ones the invoker may not EXECUTE.
+        denied = frozenset(f for f in SIGNATURE_FUNCTIONS if access is not None and not access.may_execute(f))
         res.table_functions.append(TableFunctionCall(placeholder, table.this.name.lower(), to_spark(inner),
-                                                     **args))
+                                                     **args, denied_functions=denied, user=res.ctx.user))
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(table.this.name.lower()))
         table.replace(_keep_modifiers(table, exp.Table(this=exp.to_identifier(placeholder), alias=alias)))
     return expression

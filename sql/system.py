@@ -26,6 +26,15 @@ SYSTEM_TABLES: dict[str, dict[str, tuple[str, str]]] = {
             "and the batches, rows, model loads and actor failures counted since the pool started",
         ),
     },
+    "access": {
+        "audit": (
+            "event_time TIMESTAMP, user_identity STRING, workspace STRING, source_address STRING, client STRING, "
+            "session_id STRING, action_name STRING, request_params MAP<STRING, STRING>, securables ARRAY<STRING>, "
+            "status_code INT, error_message STRING",
+            "The audit log of the server: sign-ins (successful and failed), statements of remote sessions, "
+            "grant changes and Files API calls. Administrators see every row, other users their own",
+        ),
+    },
 }
 
 

@@ -239,6 +239,10 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
     session.sql("CREATE TABLE demo.media.articles USING delta COMMENT 'articles, some near-duplicated' AS "
                 f"SELECT * FROM VALUES {articles} AS t(id, body)")
     log(f"table demo.media.articles (delta): {len(ARTICLES)} rows")
+    # Sample data, readable by every user of the server (as Databricks' `samples` catalog is);
+    # writing to it stays its owner's, the user who built it.
+    session.sql("GRANT USE CATALOG, USE SCHEMA, BROWSE, SELECT, READ VOLUME ON CATALOG demo TO `account users`")
+    log("grants: every user may read catalog demo (SHOW GRANTS ON CATALOG demo)")
 
 
 TRY_QUERIES = [

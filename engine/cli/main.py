@@ -196,9 +196,15 @@ def cmd_serve(args) -> int:
         raise SystemExit("lakelens serve: --ssl-cert and --ssl-key go together")
     for warning in serve_safety(args):
         print(f"lakelens serve: warning: {warning}", file=sys.stderr, flush=True)
-    server = GatewayServer(cfg, host=args.host, port=args.port,
-                           http_port=None if args.no_http else args.http_port, auth=args.auth,
-                           ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, http_path=args.http_path)
+    from lakelens.catalog import LakelensError
+
+    try:
+        server = GatewayServer(cfg, host=args.host, port=args.port,
+                               http_port=None if args.no_http else args.http_port, auth=args.auth,
+                               ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, http_path=args.http_path)
+    except LakelensError as e:  # e.g. --auth plain with no administrator yet
+        print(f"lakelens serve: {e}", file=sys.stderr, flush=True)
+        return 2
 
     def stop(signum, _frame):
         server.shutdown()
@@ -292,8 +298,6 @@ def _beeline() -> str:
 
 
 def cmd_user(args) -> int:
-    import getpass
-
     from lakelens.catalog import LakelensError
 
     from lakelens.engine.config import Config
@@ -304,17 +308,63 @@ def cmd_user(args) -> int:
         raise SystemExit(f"lakelens user {args.action}: give a user name")
     try:
         if args.action == "list":
-            for name in catalog.list_users():
-                print(name)
+            for name, admin, has_password, _ in catalog.user_rows():
+                flags = [f for f, on in (("admin", admin), ("no password", not has_password)) if on]
+                print(name + (f" ({', '.join(flags)})" if flags else ""))
         elif args.action == "remove":
             catalog.drop_user(args.name)
-        else:
-            if args.password_stdin:
-                password = sys.stdin.readline().rstrip("\n")
-            else:
-                password = getpass.getpass(f"password for {args.name}: ")
-            catalog.set_user(args.name, password)
+            print(f"user {args.name.lower()} removed")
+        elif args.action == "add":
+            catalog.create_user(args.name, _new_password(args), admin=args.admin)
+            print(f"user {args.name.lower()} added" + (" (admin)" if args.admin else ""))
+        else:  # passwd
+            if args.name.lower() not in catalog.list_users():
+                raise SystemExit(f"lakelens user passwd: no user {args.name.lower()}")
+            catalog.set_user(args.name, _new_password(args), admin=True if args.admin else None)
             print(f"user {args.name.lower()} saved")
+    except LakelensError as e:
+        _print_error(e)
+        return 1
+    return 0
+
+
+def _new_password(args) -> str:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"password for {args.name}: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("lakelens user: the passwords differ")
+    return first
+
+
+def cmd_group(args) -> int:
+    from lakelens.catalog import LakelensError
+
+    from lakelens.engine.config import Config
+    from lakelens.engine.session import catalog_for
+
+    catalog = catalog_for(Config.load(args.home, _conf_pairs(args.conf)))
+    try:
+        if args.action == "list":
+            for name, members in catalog.group_rows():
+                print(f"{name}: {', '.join(members)}")
+            return 0
+        if not args.name:
+            raise SystemExit(f"lakelens group {args.action}: give a group name")
+        if args.action == "add":
+            catalog.create_group(args.name)
+        elif args.action == "remove":
+            catalog.drop_group(args.name)
+        else:
+            if not args.members:
+                raise SystemExit(f"lakelens group {args.action}: name the users")
+            if args.action == "add-member":
+                catalog.alter_group(args.name, add=args.members)
+            else:
+                catalog.alter_group(args.name, drop=args.members)
+        print(f"group {args.name.lower()}: {args.action} done")
     except LakelensError as e:
         _print_error(e)
         return 1
@@ -362,11 +412,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="allow --auth none/nosasl on a non-loopback --host (anyone reaching it gets in)")
     p.set_defaults(fn=cmd_serve)
 
-    p = sub.add_parser("user", help="manage the users who sign in to `serve --auth plain`")
-    p.add_argument("action", choices=["add", "list", "remove"])
+    p = sub.add_parser("user", help="manage users (who sign in to `serve --auth plain`, and get grants)")
+    p.add_argument("action", choices=["add", "passwd", "list", "remove"])
     p.add_argument("name", nargs="?")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--admin", action="store_true",
+                   help="an administrator: holds every privilege, manages users, groups and grants")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")
     p.set_defaults(fn=cmd_user)
+
+    p = sub.add_parser("group", help="manage groups of users (grant to a group, not to each user)")
+    p.add_argument("action", choices=["add", "remove", "add-member", "remove-member", "list"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("members", nargs="*", help="users, for add-member and remove-member")
+    p.set_defaults(fn=cmd_group)
 
     p = sub.add_parser("demo", help="build the demo lakehouse (catalog `demo`)")
     p.add_argument("--force", action="store_true", help="drop and rebuild catalog demo")

@@ -32,7 +32,7 @@ import stat
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from lakelens.catalog import AlreadyExists, InvalidPath, LakelensError, NotFound
+from lakelens.catalog import AlreadyExists, InvalidPath, LakelensError, NotFound, PermissionDenied
 
 log = logging.getLogger("lakelens.gateway")
 
@@ -68,7 +68,7 @@ def _api_error(e: LakelensError) -> ApiError:
         return ApiError("ALREADY_EXISTS", str(e))
     if e.error_class == "DIRECTORY_NOT_EMPTY":
         return ApiError("DIRECTORY_NOT_EMPTY", str(e))
-    if isinstance(e, InvalidPath) and "outside" in e.message:
+    if isinstance(e, InvalidPath) and "outside" in e.message or isinstance(e, PermissionDenied):
         return ApiError("PERMISSION_DENIED", str(e))
     return ApiError("INVALID_PARAMETER_VALUE", str(e))
 
@@ -127,8 +127,8 @@ class _Body:
 class FilesApi:
     """The `/api/2.0/fs/` endpoints, one method per HTTP verb, each given the request handler."""
 
-    def __init__(self, config, catalog):
-        self.config, self.catalog = config, catalog
+    def __init__(self, config, catalog, requires_password: bool = False):
+        self.config, self.catalog, self.requires_password = config, catalog, requires_password
         self.max_upload = config.number("gateway.files.max_upload_bytes", DEFAULT_MAX_UPLOAD, int, 1)
 
     # ------------------------------------------------------------------ verbs
@@ -148,6 +148,7 @@ class FilesApi:
     def _serve(self, h, verb: str) -> None:
         has_body = bool(h.headers.get("Content-Length", "0").strip() not in ("", "0")
                         or "chunked" in (h.headers.get("Transfer-Encoding") or "").lower())
+        user = kind = volume_path = None
         try:
             user = h.server.gateway.http_user(h.headers.get("Authorization"), h.client_address[0])
             if user is None:
@@ -159,10 +160,14 @@ class FilesApi:
             if verb != "PUT" and has_body:
                 h.close_connection = True  # a body nobody reads must not be taken for the next request
             handler(h, user, volume_path, query)
+            self._audit(h, user, verb, kind, volume_path, 200, None)
         except ApiError as e:
+            self._audit(h, user, verb, kind, volume_path, e.status, e.message)
             self._error(h, e, has_body, head=verb == "HEAD")
         except LakelensError as e:
-            self._error(h, _api_error(e), has_body, head=verb == "HEAD")
+            api = _api_error(e)
+            self._audit(h, user, verb, kind, volume_path, api.status, api.message)
+            self._error(h, api, has_body, head=verb == "HEAD")
         except ClientGone as e:
             h.close_connection = True
             log.info("Files API %s %s from %s: client went away: %s", verb, h.path[:200], h.client_address[0], e)
@@ -171,6 +176,15 @@ class FilesApi:
         except Exception as e:
             log.exception("Files API %s %s failed", verb, h.path[:200])
             self._error(h, ApiError("INTERNAL_ERROR", f"{type(e).__name__}"), has_body, head=verb == "HEAD")
+
+    def _audit(self, h, user, verb: str, kind, path, status: int, error: str | None) -> None:
+        """One audit event per Files API call of a signed-in user (failed sign-ins are audited
+        by the authenticator)."""
+        if user is None:
+            return
+        self.catalog.audit(user, f"{kind or 'files'}.{verb.lower()}", status=status, error=error,
+                           params={"path": (path or h.path)[:2000]}, securables=[path] if path else [],
+                           address=h.client_address[0], client="files-api")
 
     def _parse(self, raw: str) -> tuple[str, str, dict]:
         parts = urlsplit(raw)
@@ -198,10 +212,13 @@ class FilesApi:
         return files, rel
 
     def _authorize(self, user: str, volume, privilege: str) -> None:
-        """Governance goes here: once grants exist, `user` needs `privilege` ("READ VOLUME" or
-        "WRITE VOLUME") on `volume` (an ObjectInfo), else ApiError("PERMISSION_DENIED", ...).
-        For now any authenticated user may use any volume."""
-        return None
+        """`user` holds `privilege` ("READ VOLUME" or "WRITE VOLUME") on `volume` (an ObjectInfo)
+        and USE on its parents, as SQL's LIST/GET/PUT/REMOVE need; else PERMISSION_DENIED (403).
+        A password user removed since their credentials were remembered is refused too."""
+        access = self.catalog.access(user)
+        if self.requires_password and not access.exists:
+            raise PermissionDenied(f"user {user} no longer exists")
+        access.require_object(volume, privilege)
 
     @staticmethod
     def _send(h, status: int, headers: dict, body: bytes | None = b"", *, head: bool = False) -> None:

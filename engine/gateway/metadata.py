@@ -12,6 +12,7 @@ import re
 import pyarrow as pa
 
 from lakelens.catalog import TABLE, VIEW, VOLUME, Catalog, Column
+from lakelens.catalog.grants import Access
 
 S, I, SH = pa.string(), pa.int32(), pa.int16()
 
@@ -108,38 +109,40 @@ def _table(names_types: list[tuple[str, pa.DataType]], rows: list[tuple]) -> pa.
                                 names=[n for n, _ in names_types])
 
 
-def catalogs(catalog: Catalog) -> pa.Table:
-    return _table([("TABLE_CAT", S)], [(c.name,) for c in catalog.list_catalogs()])
+# Every answer lists only what the session's user may see (`Access`: any privilege on the
+# object or its parents, BROWSE included, or ownership): the same rule as SHOW.
+def catalogs(catalog: Catalog, access: Access) -> pa.Table:
+    return _table([("TABLE_CAT", S)], [(c.name,) for c in catalog.list_catalogs() if access.sees_catalog(c)])
 
 
-def _catalog_names(catalog: Catalog, catalog_name: str | None) -> list[str]:
+def _catalog_names(catalog: Catalog, catalog_name: str | None, access: Access) -> list[str]:
     regex = jdbc_pattern(catalog_name)
-    return [c.name for c in catalog.list_catalogs() if _match(regex, c.name)]
+    return [c.name for c in catalog.list_catalogs() if _match(regex, c.name) and access.sees_catalog(c)]
 
 
-def schemas(catalog: Catalog, catalog_name: str | None, schema_pattern: str | None) -> pa.Table:
+def schemas(catalog: Catalog, catalog_name: str | None, schema_pattern: str | None, access: Access) -> pa.Table:
     regex = jdbc_pattern(schema_pattern)
-    rows = [(s.name, s.catalog) for cat in _catalog_names(catalog, catalog_name)
-            for s in catalog.list_schemas(cat) if _match(regex, s.name)]
+    rows = [(s.name, s.catalog) for cat in _catalog_names(catalog, catalog_name, access)
+            for s in catalog.list_schemas(cat) if _match(regex, s.name) and access.sees_schema(s)]
     return _table([("TABLE_SCHEM", S), ("TABLE_CATALOG", S)], rows)
 
 
-def _objects(catalog: Catalog, catalog_name, schema_pattern, table_pattern, kinds=None):
+def _objects(catalog: Catalog, catalog_name, schema_pattern, table_pattern, access: Access, kinds=None):
     schema_re, table_re = jdbc_pattern(schema_pattern), jdbc_pattern(table_pattern)
-    for cat in _catalog_names(catalog, catalog_name):
+    for cat in _catalog_names(catalog, catalog_name, access):
         for info in catalog.list_objects(cat, kinds=kinds):
-            if _match(schema_re, info.schema) and _match(table_re, info.name):
+            if _match(schema_re, info.schema) and _match(table_re, info.name) and access.sees_object(info):
                 yield info
 
 
-def tables(catalog: Catalog, catalog_name, schema_pattern, table_pattern, table_types) -> pa.Table:
+def tables(catalog: Catalog, catalog_name, schema_pattern, table_pattern, table_types, access: Access) -> pa.Table:
     wanted = {t.upper() for t in table_types} if table_types else set(TABLE_TYPES)
     # Hive clients also ask for MANAGED_TABLE / EXTERNAL_TABLE.
     if wanted & {"MANAGED_TABLE", "EXTERNAL_TABLE", "BASE TABLE"}:
         wanted.add("TABLE")
     kinds = [k for k in (TABLE, VIEW, VOLUME) if k in wanted]
     rows = [(o.catalog, o.schema, o.name, o.kind, o.comment or "", None, None, None, None, None)
-            for o in _objects(catalog, catalog_name, schema_pattern, table_pattern, kinds)] if kinds else []
+            for o in _objects(catalog, catalog_name, schema_pattern, table_pattern, access, kinds)] if kinds else []
     return _table([("TABLE_CAT", S), ("TABLE_SCHEM", S), ("TABLE_NAME", S), ("TABLE_TYPE", S), ("REMARKS", S),
                    ("TYPE_CAT", S), ("TYPE_SCHEM", S), ("TYPE_NAME", S), ("SELF_REFERENCING_COL_NAME", S),
                    ("REF_GENERATION", S)], rows)
@@ -169,10 +172,10 @@ def _type_facts(spark_type: str) -> tuple[int, int | None, int | None, int | Non
     return code, size, digits, radix
 
 
-def columns(catalog: Catalog, catalog_name, schema_pattern, table_pattern, column_pattern) -> pa.Table:
+def columns(catalog: Catalog, catalog_name, schema_pattern, table_pattern, column_pattern, access: Access) -> pa.Table:
     column_re = jdbc_pattern(column_pattern)
     rows = []
-    for o in _objects(catalog, catalog_name, schema_pattern, table_pattern):
+    for o in _objects(catalog, catalog_name, schema_pattern, table_pattern, access):
         cols = VOLUME_COLUMNS if o.kind == VOLUME else o.columns
         for pos, c in enumerate(cols, start=1):
             if not _match(column_re, c.name):

@@ -12,7 +12,7 @@ from lakelens.engine.runtime import Runtime
 from lakelens.engine.session import catalog_for
 from lakelens.engine.gateway.service import Processor, ThriftService
 from lakelens.engine.gateway.sessions import SessionManager
-from lakelens.engine.gateway.limits import GatewayLimits, LoginThrottle
+from lakelens.engine.gateway.limits import GatewayLimits, LoginThrottle, LoginThrottled
 from lakelens.engine.gateway.transport import BinaryServer, HttpServer
 
 log = logging.getLogger("lakelens.gateway")
@@ -52,15 +52,21 @@ class Authenticator:
         that user or `address` (the client's) has failed too often lately."""
         if not self.requires_password:
             return True
-        self.throttle.check(user, address)
-        with self._hashing:
-            self.throttle.check(user, address)  # failures recorded while this one waited its turn
-            ok = self.catalog.check_password(user, password)
+        try:
+            self.throttle.check(user, address)
+            with self._hashing:
+                self.throttle.check(user, address)  # failures recorded while this one waited its turn
+                ok = self.catalog.check_password(user, password)
+        except LoginThrottled as e:
+            self.catalog.audit((user or "")[:256], "login", status=429, error=e.message, address=address)
+            raise
         if ok:
             self.throttle.succeeded(user, address)
         else:
             self.throttle.failed(user, address)
             log.warning("failed sign-in for user %r from %s", (user or "")[:256], address or "an unknown address")
+            self.catalog.audit((user or "")[:256], "login", status=401, error="wrong user name or password",
+                               address=address)
         return ok
 
     def principal(self, transport_user, req_user, req_password, proxy_user, peer: str) -> Principal:
@@ -113,6 +119,11 @@ class GatewayServer:
                     config.values[key], config.sources[key] = value, "gateway"
         self.config = config
         self.catalog = catalog_for(config)
+        if auth == "plain" and not self.catalog.has_admin():
+            # Never a default password: the first administrator is made on the server's machine.
+            raise InvalidArgument("--auth plain needs an administrator, and this catalog has none: create one "
+                                  "with `lakelens user add admin --admin` (it asks for the password) and start "
+                                  "the server again", error_class="NO_ADMINISTRATOR", sqlstate="28000")
         proxies = set(config.list("gateway.proxy_users"))
         self.authenticator = Authenticator(auth, self.catalog, proxies, config)
         self.manager = SessionManager(config)
@@ -127,7 +138,7 @@ class GatewayServer:
         if self.http is not None:
             from lakelens.engine.gateway.files import FilesApi
 
-            self.http.files = FilesApi(config, self.catalog)  # /api/2.0/fs/ on the HTTP port
+            self.http.files = FilesApi(config, self.catalog, auth == "plain")  # /api/2.0/fs/ on the HTTP port
         self.warm_spark = warm_spark
         self._threads: list[threading.Thread] = []
         self._stopped = threading.Event()

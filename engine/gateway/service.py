@@ -25,6 +25,8 @@ from lakelens.engine.gateway.operations import ExecuteStatement, GatewayError, M
 from lakelens.engine.gateway.rowset import columnar_rowset, row_rowset, table_schema
 from lakelens.engine.state import State
 
+from lakelens.sql.governance import redact_statement
+
 log = logging.getLogger("lakelens.gateway")
 
 SERVER_PROTOCOL = T.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V11
@@ -97,6 +99,9 @@ class ThriftService(TCLIService.Iface):
                                                  conf.get("hive.server2.proxy.user"), connection.peer)
         session = self.manager.open(principal.name, protocol, conf, f"{connection.transport}:{connection.peer}",
                                     principal)
+        session.engine.catalog.audit(principal.name, "login", params={"auth": principal.auth},
+                                     address=principal.address, client=session.engine.client,
+                                     session_id=session.engine.session_id)
         if connection.on_session_open is not None:
             connection.on_session_open(session)
         return T.TOpenSessionResp(status=OK, serverProtocolVersion=protocol, sessionHandle=session.handle,
@@ -137,7 +142,8 @@ class ThriftService(TCLIService.Iface):
         spark_overlay = {k: v for k, v in overlay.items() if k.startswith("spark.")}
         op = self.manager.add(ExecuteStatement(session, self.config, session.substitute(statement), timeout,
                                                spark_overlay))
-        log.info("session %s statement %s: %s", session.key_hex[:8], op.number, " ".join(statement.split())[:500])
+        log.info("session %s statement %s: %s", session.key_hex[:8], op.number,
+                 " ".join(redact_statement(statement).split())[:500])
         op.run(bool(req.runAsync))
         if not req.runAsync and op.state == State.ERROR:
             # Synchronous clients (PyHive's default) learn of the failure from this reply.
@@ -163,17 +169,18 @@ class ThriftService(TCLIService.Iface):
     @rpc(T.TGetCatalogsResp)
     def GetCatalogs(self, req):
         return self._metadata(req, T.TGetCatalogsResp, T.TOperationType.GET_CATALOGS,
-                              lambda s: metadata.catalogs(s.engine.catalog))
+                              lambda s: metadata.catalogs(s.engine.catalog, s.engine.access()))
 
     @rpc(T.TGetSchemasResp)
     def GetSchemas(self, req):
         return self._metadata(req, T.TGetSchemasResp, T.TOperationType.GET_SCHEMAS,
-                              lambda s: metadata.schemas(s.engine.catalog, req.catalogName, req.schemaName))
+                              lambda s: metadata.schemas(s.engine.catalog, req.catalogName, req.schemaName,
+                                                         s.engine.access()))
 
     @rpc(T.TGetTablesResp)
     def GetTables(self, req):
         return self._metadata(req, T.TGetTablesResp, T.TOperationType.GET_TABLES, lambda s: metadata.tables(
-            s.engine.catalog, req.catalogName, req.schemaName, req.tableName, req.tableTypes))
+            s.engine.catalog, req.catalogName, req.schemaName, req.tableName, req.tableTypes, s.engine.access()))
 
     @rpc(T.TGetTableTypesResp)
     def GetTableTypes(self, req):
@@ -183,7 +190,7 @@ class ThriftService(TCLIService.Iface):
     @rpc(T.TGetColumnsResp)
     def GetColumns(self, req):
         return self._metadata(req, T.TGetColumnsResp, T.TOperationType.GET_COLUMNS, lambda s: metadata.columns(
-            s.engine.catalog, req.catalogName, req.schemaName, req.tableName, req.columnName))
+            s.engine.catalog, req.catalogName, req.schemaName, req.tableName, req.columnName, s.engine.access()))
 
     @rpc(T.TGetFunctionsResp)
     def GetFunctions(self, req):

@@ -39,6 +39,7 @@ class GatewaySession:
         # Remote: every statement is checked against the server's policy (docs/security.md).
         self.principal = principal or Principal(user, "none", client, remote=True)
         self.engine = Session(config, principal=self.principal)
+        self.engine.session_id, self.engine.client = self.key_hex, f"hiveserver2 ({client.split(':', 1)[0]})"
         self.hivevars: dict[str, str] = {}
         self.hiveconf: dict[str, str] = {}
         self.operations: dict[bytes, Operation] = {}

@@ -74,6 +74,19 @@ def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
     return Gateway(m.group(1), int(m.group(2)), int(mh.group(1)) if mh else None, home, log, proc)
 
 
+def govern(home: Path, *statements: str, admins: tuple[str, ...] = ("tester",)) -> None:
+    """Set up a server's home as its administrator would before serving: `admins` become
+    administrators (on `--auth none` servers the name a client sends is trusted, as in
+    HiveServer2), then `statements` run as the local user (GRANT …)."""
+    import lakelens
+
+    s = lakelens.connect(home=home)
+    for name in admins:
+        s.catalog.create_user(name, "an-admin-password", admin=True, if_not_exists=True)
+    for statement in statements:
+        s.sql(statement)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """`lakelens serve` (auth none, binary + HTTP) on its own home, stopped with SIGTERM at the end.
@@ -82,6 +95,8 @@ def server(tmp_path_factory):
     (`gateway.local_paths`), so the tests can stage files with SQL as a server-side job would."""
     home = tmp_path_factory.mktemp("gateway-home")
     (home / "lakelens.toml").write_text(f'[gateway]\nlocal_paths = ["{tmp_path_factory.getbasetemp()}"]\n')
+    # `tester` administers it; everyone else (dbt, analysts) works in catalog main.
+    govern(home, "GRANT ALL PRIVILEGES ON CATALOG main TO `account users`")
     gw = _start_serve(home)
     yield gw
     gw.process.send_signal(signal.SIGTERM)
@@ -127,6 +142,8 @@ def shop(server, tmp_path_factory):
         "CREATE VIEW gw.shop.cheap AS SELECT id, name FROM gw.shop.items WHERE price < 10",
         "CREATE VOLUME gw.shop.images COMMENT 'png files'",
         f"PUT '{files}/' INTO '/Volumes/gw/shop/images/'",
+        # The shop is open to every user for reading (beeline's tests sign in as `analyst`).
+        "GRANT USE CATALOG, USE SCHEMA, SELECT, READ VOLUME ON CATALOG gw TO `account users`",
     ]:
         cur.execute(stmt)
     conn.close()

@@ -10,8 +10,12 @@ import subprocess
 
 import pytest
 
-from .conftest import LAKELENS, in_process_gateway
+from .conftest import LAKELENS, govern, in_process_gateway
 from .test_beeline import beeline
+
+
+# What these servers' users may do: see catalog main's schemas (these tests are about signing in).
+BROWSE_MAIN = "GRANT USE CATALOG, BROWSE ON CATALOG main TO `account users`"
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +26,13 @@ def plain(tmp_path_factory):
     (home / "lakelens.toml").write_text("[gateway]\nlogin_failures_before_delay = 100\n")
     # The CLI writes the user; the server reads it from the same catalog.
     for name, password in (("alice", "s3cret!"), ("bob", "hunter2")):
-        done = subprocess.run([str(LAKELENS), "--home", str(home), "user", "add", name, "--password-stdin"],
+        done = subprocess.run([str(LAKELENS), "--home", str(home), "user", "add", name, "--password-stdin"]
+                             + (["--admin"] if name == "alice" else []),
                               input=password + "\n", capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
     listed = subprocess.run([str(LAKELENS), "--home", str(home), "user", "list"], capture_output=True, text=True)
-    assert listed.stdout.split() == ["alice", "bob"]
+    assert listed.stdout.splitlines() == ["alice (admin)", "bob"]
+    govern(home, BROWSE_MAIN, admins=())
     server = in_process_gateway(home, auth="plain")
     yield server
     server.shutdown()
@@ -107,6 +113,7 @@ def tls(tmp_path_factory):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
                     "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out",
                     str(cert)], check=True, capture_output=True, timeout=60)
+    govern(home, BROWSE_MAIN, admins=())
     server = in_process_gateway(home, auth="none", ssl_cert=str(cert), ssl_key=str(key))
     yield server, cert
     server.shutdown()

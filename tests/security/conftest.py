@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.clients.conftest import _start_serve, hive_connect
+from tests.clients.conftest import _start_serve, govern, hive_connect
 
 SECRET = "lakelens-secret-7f3a9c"  # bytes that must never reach a client
 
@@ -24,6 +24,11 @@ def secure(tmp_path_factory):
         d.mkdir()
     (outside / "secret.txt").write_text(SECRET)
     (home / "lakelens.toml").write_text(f'[storage]\nexternal_roots = ["{external}"]\n')
+    # Its users work in catalog main and may create external volumes and tables under the
+    # external root: the attacks below are tried with ordinary rights, not without any.
+    govern(home, "GRANT ALL PRIVILEGES ON CATALOG main TO `account users`",
+           f"GRANT CREATE EXTERNAL VOLUME, CREATE EXTERNAL TABLE ON EXTERNAL LOCATION '{external}' "
+           "TO `account users`", admins=())
     gw = _start_serve(home)
     gw.external, gw.outside = external, outside
     yield gw

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from tests.clients.conftest import _start_serve, hive_connect
+from tests.clients.conftest import _start_serve, govern, hive_connect
 
 
 def _creating_rows(home) -> list:
@@ -33,6 +33,7 @@ def _wait_for(predicate, what: str, proc, hang_guard_s: float = 600):
 def test_kill_during_ctas_then_restart(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
+    govern(home)
     gw = _start_serve(home)
     conn = hive_connect(gw)
     cur = conn.cursor()

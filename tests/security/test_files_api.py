@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clients.conftest import LAKELENS, in_process_gateway
+from tests.clients.conftest import LAKELENS, govern, in_process_gateway
 
 USERS = {"alice": "s3cret!", "bob": "hunter2"}
 VOL = "/Volumes/main/default/files"
@@ -37,11 +37,15 @@ def _auth(user="alice", password=None) -> dict:
 def gw(tmp_path_factory):
     home = tmp_path_factory.mktemp("files-home")
     for name, password in USERS.items():
-        done = subprocess.run([str(LAKELENS), "--home", str(home), "user", "add", name, "--password-stdin"],
+        done = subprocess.run([str(LAKELENS), "--home", str(home), "user", "add", name, "--password-stdin"]
+                             + (["--admin"] if name == "alice" else []),
                               input=password + "\n", capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
     server = in_process_gateway(home, auth="plain")
     server.catalog.create_volume("main", "default", "files")
+    # alice is an administrator; bob may use the volume `files` and nothing else.
+    govern(home, "GRANT USE CATALOG ON CATALOG main TO bob", "GRANT USE SCHEMA ON SCHEMA main.default TO bob",
+           "GRANT READ VOLUME, WRITE VOLUME ON VOLUME main.default.files TO bob", admins=())
     # An external volume with a symlink planted in it, pointing at a file outside.
     outside = tmp_path_factory.mktemp("outside")
     (outside / "secret.txt").write_bytes(SECRET_BYTES)
@@ -351,6 +355,7 @@ def test_upload_limit_is_413(tmp_path):
     from lakelens.engine.gateway import GatewayServer
 
     cfg = Config.load(tmp_path, {"gateway.files.max_upload_bytes": "1000"})
+    govern(tmp_path, admins=("alice",))
     server = GatewayServer(cfg, host="127.0.0.1", port=0, http_port=0, warm_spark=False).start()
     try:
         server.catalog.create_volume("main", "default", "small")
@@ -360,7 +365,8 @@ def test_upload_limit_is_413(tmp_path):
         resp, err = request(server, "PUT", files_url(f"{vol}/big.bin"), body=b"x" * 1001)
         assert resp.status == 413 and err["error_code"] == "RESOURCE_EXHAUSTED"
         conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=600)
-        conn.request("PUT", files_url(f"{vol}/chunked.bin"), body=iter([b"y" * 600, b"y" * 600]), encode_chunked=True)
+        conn.request("PUT", files_url(f"{vol}/chunked.bin"), body=iter([b"y" * 600, b"y" * 600]), encode_chunked=True,
+                     headers=_auth("alice"))
         resp = conn.getresponse()
         assert resp.status == 413 and json.loads(resp.read())["error_code"] == "RESOURCE_EXHAUSTED"
         conn.close()

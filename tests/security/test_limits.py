@@ -26,7 +26,7 @@ from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
 from thrift.transport.TSocket import TSocket
 from thrift.transport.TTransport import TBufferedTransport
 
-from tests.clients.conftest import LAKELENS, in_process_gateway
+from tests.clients.conftest import LAKELENS, govern, in_process_gateway
 
 GUARD_S = 60
 USERS = {"alice": "s3cret!", "bob": "hunter2"}
@@ -37,7 +37,8 @@ def _home(tmp_path_factory, name: str, toml: str, users: bool = False):
     (home / "lakelens.toml").write_text(toml)
     if users:
         for user, password in USERS.items():
-            done = subprocess.run([str(LAKELENS), "--home", str(home), "user", "add", user, "--password-stdin"],
+            done = subprocess.run([str(LAKELENS), "--home", str(home), "user", "add", user, "--password-stdin"]
+                                  + (["--admin"] if user == "alice" else []),
                                   input=password + "\n", capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr
     return home
@@ -48,6 +49,7 @@ def limited(tmp_path_factory):
     """auth none, small request, session and fetch limits."""
     home = _home(tmp_path_factory, "limited-home", "[gateway]\nmax_request_bytes = 1048576\n"
                  "max_sessions = 5\nmax_sessions_per_user = 2\nmax_fetch_rows = 2\n")
+    govern(home, "GRANT ALL PRIVILEGES ON CATALOG main TO `account users`", admins=())
     server = in_process_gateway(home, auth="none")
     yield server
     server.shutdown()
