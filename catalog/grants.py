@@ -14,7 +14,7 @@ asks it questions, and it answers from memory without going back to the metastor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .errors import InvalidArgument, PermissionDenied
 from .model import VIEW, VOLUME, CatalogInfo, ObjectInfo, SchemaInfo
@@ -89,6 +89,16 @@ class Access:
     child_catalogs: set[int] = field(default_factory=set)
     child_schemas: set[int] = field(default_factory=set)
     governed_functions: set[str] = field(default_factory=set)
+    # Reads the parents of the objects they own (a scan of the objects table), which only the
+    # visibility questions need: loaded on first use, not for every statement.
+    owned_parents: Callable[[], Iterable[tuple[int, int]]] | None = field(default=None, repr=False, compare=False)
+
+    def _load_owned_parents(self) -> None:
+        if self.owned_parents is not None:
+            load, self.owned_parents = self.owned_parents, None
+            for schema_id, catalog_id in load():
+                self.child_schemas.add(schema_id)
+                self.child_catalogs.add(catalog_id)
 
     @classmethod
     def everything(cls, user: str, groups: Iterable[str] = ()) -> "Access":
@@ -157,10 +167,12 @@ class Access:
         return any(p not in _DOORS for p in self.grants.get(key, ()))
 
     def sees_catalog(self, cat: CatalogInfo) -> bool:
+        self._load_owned_parents()
         return (self.admin or self.owns(cat.owner) or cat.id in self.child_catalogs
                 or bool(self.grants.get((CATALOG, str(cat.id)))))
 
     def sees_schema(self, sch: SchemaInfo) -> bool:
+        self._load_owned_parents()
         return (self.admin or self.owns(sch.owner) or sch.catalog_id in self.owned_catalogs
                 or sch.id in self.child_schemas or bool(self.grants.get((SCHEMA, str(sch.id))))
                 or self._shows_children((CATALOG, str(sch.catalog_id))))

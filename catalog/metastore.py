@@ -1011,12 +1011,16 @@ class Catalog:
             for s in conn.execute(sa.select(schemas.c.id, schemas.c.catalog_id).where(sa.func.lower(schemas.c.owner).in_(list(names)))):
                 access.owned_schemas.add(s.id)
                 access.child_catalogs.add(s.catalog_id)
-            for o in conn.execute(sa.select(objects.c.schema_id, schemas.c.catalog_id)
-                                  .join(schemas, objects.c.schema_id == schemas.c.id)
-                                  .where(sa.func.lower(objects.c.owner).in_(list(names))).distinct()):
-                access.child_schemas.add(o.schema_id)
-                access.child_catalogs.add(o.catalog_id)
             access.governed_functions = set(conn.execute(sa.select(governed_functions.c.name)).scalars())
+
+        def owned_parents() -> list[tuple[int, int]]:
+            with self.engine.connect() as conn:
+                return [(o.schema_id, o.catalog_id) for o in conn.execute(
+                    sa.select(objects.c.schema_id, schemas.c.catalog_id)
+                    .join(schemas, objects.c.schema_id == schemas.c.id)
+                    .where(sa.func.lower(objects.c.owner).in_(list(names))).distinct())]
+
+        access.owned_parents = owned_parents
         return access
 
     def change_grants(self, kind: str, key: str, principals: Sequence[str], privileges: Sequence[str], *,

@@ -31,6 +31,21 @@ def audit(session) -> list[dict]:
     return rows
 
 
+def _information_schema(name: str):
+    def rows(session) -> list[dict]:
+        from lakelens.sql.information_schema import rows as information_rows
+
+        return information_rows(session.catalog, session.access(), name)
+
+    return rows
+
+
+def _rows_for(schema: str, table: str):
+    if schema == "information_schema":
+        return _information_schema(table)
+    return ROWS[(schema, table)]
+
+
 ROWS = {("runtime", "udf_pools"): udf_pools, ("access", "audit"): audit}
 
 
@@ -40,5 +55,5 @@ def materialise(spark, read: SystemTableRead, session) -> None:
 
     schema = _parse_datatype_string(read.columns_ddl)
     names = [f.name for f in schema.fields]
-    rows = [tuple(row.get(n) for n in names) for row in ROWS[(read.schema, read.table)](session)]
+    rows = [tuple(row.get(n) for n in names) for row in _rows_for(read.schema, read.table)(session)]
     spark.createDataFrame(rows, schema=schema).createOrReplaceTempView(read.placeholder)

@@ -38,6 +38,15 @@ SYSTEM_TABLES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+def _information_schema() -> dict[str, tuple[str, str]]:
+    from .information_schema import TABLES
+
+    return TABLES
+
+
+SYSTEM_TABLES["information_schema"] = _information_schema()
+
+
 def system_table(schema: str, name: str) -> tuple[str, str]:
     """The (DDL, description) of `system.<schema>.<name>`, or NotFound naming what exists."""
     tables = SYSTEM_TABLES.get(schema.lower())

@@ -138,7 +138,14 @@ def test_bob_reads_the_table_but_not_the_volume(team):
         assert _column(_ok(raw.fetch(op, 1000)).results) == ["media"]  # not vault, not default
     finally:
         raw.close()
+    assert ok(bob, "SELECT volume_name FROM system.information_schema.volumes") == []
+    assert ok(bob, "SELECT table_name FROM system.information_schema.tables WHERE table_catalog = 'demo'") \
+        == [("texts",)]
+    assert ok(bob, "SELECT grantee, table_name, privilege_type, inherited_from "
+                   "FROM system.information_schema.table_privileges") == [("analysts", "texts", "SELECT", "NONE")]
     assert ok(team.conns["alice"], "SHOW VOLUMES IN demo.media") == [("media", "scans")]
+    assert ok(team.conns["alice"], "SELECT volume_name, volume_owner FROM system.information_schema.volumes") \
+        == [("scans", "alice")]
     # DESCRIBE shows the table's lineage, but not the volume bob may not see.
     described = {r[0]: r[1] for r in ok(bob, "DESCRIBE TABLE EXTENDED demo.media.texts")}
     assert "Upstream" not in described and "scans" not in str(described)
