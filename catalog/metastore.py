@@ -113,8 +113,30 @@ lineage = sa.Table(
     sa.Column("operation", sa.String(64), nullable=False),
     sa.Column("created_by", sa.String(255), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source_type", sa.String(16)),      # TABLE | VIEW | VOLUME (NULL in older rows: TABLE)
+    sa.Column("source_path", sa.String(1024)),    # a volume's /Volumes/... path
+    sa.Column("target_type", sa.String(16)),
+    sa.Column("statement_id", sa.String(64)),
     sa.Index("ix_lineage_target", "target"),
     sa.Index("ix_lineage_source", "source"),
+)
+
+# Which source column each written column comes from, and the multimodal functions on the way.
+column_lineage = sa.Table(
+    "column_lineage",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(800), nullable=False),
+    sa.Column("source_type", sa.String(16), nullable=False),
+    sa.Column("source_column", sa.String(255), nullable=False),
+    sa.Column("target", sa.String(800), nullable=False),
+    sa.Column("target_type", sa.String(16), nullable=False),
+    sa.Column("target_column", sa.String(255), nullable=False),
+    sa.Column("function_name", sa.String(255)),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("statement_id", sa.String(64)),
+    sa.Index("ix_column_lineage_target", "target"),
 )
 
 users = sa.Table(
@@ -193,7 +215,9 @@ audit = sa.Table(
 
 ACTIVE, CREATING = "ACTIVE", "CREATING"
 # Columns added after a release, with their DDL: added to older metastores when opened.
-_ADDED_COLUMNS = {"objects": {"pending": "TEXT"}, "users": {"admin": "BOOLEAN NOT NULL DEFAULT FALSE"}}
+_ADDED_COLUMNS = {"objects": {"pending": "TEXT"}, "users": {"admin": "BOOLEAN NOT NULL DEFAULT FALSE"},
+                  "lineage": {"source_type": "VARCHAR(16)", "source_path": "VARCHAR(1024)",
+                              "target_type": "VARCHAR(16)", "statement_id": "VARCHAR(64)"}}
 
 
 def _start_time(pid: str = "self") -> str | None:
@@ -834,12 +858,45 @@ class Catalog:
                 self._remove_in_warehouse(info.location)
 
     # ------------------------------------------------------------------ lineage
-    def record_lineage(self, sources: Iterable[str], target: str, operation: str, user: str) -> None:
-        rows = [dict(source=s, target=target, operation=operation, created_by=user, created_at=_now())
-                for s in sorted(set(sources)) if s != target]
+    def record_lineage(self, sources: Iterable, target: str, operation: str, user: str, *,
+                       target_type: str = "TABLE", columns: Iterable[tuple[str, str, str, str | None]] = (),
+                       statement_id: str | None = None) -> None:
+        """One write's lineage. `sources`: full names, or (full name, TABLE|VIEW|VOLUME, volume
+        path) triples; `columns`: (source, source column, target column, functions) rows."""
+        now = _now()
+        triples = {}
+        for s in sources:
+            name, kind, path = (s, "TABLE", None) if isinstance(s, str) else s
+            if name != target:
+                triples.setdefault(name, (kind, path))
+        rows = [dict(source=name, target=target, operation=operation, created_by=user, created_at=now,
+                     source_type=kind, source_path=path, target_type=target_type, statement_id=statement_id)
+                for name, (kind, path) in sorted(triples.items())]
+        col_rows = [dict(source=src, source_type=triples.get(src, ("TABLE", None))[0], source_column=scol,
+                         target=target, target_type=target_type, target_column=tcol, function_name=fn,
+                         created_by=user, created_at=now, statement_id=statement_id)
+                    for src, scol, tcol, fn in dict.fromkeys(columns) if src in triples]
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(lineage.insert(), rows)
+                if col_rows:
+                    conn.execute(column_lineage.insert(), col_rows)
+
+    def lineage_rows(self) -> list[dict]:
+        """Every table-level edge, in system.access.table_lineage's columns."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(lineage).order_by(lineage.c.id)).all()
+        return [dict(source_table_full_name=r.source, source_type=r.source_type or "TABLE", source_path=r.source_path,
+                     target_table_full_name=r.target, target_type=r.target_type or "TABLE", operation=r.operation,
+                     created_by=r.created_by, event_time=r.created_at, statement_id=r.statement_id) for r in rows]
+
+    def column_lineage_rows(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(column_lineage).order_by(column_lineage.c.id)).all()
+        return [dict(source_table_full_name=r.source, source_type=r.source_type, source_column_name=r.source_column,
+                     target_table_full_name=r.target, target_type=r.target_type, target_column_name=r.target_column,
+                     function_name=r.function_name, created_by=r.created_by, event_time=r.created_at,
+                     statement_id=r.statement_id) for r in rows]
 
     def lineage_of(self, full_name: str) -> dict[str, list[str]]:
         with self.engine.connect() as conn:

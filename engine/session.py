@@ -380,8 +380,8 @@ class Session:
         self.catalog.create_view(plan.catalog, plan.schema, plan.name, view_text=plan.view_text,
                                  columns=_columns_of(schema), comment=plan.comment, owner=self.ctx.user,
                                  replace=plan.replace, if_not_exists=plan.if_not_exists)
-        self.catalog.record_lineage([r.full_name for r in plan.reads],
-                                    f"{plan.catalog}.{plan.schema}.{plan.name}", "CREATE VIEW", self.ctx.user)
+        view = self.catalog.get_object(plan.catalog, plan.schema, plan.name)
+        self._record_lineage(plan, view, "CREATE VIEW", execution)
         return TableStream(pa.table({}))
 
     def _run_temp_view(self, plan: TempView, execution: Execution | None):
@@ -435,6 +435,23 @@ class Session:
                 lines.append(text.rstrip())
         return "\n".join(lines)
 
+    def _record_lineage(self, plan: Plan, target: ObjectInfo, operation: str, execution: Execution | None) -> None:
+        """Record a write's lineage (sql/lineage.py): its sources, and for each written column the
+        source columns and functions it comes from, by position (or by name for BY NAME)."""
+        lineage = plan.lineage
+        if lineage is None:
+            return
+        names = [c.name for c in target.columns]
+        if getattr(plan, "insert_columns", None):
+            names = list(plan.insert_columns)
+        elif getattr(plan, "by_name", False):
+            names = [name for name, _ in lineage.outputs]
+        columns = [(src, scol, names[i] if i < len(names) else name, fn)
+                   for i, (name, deps) in enumerate(lineage.outputs) for src, scol, fn in deps]
+        self.catalog.record_lineage(lineage.sources, target.full_name, operation, self.ctx.user,
+                                    target_type="VIEW" if target.kind == "VIEW" else "TABLE", columns=columns,
+                                    statement_id=execution.job_group if execution is not None else None)
+
     @staticmethod
     def _physical_name(info: ObjectInfo) -> str:
         if info.kind == "TABLE":
@@ -452,8 +469,8 @@ class Session:
                 result = df.toArrow()
         self._refresh_columns(info)
         if plan.operation != "ALTER":
-            self.catalog.record_lineage([r.full_name for r in plan.reads if r.full_name != info.full_name],
-                                        info.full_name, plan.operation, self.ctx.user)
+            self._record_lineage(plan, self.catalog.get_object(info.catalog, info.schema, info.name),
+                                 plan.operation, execution)
         return TableStream(result)
 
     def _write_parquet(self, plan: SparkWrite, df) -> ObjectInfo:
@@ -534,8 +551,9 @@ class Session:
                                         properties=plan.properties)
         else:
             self.catalog.update_object(existing, columns=columns, comment=plan.comment, properties=plan.properties)
-        self.catalog.record_lineage([r.full_name for r in plan.reads], info.full_name,
-                                    "CREATE TABLE AS SELECT" if plan.reads else "CREATE TABLE", self.ctx.user)
+        if plan.lineage is not None:
+            self._record_lineage(plan, self.catalog.get_object(plan.catalog, plan.schema, plan.name),
+                                 "CREATE TABLE AS SELECT", execution)
         return TableStream(pa.table({}))
 
 

@@ -46,7 +46,20 @@ def _rows_for(schema: str, table: str):
     return ROWS[(schema, table)]
 
 
-ROWS = {("runtime", "udf_pools"): udf_pools, ("access", "audit"): audit}
+def table_lineage(session) -> list[dict]:
+    from lakelens.sql.lineage import table_rows
+
+    return table_rows(session.catalog, session.access())
+
+
+def column_lineage(session) -> list[dict]:
+    from lakelens.sql.lineage import column_rows
+
+    return column_rows(session.catalog, session.access())
+
+
+ROWS = {("runtime", "udf_pools"): udf_pools, ("access", "audit"): audit,
+        ("access", "table_lineage"): table_lineage, ("access", "column_lineage"): column_lineage}
 
 
 def materialise(spark, read: SystemTableRead, session) -> None:

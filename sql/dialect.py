@@ -119,6 +119,12 @@ class GroupCommand(LakelensStatement):
     arg_types = {"this": True, "action": True, "members": False, "exists": False}
 
 
+class DescribeLineage(LakelensStatement):
+    """`DESCRIBE LINEAGE name [UPSTREAM | DOWNSTREAM] [DEPTH n]`."""
+
+    arg_types = {"this": True, "direction": False, "depth": False}
+
+
 SECURABLE_WORDS = ("CATALOG", "SCHEMA", "DATABASE", "TABLE", "VIEW", "VOLUME", "FUNCTION")
 
 
@@ -396,6 +402,23 @@ class Lakelens(Spark):
             if word == "SHOW":
                 self._advance()
                 return self._parse_show()
+            if word in ("DESCRIBE", "DESC") and self._next and self._next.text.upper() == "LINEAGE" \
+                    and len(self._tokens) > self._index + 2:
+                self._advance(2)
+                name = self._name_parts()
+                direction = None
+                if self._curr and self._curr.text.upper() in ("UPSTREAM", "DOWNSTREAM"):
+                    direction = self._curr.text.upper()
+                    self._advance()
+                depth = None
+                if self._match_text_seq("DEPTH"):
+                    number = self._parse_number()
+                    if number is None:
+                        self.raise_error("Expected DEPTH <number>")
+                    depth = number.to_py()
+                if self._curr:
+                    self.raise_error("Expected UPSTREAM, DOWNSTREAM or DEPTH <n>")
+                return DescribeLineage(this=name, direction=direction, depth=depth)
             if word in ("DESCRIBE", "DESC"):
                 self._advance()
                 return self._parse_describe_object()

@@ -34,6 +34,7 @@ from lakelens.catalog.locations import escaping_link, within
 from . import describe as d
 from . import dialect as ll
 from . import governance as g
+from . import lineage as lin
 from .errors import UnsupportedStatement
 from .functions import describe_function, show_functions
 from .names import SessionContext, full_name, schema_name, table_parts
@@ -419,6 +420,18 @@ def _visible_lineage(catalog: Catalog, access, info: ObjectInfo) -> dict[str, li
     return {k: [n for n in names if visible(n)] for k, names in lineage.items()}
 
 
+def _plan_describe_lineage(stmt: ll.DescribeLineage, catalog: Catalog, ctx) -> Plan:
+    info = resolve_object(Resolution(ctx, catalog), stmt.this)
+    g.may_describe(ctx.access, info)
+    depth = stmt.args.get("depth") or 1
+    if not isinstance(depth, int) or not 1 <= depth <= 100:
+        raise InvalidArgument(f"DESCRIBE LINEAGE ... DEPTH takes 1 to 100, not {depth}")
+    rows = lin.walk(catalog, ctx.access, info.full_name, stmt.args.get("direction"), depth)
+    return Rows(columns=[("direction", "string"), ("depth", "int"), ("source_table_full_name", "string"),
+                         ("source_type", "string"), ("target_table_full_name", "string"), ("target_type", "string"),
+                         ("functions", "string"), ("operation", "string"), ("event_time", "timestamp")], rows=rows)
+
+
 # ---------------------------------------------------------------------------- volumes
 def _iceberg_history(info: ObjectInfo) -> exp.Select:
     """DESCRIBE HISTORY of an Iceberg table, in the columns Delta's history has."""
@@ -625,7 +638,7 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
         catalog=cat, schema=sch, name=name, format=fmt, storage_key=key, location=location, external=external,
         spark_sql=spark_sql, columns_ddl=columns_ddl, comment=p["comment"],
         properties=p["tblproperties"], partitioned_by=p["partitioned_by"], replace_existing=existing,
-        needs=res.needs())
+        needs=res.needs(), lineage=lin.of_query(stmt.expression, res.direct, ctx) if query is not None else None)
 
 
 def _stub(cat, sch, name, fmt, location, key) -> ObjectInfo:
@@ -659,7 +672,8 @@ def _plan_create_view(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     resolved = resolve_query(stmt.expression.copy(), res)
     return CreateView(catalog=cat, schema=sch, name=name, view_text=view_text, spark_sql=to_spark(resolved),
                       comment=comment, replace=bool(stmt.args.get("replace")),
-                      if_not_exists=bool(stmt.args.get("exists")), needs=res.needs())
+                      if_not_exists=bool(stmt.args.get("exists")), needs=res.needs(),
+                      lineage=lin.of_query(stmt.expression, res.direct, res.ctx))
 
 
 def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) -> Plan:
@@ -692,6 +706,8 @@ def _dml_target(table: exp.Expression, res: Resolution, operation: str) -> tuple
 
 def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
     operation = {exp.Insert: "INSERT", exp.Merge: "MERGE", exp.Update: "UPDATE", exp.Delete: "DELETE"}[type(stmt)]
+    # Column-level lineage follows an INSERT's query; the others record their sources only.
+    source_query = stmt.expression if operation == "INSERT" else None
     stmt = stmt.copy()
     res = Resolution(ctx, catalog)
     target_node = stmt.this
@@ -720,7 +736,8 @@ def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
         if table.name == placeholder.name:
             table.replace(ref)
             break
-    return SparkWrite(spark_sql=to_spark(resolved), target=info, operation=operation, needs=res.needs())
+    return SparkWrite(spark_sql=to_spark(resolved), target=info, operation=operation, needs=res.needs(),
+                      lineage=lin.of_query(source_query, res.direct, ctx))
 
 
 def _plan_parquet_insert(stmt: exp.Insert, target_node, inner: exp.Table, info: ObjectInfo, res: Resolution,
@@ -743,7 +760,8 @@ def _plan_parquet_insert(stmt: exp.Insert, target_node, inner: exp.Table, info: 
     query = resolve_query(stmt.expression.copy(), res)
     return SparkWrite(spark_sql=to_spark(query), target=info, operation=operation, append_query=True,
                       overwrite=bool(stmt.args.get("overwrite")), insert_columns=columns,
-                      by_name=bool(stmt.args.get("by_name")), needs=res.needs())
+                      by_name=bool(stmt.args.get("by_name")), needs=res.needs(),
+                      lineage=lin.of_query(stmt.expression, res.direct, res.ctx))
 
 
 def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:
@@ -843,6 +861,7 @@ _HANDLERS = {
     ll.GetFile: _plan_get,
     ll.RestoreTable: _plan_restore,
     ll.ExplainStatement: _plan_explain,
+    ll.DescribeLineage: _plan_describe_lineage,
     ll.GrantStatement: g.plan_grant,
     ll.ShowGrants: g.plan_show_grants,
     ll.UserCommand: g.plan_user,

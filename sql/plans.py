@@ -56,6 +56,8 @@ class Needs:
     udfs: list[UdfBinding] = field(default_factory=list)
     table_functions: list[TableFunctionCall] = field(default_factory=list)
     system_tables: list[SystemTableRead] = field(default_factory=list)
+    # What the statement names itself, not what the views it reads read (lineage's sources).
+    sources: list[ObjectInfo] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.udfs or self.table_functions or self.system_tables)
@@ -70,6 +72,8 @@ class Plan:
 
     spark_sql: str | None = field(default=None, kw_only=True)
     needs: Needs = field(default_factory=Needs, kw_only=True)
+    # Where a write's columns come from (sql/lineage.py), for the lineage the engine records.
+    lineage: Any = field(default=None, kw_only=True)
     source: str = field(default="", kw_only=True)  # the statement as the user wrote it
 
     @property

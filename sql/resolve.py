@@ -169,11 +169,12 @@ class Resolution:
     # view its owner's (definer's rights); `definer_of` names the view the user read.
     acting: Access | None = None
     definer_of: str | None = None
+    direct: list[ObjectInfo] = field(default_factory=list)  # what the statement names itself (lineage)
 
     def needs(self) -> Needs:
         """What the statement reads and what the engine must set up before running it."""
         return Needs(list(self.reads), list(self.udfs.values()), list(self.table_functions),
-                     list(self.system_tables))
+                     list(self.system_tables), sources=list(self.direct))
 
 
 def physical_table(info: ObjectInfo) -> exp.Table:
@@ -247,6 +248,7 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
         if not physical.exists():
             raise NotFound("path", str(path))
         res.reads.append(files.info)
+        res.direct.append(files.info)
         check_volume_links(files.info)
         fmt = str(_literal(named.pop("format"), "format")).lower() if "format" in named else "binaryfile"
         unknown = sorted(set(named) - _COMMON_OPTIONS - READ_FILES_OPTIONS.get(fmt, set()))
@@ -356,6 +358,7 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
         info = resolve_object(res, parts)
         check_read(res, info)
         res.reads.append(info)
+        res.direct.append(info)
         alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(info.name))
         version = table.args.get("version")
         if info.kind != TABLE and version is not None:
@@ -444,6 +447,7 @@ def temp_view_query(res: Resolution, name: str) -> exp.Expression:
     query = rewrite_read_files(table_arguments(guard(parse_one(res.ctx.temp_views[name]), inner), inner), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
+    res.direct.extend(inner.direct)  # a temporary view is no catalog object: what it reads is the source
     res.system_tables.extend(inner.system_tables)
     return query
 

@@ -47,6 +47,15 @@ def _information_schema() -> dict[str, tuple[str, str]]:
 SYSTEM_TABLES["information_schema"] = _information_schema()
 
 
+def _lineage() -> dict[str, tuple[str, str]]:
+    from .lineage import TABLES
+
+    return TABLES
+
+
+SYSTEM_TABLES["access"].update(_lineage())
+
+
 def system_table(schema: str, name: str) -> tuple[str, str]:
     """The (DDL, description) of `system.<schema>.<name>`, or NotFound naming what exists."""
     tables = SYSTEM_TABLES.get(schema.lower())

@@ -111,5 +111,11 @@ def test_postgresql_metastore(postgres_url, tmp_path):
     assert [o.name for o in other.list_objects("pg_demo", "media")] == ["scans"]
     with pytest.raises(AlreadyExists):
         other.create_volume("pg_demo", "media", "scans")
+    c.record_lineage([("pg_demo.media.scans", "VOLUME", "/Volumes/pg_demo/media/scans")], "pg_demo.media.t",
+                     "CREATE TABLE AS SELECT", "u", columns=[("pg_demo.media.scans", "content", "text", "ocr")])
+    assert ("pg_demo.media.scans", "VOLUME", "pg_demo.media.t") in {
+        (r["source_table_full_name"], r["source_type"], r["target_table_full_name"]) for r in other.lineage_rows()}
+    assert ("content", "text", "ocr") in {
+        (r["source_column_name"], r["target_column_name"], r["function_name"]) for r in other.column_lineage_rows()}
     c.drop_catalog("pg_demo", cascade=True)
     assert "pg_demo" not in [x.name for x in other.list_catalogs()]

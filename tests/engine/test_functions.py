@@ -53,6 +53,22 @@ def test_calls_in_ctas_insert_views_temp_views_and_nested(scans):
     assert best == [("a.png",)]
     lineage = s.catalog.lineage_of(f"{s.current_catalog}.default.ocr_text")
     assert lineage["upstream"] == [f"{s.current_catalog}.default.scans"]
+    # Lineage in Databricks' shapes: volume -> table -> view, with the functions on each edge.
+    c = f"{s.current_catalog}.default"
+    s.sql("CREATE TABLE word_counts AS WITH w AS (SELECT * FROM words) SELECT name AS file, words * 1 AS n FROM w")
+    edges = {(r["source_table_full_name"], r["source_type"], r["target_table_full_name"], r["target_type"])
+             for r in s.sql("SELECT * FROM system.access.table_lineage").to_pylist()}
+    assert {(f"{c}.scans", "VOLUME", f"{c}.ocr_text", "TABLE"), (f"{c}.scans", "VOLUME", f"{c}.words", "VIEW"),
+            (f"{c}.words", "VIEW", f"{c}.word_counts", "TABLE")} <= edges
+    columns = {(r[0].rsplit(".", 1)[1], r[1], r[2].rsplit(".", 1)[1], r[3], r[4]) for r in rows(s.sql(
+        "SELECT source_table_full_name, source_column_name, target_table_full_name, target_column_name, "
+        "function_name FROM system.access.column_lineage"))}
+    assert {("scans", "content", "ocr_text", "text", "ocr"), ("scans", "name", "ocr_text", "name", None),
+            ("scans", "content", "words", "words", "ocr,text_stats"),
+            ("words", "words", "word_counts", "n", None), ("words", "name", "word_counts", "file", None)} <= columns
+    upstream = s.sql("DESCRIBE LINEAGE word_counts UPSTREAM DEPTH 2").to_pylist()
+    assert [(r["depth"], r["source_table_full_name"], r["functions"]) for r in upstream] == [
+        (1, f"{c}.words", None), (2, f"{c}.scans", "ocr, text_stats")]
 
 
 def test_a_model_loads_once_per_python_worker_not_per_batch(scans):

@@ -151,6 +151,12 @@ def test_bob_reads_the_table_but_not_the_volume(team):
     assert "Upstream" not in described and "scans" not in str(described)
     described = {r[0]: r[1] for r in ok(team.conns["alice"], "DESCRIBE TABLE EXTENDED demo.media.texts")}
     assert described["Upstream"] == "demo.media.scans"
+    # DESCRIBE LINEAGE: the volume -> table edge with the function that made the column, for
+    # alice; for bob, whose only upstream is the volume he may not see, nothing.
+    lineage = ok(team.conns["alice"], "DESCRIBE LINEAGE demo.media.texts UPSTREAM")
+    assert [r[2:7] for r in lineage] == [("demo.media.scans", "VOLUME", "demo.media.texts", "TABLE", "ocr")]
+    assert ok(bob, "DESCRIBE LINEAGE demo.media.texts") == []
+    assert ok(bob, "SELECT * FROM system.access.column_lineage WHERE source_table_full_name LIKE '%scans'") == []
 
 
 def test_grants_need_the_owner_and_views_run_with_the_definers_rights(team):
