@@ -213,6 +213,21 @@ audit = sa.Table(
     sa.Index("ix_audit_user_time", "user_identity", "event_time"),
 )
 
+def _lineage_names(conn, old: str, new: str | None) -> None:
+    """Lineage is kept by name: when `old` (an object's full name, or a catalog or schema as
+    `prefix.`) goes, its edges go too, or move to `new`, so that a later object of that name
+    never inherits (or shows) another's history."""
+    for table in (lineage, column_lineage):
+        for column in (table.c.source, table.c.target):
+            match = column.startswith(old, autoescape=True) if old.endswith(".") else column == old
+            if new is None:
+                conn.execute(table.delete().where(match))
+                continue
+            for row in conn.execute(sa.select(table.c.id, column).where(match)).all():
+                conn.execute(table.update().where(table.c.id == row.id).values(
+                    {column.name: new + row[1][len(old):]}))
+
+
 ACTIVE, CREATING = "ACTIVE", "CREATING"
 # Columns added after a release, with their DDL: added to older metastores when opened.
 _ADDED_COLUMNS = {"objects": {"pending": "TEXT"}, "users": {"admin": "BOOLEAN NOT NULL DEFAULT FALSE"},
@@ -432,6 +447,8 @@ class Catalog:
                 values["name"] = new
             conn.execute(catalogs.update().where(catalogs.c.id == row.id).values(**values))
             final = values.get("name", row.name)
+            if final != row.name:
+                _lineage_names(conn, f"{row.name}.", f"{final}.")
         return self.get_catalog(final)
 
     def drop_catalog(self, name: str, *, cascade: bool = False, if_exists: bool = False) -> None:
@@ -459,6 +476,7 @@ class Catalog:
                 grants.c.catalog_id == cat.id,
                 sa.and_(grants.c.securable_type == "CATALOG", grants.c.securable_key == str(cat.id)))))
             conn.execute(catalogs.delete().where(catalogs.c.id == cat.id))
+            _lineage_names(conn, f"{cat.name}.", None)
         self._remove_managed_storage(doomed)
 
     # ------------------------------------------------------------------ schemas
@@ -527,6 +545,7 @@ class Catalog:
                 grants.c.schema_id == row.id,
                 sa.and_(grants.c.securable_type == "SCHEMA", grants.c.securable_key == str(row.id)))))
             conn.execute(schemas.delete().where(schemas.c.id == row.id))
+            _lineage_names(conn, f"{cat.name}.{row.name}.", None)
         self._remove_managed_storage(doomed)
 
     # ------------------------------------------------------------------ objects
@@ -840,6 +859,8 @@ class Catalog:
         try:
             with self.engine.begin() as conn:
                 conn.execute(objects.update().where(objects.c.id == info.id).values(**values))
+                if name != info.name:
+                    _lineage_names(conn, info.full_name, f"{catalog}.{schema}.{name}")
         except IntegrityError:
             raise AlreadyExists("relation", f"{catalog}.{schema}.{name}") from None
         return self.get_object(catalog, schema, name)
@@ -850,6 +871,7 @@ class Catalog:
             conn.execute(objects.delete().where(objects.c.id == info.id))
             conn.execute(grants.delete().where(grants.c.securable_type.in_(["TABLE", "VOLUME"]),
                                                grants.c.securable_key == str(info.id)))
+            _lineage_names(conn, info.full_name, None)
         self._remove_managed_storage([info])
 
     def _remove_managed_storage(self, infos: Iterable[ObjectInfo]) -> None:

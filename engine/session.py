@@ -441,11 +441,15 @@ class Session:
         lineage = plan.lineage
         if lineage is None:
             return
-        names = [c.name for c in target.columns]
-        if getattr(plan, "insert_columns", None):
-            names = list(plan.insert_columns)
-        elif getattr(plan, "by_name", False):
-            names = [name for name, _ in lineage.outputs]
+        table = [c.name for c in target.columns]
+        if lineage.match == "list":
+            names = list(lineage.columns)
+        elif lineage.match == "name":  # CTAS, views, BY NAME: an output lands in the column of its name
+            known = {n.lower(): n for n in table}
+            names = [known.get((name or "").lower(), table[i] if i < len(table) else name)
+                     for i, (name, _) in enumerate(lineage.outputs)]
+        else:
+            names = table
         columns = [(src, scol, names[i] if i < len(names) else name, fn)
                    for i, (name, deps) in enumerate(lineage.outputs) for src, scol, fn in deps]
         self.catalog.record_lineage(lineage.sources, target.full_name, operation, self.ctx.user,

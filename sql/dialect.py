@@ -403,7 +403,8 @@ class Lakelens(Spark):
                 self._advance()
                 return self._parse_show()
             if word in ("DESCRIBE", "DESC") and self._next and self._next.text.upper() == "LINEAGE" \
-                    and len(self._tokens) > self._index + 2:
+                    and self._next.token_type == TokenType.VAR and len(self._tokens) > self._index + 2 \
+                    and self._tokens[self._index + 2].token_type != TokenType.DOT:
                 self._advance(2)
                 name = self._name_parts()
                 direction = None

@@ -11,7 +11,7 @@ grant), as Databricks shows them.
 from __future__ import annotations
 
 from lakelens.catalog import TABLE, VIEW, VOLUME, Catalog
-from lakelens.catalog.grants import ALL, CATALOG, MANAGE, PRIVILEGES, SCHEMA, TABLE_S, VOLUME_S, Access
+from lakelens.catalog.grants import CATALOG, MANAGE, PRIVILEGES, SCHEMA, TABLE_S, VOLUME_S, Access
 
 # name → (Spark DDL of its columns, what it shows)
 TABLES: dict[str, tuple[str, str]] = {
@@ -96,23 +96,29 @@ def rows(catalog: Catalog, access: Access, name: str) -> list[dict]:
                 for r in shown(grants.get((CATALOG, str(c.id)), []), access.on_catalog(c, MANAGE), None, "NONE")]
     if name == "schema_privileges":
         out = []
+        by_id = {c.id: c for c in cats}
         for s in schemas:
-            manages = access.on_schema(s, MANAGE)
-            for key, inherited in (((SCHEMA, str(s.id)), "NONE"), ((CATALOG, str(s.catalog_id)), "CATALOG")):
+            # A grant shows with every grantee to whoever may manage the securable it was made on.
+            for key, inherited, manages in (
+                    ((SCHEMA, str(s.id)), "NONE", access.on_schema(s, MANAGE)),
+                    ((CATALOG, str(s.catalog_id)), "CATALOG", access.on_catalog(by_id[s.catalog_id], MANAGE))):
                 applies = None if inherited == "NONE" else PRIVILEGES[SCHEMA]
                 out += [dict(catalog_name=s.catalog, schema_name=s.name, **r)
                         for r in shown(grants.get(key, []), manages, applies, inherited)]
         return out
     if name in ("table_privileges", "volume_privileges"):
         kind, prefix = (TABLE_S, "table") if name == "table_privileges" else (VOLUME_S, "volume")
-        applies = PRIVILEGES[kind] - {MANAGE} | {ALL}
+        applies = PRIVILEGES[kind]
+        cat_by_id = {c.id: c for c in cats}
+        sch_by_id = {s.id: s for s in schemas}
         out = []
         for o in objects:
             if (o.kind == VOLUME) != (kind == VOLUME_S):
                 continue
-            manages = access.on_object(o, MANAGE)
-            for key, inherited in (((kind, str(o.id)), "NONE"), ((SCHEMA, str(o.schema_id)), "SCHEMA"),
-                                   ((CATALOG, str(o.catalog_id)), "CATALOG")):
+            for key, inherited, manages in (
+                    ((kind, str(o.id)), "NONE", access.on_object(o, MANAGE)),
+                    ((SCHEMA, str(o.schema_id)), "SCHEMA", access.on_schema(sch_by_id[o.schema_id], MANAGE)),
+                    ((CATALOG, str(o.catalog_id)), "CATALOG", access.on_catalog(cat_by_id[o.catalog_id], MANAGE))):
                 out += [{f"{prefix}_catalog": o.catalog, f"{prefix}_schema": o.schema, f"{prefix}_name": o.name, **r}
                         for r in shown(grants.get(key, []), manages,
                                        None if inherited == "NONE" else applies, inherited)]

@@ -45,17 +45,26 @@ def kind_of(info: ObjectInfo) -> str:
 @dataclass(frozen=True)
 class Lineage:
     """A write's sources, (full name, TABLE | VIEW | VOLUME, volume path), and its output columns
-    in order: (name as written, ((source, source column, functions), ...))."""
+    in order: (name as written, ((source, source column, functions), ...)). `match`: how the
+    outputs land in the target's columns — "position", "name" (CTAS and views: by output name
+    when the target has it, INSERT … BY NAME), or "list" (INSERT's column list, `columns`)."""
 
     sources: tuple[tuple[str, str, str | None], ...]
     outputs: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = ()
+    match: str = "position"
+    columns: tuple[str, ...] = ()
+
+
+class _Unfollowed(Exception):
+    """A query shape whose columns this analysis cannot follow: table-level lineage only."""
 
 
 Deps = list[tuple[str, str, tuple[str, ...]]]
 
 
-def of_query(query: exp.Expression | None, sources: list[ObjectInfo], ctx: SessionContext) -> Lineage:
-    """The lineage of a write whose rows come from `query` (None: no query, e.g. VALUES only)."""
+def of_query(query: exp.Expression | None, sources: list[ObjectInfo], ctx: SessionContext, *,
+             match: str = "position", columns: tuple[str, ...] = ()) -> Lineage:
+    """The lineage of a write whose rows come from `query` (None: table-level lineage only)."""
     seen, srcs = set(), []
     for info in sources:
         if info.full_name not in seen:
@@ -69,7 +78,7 @@ def of_query(query: exp.Expression | None, sources: list[ObjectInfo], ctx: Sessi
     except Exception:  # noqa: BLE001 - a shape this analysis does not follow: table-level lineage only
         outputs = []
     return Lineage(tuple(srcs), tuple((name, tuple((s, c, ",".join(f) or None) for s, c, f in deps))
-                                      for name, deps in outputs))
+                                      for name, deps in outputs), match, tuple(columns))
 
 
 def _columns_of(info: ObjectInfo) -> list[tuple[str, Deps]]:
@@ -86,6 +95,11 @@ def _relation(node: exp.Expression, ctes: dict, infos: dict, ctx: SessionContext
     this = node.this
     if isinstance(this, exp.Anonymous) and this.name.lower() == "read_files" and this.expressions:
         arg = this.expressions[0]
+        fmt = next((a.expression.name.lower() for a in this.expressions[1:]
+                    if isinstance(a, (exp.Kwarg, exp.PropertyEQ, exp.EQ)) and a.this.name.lower() == "format"),
+                   "binaryfile")
+        if fmt != "binaryfile":
+            raise _Unfollowed("read_files of a data format: its columns are the files' own")
         if isinstance(arg, exp.Literal) and arg.is_string:
             vp = parse_volume_path(arg.this)
             info = infos.get(f"{vp.catalog}.{vp.schema}.{vp.volume}")
@@ -130,13 +144,21 @@ def _outputs(query: exp.Expression, ctes: dict, infos: dict, ctx: SessionContext
         ctes[cte.alias_or_name.lower()] = _outputs(cte.this, ctes, infos, ctx)
     relations: dict[str, list[tuple[str, Deps]]] = {}
     from_ = query.args.get("from_") or query.args.get("from")
-    for node in ([from_.this] if from_ else []) + [j.this for j in query.args.get("joins") or []]:
+    joins = query.args.get("joins") or []
+    if any(j.args.get("using") or j.args.get("method") for j in joins):
+        raise _Unfollowed("USING and NATURAL joins merge columns")
+    unfollowed = False
+    for node in ([from_.this] if from_ else []) + [j.this for j in joins]:
         found = _relation(node, ctes, infos, ctx)
-        if found is not None:
+        if found is None:
+            unfollowed = True  # a relation of unknown columns (temporary view, VALUES, table function)
+        else:
             relations[(found[0] or "").lower()] = found[1]
     out: list[tuple[str, Deps]] = []
     for projection in query.expressions:
         if isinstance(projection, exp.Star):
+            if unfollowed:
+                raise _Unfollowed("* over a relation of unknown columns")
             for columns in relations.values():
                 out.extend(columns)
             continue
@@ -145,6 +167,8 @@ def _outputs(query: exp.Expression, ctes: dict, infos: dict, ctx: SessionContext
             continue
         deps: Deps = []
         for column in projection.find_all(exp.Column):
+            if column.find_ancestor(exp.Select) is not query:
+                continue  # inside a scalar subquery: its own relations, not this query's
             functions = _functions_between(column, projection)
             qualifier = column.table.lower()
             candidates = [relations[qualifier]] if qualifier in relations else list(relations.values())

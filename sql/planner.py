@@ -423,7 +423,8 @@ def _visible_lineage(catalog: Catalog, access, info: ObjectInfo) -> dict[str, li
 def _plan_describe_lineage(stmt: ll.DescribeLineage, catalog: Catalog, ctx) -> Plan:
     info = resolve_object(Resolution(ctx, catalog), stmt.this)
     g.may_describe(ctx.access, info)
-    depth = stmt.args.get("depth") or 1
+    depth = stmt.args.get("depth")
+    depth = 1 if depth is None else depth
     if not isinstance(depth, int) or not 1 <= depth <= 100:
         raise InvalidArgument(f"DESCRIBE LINEAGE ... DEPTH takes 1 to 100, not {depth}")
     rows = lin.walk(catalog, ctx.access, info.full_name, stmt.args.get("direction"), depth)
@@ -638,7 +639,8 @@ def _plan_create_table(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
         catalog=cat, schema=sch, name=name, format=fmt, storage_key=key, location=location, external=external,
         spark_sql=spark_sql, columns_ddl=columns_ddl, comment=p["comment"],
         properties=p["tblproperties"], partitioned_by=p["partitioned_by"], replace_existing=existing,
-        needs=res.needs(), lineage=lin.of_query(stmt.expression, res.direct, ctx) if query is not None else None)
+        needs=res.needs(),
+        lineage=lin.of_query(stmt.expression, res.direct, ctx, match="name") if query is not None else None)
 
 
 def _stub(cat, sch, name, fmt, location, key) -> ObjectInfo:
@@ -673,7 +675,7 @@ def _plan_create_view(stmt: exp.Create, catalog: Catalog, ctx) -> Plan:
     return CreateView(catalog=cat, schema=sch, name=name, view_text=view_text, spark_sql=to_spark(resolved),
                       comment=comment, replace=bool(stmt.args.get("replace")),
                       if_not_exists=bool(stmt.args.get("exists")), needs=res.needs(),
-                      lineage=lin.of_query(stmt.expression, res.direct, res.ctx))
+                      lineage=lin.of_query(stmt.expression, res.direct, res.ctx, match="name"))
 
 
 def _plan_temp_view(stmt: exp.Create, target: exp.Table, catalog: Catalog, ctx) -> Plan:
@@ -737,7 +739,15 @@ def _plan_dml(stmt: exp.Expression, catalog: Catalog, ctx) -> Plan:
             table.replace(ref)
             break
     return SparkWrite(spark_sql=to_spark(resolved), target=info, operation=operation, needs=res.needs(),
-                      lineage=lin.of_query(source_query, res.direct, ctx))
+                      lineage=lin.of_query(source_query, res.direct, ctx, **_insert_match(stmt, target_node)))
+
+
+def _insert_match(stmt: exp.Expression, target_node: exp.Expression) -> dict:
+    """How an INSERT's query columns land in the table (for lineage): its column list, BY NAME,
+    or by position."""
+    if isinstance(target_node, exp.Schema):
+        return {"match": "list", "columns": tuple(c.name for c in target_node.expressions)}
+    return {"match": "name" if stmt.args.get("by_name") else "position"}
 
 
 def _plan_parquet_insert(stmt: exp.Insert, target_node, inner: exp.Table, info: ObjectInfo, res: Resolution,
@@ -761,7 +771,7 @@ def _plan_parquet_insert(stmt: exp.Insert, target_node, inner: exp.Table, info: 
     return SparkWrite(spark_sql=to_spark(query), target=info, operation=operation, append_query=True,
                       overwrite=bool(stmt.args.get("overwrite")), insert_columns=columns,
                       by_name=bool(stmt.args.get("by_name")), needs=res.needs(),
-                      lineage=lin.of_query(stmt.expression, res.direct, res.ctx))
+                      lineage=lin.of_query(stmt.expression, res.direct, res.ctx, **_insert_match(stmt, target_node)))
 
 
 def _plan_alter(stmt: exp.Alter, catalog: Catalog, ctx) -> Plan:

@@ -98,8 +98,16 @@ def test_rename_keeps_storage_and_lineage_is_recorded(catalog):
     info = catalog.get_object("main", "default", "a")
     renamed = catalog.update_object(info, rename_to="b")
     assert renamed.location == info.location and renamed.name == "b"
-    catalog.record_lineage(["main.default.src"], "main.default.b", "INSERT", "u")
+    catalog.record_lineage(["main.default.src"], "main.default.b", "INSERT", "u",
+                           columns=[("main.default.src", "x", "y", None)])
     assert catalog.lineage_of("main.default.b") == {"upstream": ["main.default.src"], "downstream": []}
+    # Lineage is kept by name: it follows a rename, and goes with a drop, so that a later
+    # object of the same name neither inherits nor shows another's history.
+    moved = catalog.update_object(catalog.get_object("main", "default", "b"), rename_to="c")
+    assert catalog.lineage_of("main.default.c") == {"upstream": ["main.default.src"], "downstream": []}
+    assert [r["target_table_full_name"] for r in catalog.column_lineage_rows()] == ["main.default.c"]
+    catalog.drop_object(moved)
+    assert catalog.lineage_rows() == [] and catalog.column_lineage_rows() == []
 
 
 def test_postgresql_metastore(postgres_url, tmp_path):
