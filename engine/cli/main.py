@@ -297,13 +297,18 @@ def _beeline() -> str:
     return str(Path(spec.origin).parent / "bin" / "beeline") if spec and spec.origin else "beeline"
 
 
-def cmd_user(args) -> int:
-    from lakelens.catalog import LakelensError
-
+def _catalog(args):
+    """The catalog of this home (users and groups are managed on the server's machine)."""
     from lakelens.engine.config import Config
     from lakelens.engine.session import catalog_for
 
-    catalog = catalog_for(Config.load(args.home, _conf_pairs(args.conf)))
+    return catalog_for(Config.load(args.home, _conf_pairs(args.conf)))
+
+
+def cmd_user(args) -> int:
+    from lakelens.catalog import LakelensError
+
+    catalog = _catalog(args)
     if args.action != "list" and not args.name:
         raise SystemExit(f"lakelens user {args.action}: give a user name")
     try:
@@ -342,10 +347,7 @@ def _new_password(args) -> str:
 def cmd_group(args) -> int:
     from lakelens.catalog import LakelensError
 
-    from lakelens.engine.config import Config
-    from lakelens.engine.session import catalog_for
-
-    catalog = catalog_for(Config.load(args.home, _conf_pairs(args.conf)))
+    catalog = _catalog(args)
     try:
         if args.action == "list":
             for name, members in catalog.group_rows():

@@ -74,7 +74,9 @@ def files_api(gw, method, path, user, body=None):
 @pytest.fixture(scope="module")
 def team(tmp_path_factory):
     home = tmp_path_factory.mktemp("governed")
-    (home / "lakelens.toml").write_text("[gateway]\nlogin_failures_before_delay = 2\nlogin_max_delay_s = 2\n")
+    # Sign-in waits grow 1, 2, 4, … s after the second failure: long enough that the brute-force
+    # test meets the throttle however slowly the machine runs its attempts.
+    (home / "lakelens.toml").write_text("[gateway]\nlogin_failures_before_delay = 2\nlogin_max_delay_s = 120\n")
     # A fresh --auth plain server refuses to start without an administrator.
     from lakelens.catalog import LakelensError
 
@@ -243,9 +245,12 @@ def test_every_sign_in_statement_grant_and_file_call_is_audited(team):
     from pyhive import hive
 
     root, bob = team.conns["root"], team.conns["bob"]
-    for _ in range(4):  # brute force: refused, then throttled
+    throttled = "SELECT count(*) FROM system.access.audit WHERE user_identity = 'bob' AND status_code = 429"
+    for _ in range(10):  # brute force: refused, then throttled (waited for as an audited event)
         with pytest.raises(Exception):
             hive.connect("127.0.0.1", team.port, username="bob", password="guess", auth="LDAP")
+        if ok(root, throttled) != [(0,)]:
+            break
     rows = ok(root, "SELECT user_identity, action_name, status_code, request_params['statement'], securables "
                     "FROM system.access.audit")
     events = {(r[0], r[1], r[2]) for r in rows}
@@ -274,6 +279,10 @@ def test_side_doors_are_shut(team):
     denied(alice, "ALTER VIEW demo.media.handoff OWNER TO root")
     _, error = run(root, "ALTER VIEW demo.media.handoff OWNER TO nobody_at_all")
     assert error[0].startswith("[PRINCIPAL_DOES_NOT_EXIST]"), error
+    # External locations: a path a client names is only ever compared with the server's roots,
+    # which a non-admin is not told.
+    _, error = run(bob, "GRANT CREATE EXTERNAL VOLUME ON EXTERNAL LOCATION '/etc' TO bob")
+    assert error[0].startswith("[PATH_NOT_FOUND]") and "external_roots" not in error[0], error
     denied(bob, "SHOW USERS")
     denied(bob, "SHOW GROUPS")
     # A miss suggests close names to an administrator only.
