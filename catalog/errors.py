@@ -20,6 +20,12 @@ _NOT_FOUND = {
     "volume": ("VOLUME_NOT_FOUND", "42704"),
     "function": ("ROUTINE_NOT_FOUND", "42883"),
     "path": ("PATH_NOT_FOUND", "42K03"),
+    "file version": ("PATH_NOT_FOUND", "42K03"),
+    "dropped table": ("TABLE_OR_VIEW_NOT_FOUND", "42P01"),
+    "dropped view": ("TABLE_OR_VIEW_NOT_FOUND", "42P01"),
+    "dropped volume": ("VOLUME_NOT_FOUND", "42704"),
+    "dropped object": ("NOT_FOUND", "42704"),
+    "workspace": ("WORKSPACE_NOT_FOUND", "42704"),
     "user": ("USER_NOT_FOUND", "42704"),
     "group": ("GROUP_NOT_FOUND", "42704"),
     "principal": ("PRINCIPAL_DOES_NOT_EXIST", "42704"),
@@ -35,6 +41,7 @@ _EXISTS = {
     "path": ("PATH_ALREADY_EXISTS", "42K04"),
     "user": ("USER_ALREADY_EXISTS", "42710"),
     "group": ("GROUP_ALREADY_EXISTS", "42710"),
+    "workspace": ("WORKSPACE_ALREADY_EXISTS", "42710"),
 }
 
 

@@ -33,7 +33,11 @@ from .errors import AlreadyExists, InvalidArgument, NotEmpty, NotFound
 from .locations import check_external_location
 from .principals import AccessPolicy, Principal
 from .users import hash_password, needs_rehash, password_matches
+from .recycle import DEFAULT_RETENTION_DAYS, RecycleBin
+from .workspaces import Workspaces
 from .volumes import VolumeFiles, parse_volume_path
+from .tables import (_meta, audit, catalogs, column_lineage, dropped_objects, governed_functions, grants,
+                     group_members, groups, lineage, objects, schemas, users)
 from .model import (
     ICEBERG_NAMESPACE,
     iceberg_table_name,
@@ -46,171 +50,6 @@ from .model import (
     Column,
     ObjectInfo,
     SchemaInfo,
-)
-
-_meta = sa.MetaData()
-
-catalogs = sa.Table(
-    "catalogs",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(255), nullable=False, unique=True),
-    sa.Column("owner", sa.String(255), nullable=False),
-    sa.Column("comment", sa.Text),
-    sa.Column("properties", sa.Text, nullable=False, default="{}"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-schemas = sa.Table(
-    "schemas",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("catalog_id", sa.Integer, sa.ForeignKey("catalogs.id"), nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("owner", sa.String(255), nullable=False),
-    sa.Column("comment", sa.Text),
-    sa.Column("properties", sa.Text, nullable=False, default="{}"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("catalog_id", "name", name="uq_schema_name"),
-)
-
-objects = sa.Table(
-    "objects",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("schema_id", sa.Integer, sa.ForeignKey("schemas.id"), nullable=False),
-    sa.Column("name", sa.String(255), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("storage", sa.String(16)),
-    sa.Column("format", sa.String(16)),
-    sa.Column("location", sa.Text),
-    sa.Column("storage_key", sa.String(64), nullable=False, default=""),
-    sa.Column("view_text", sa.Text),
-    sa.Column("columns", sa.Text, nullable=False, default="[]"),
-    sa.Column("partitioned_by", sa.Text, nullable=False, default="[]"),
-    sa.Column("owner", sa.String(255), nullable=False),
-    sa.Column("comment", sa.Text),
-    sa.Column("properties", sa.Text, nullable=False, default="{}"),
-    sa.Column("status", sa.String(16), nullable=False, default="ACTIVE"),
-    # Work in flight on the object's storage (JSON: the process doing it and the directory it
-    # writes), so that `reconcile` can undo what a killed process left (a CREATING reservation,
-    # the new data of a CREATE OR REPLACE). NULL when nothing is in flight.
-    sa.Column("pending", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("schema_id", "name", name="uq_object_name"),
-    sa.Index("ix_objects_schema_kind", "schema_id", "kind"),
-)
-
-lineage = sa.Table(
-    "lineage",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(800), nullable=False),
-    sa.Column("target", sa.String(800), nullable=False),
-    sa.Column("operation", sa.String(64), nullable=False),
-    sa.Column("created_by", sa.String(255), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("source_type", sa.String(16)),      # TABLE | VIEW | VOLUME (NULL in older rows: TABLE)
-    sa.Column("source_path", sa.String(1024)),    # a volume's /Volumes/... path
-    sa.Column("target_type", sa.String(16)),
-    sa.Column("statement_id", sa.String(64)),
-    sa.Index("ix_lineage_target", "target"),
-    sa.Index("ix_lineage_source", "source"),
-)
-
-# Which source column each written column comes from, and the multimodal functions on the way.
-column_lineage = sa.Table(
-    "column_lineage",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("source", sa.String(800), nullable=False),
-    sa.Column("source_type", sa.String(16), nullable=False),
-    sa.Column("source_column", sa.String(255), nullable=False),
-    sa.Column("target", sa.String(800), nullable=False),
-    sa.Column("target_type", sa.String(16), nullable=False),
-    sa.Column("target_column", sa.String(255), nullable=False),
-    sa.Column("function_name", sa.String(255)),
-    sa.Column("created_by", sa.String(255), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("statement_id", sa.String(64)),
-    sa.Index("ix_column_lineage_target", "target"),
-)
-
-users = sa.Table(
-    "users",
-    _meta,
-    sa.Column("name", sa.String(255), primary_key=True),
-    sa.Column("password_salt", sa.String(64), nullable=False),
-    sa.Column("password_hash", sa.String(128), nullable=False),  # "" for a user without a password
-    sa.Column("admin", sa.Boolean, nullable=False, default=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-groups = sa.Table(
-    "groups",
-    _meta,
-    sa.Column("name", sa.String(255), primary_key=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-group_members = sa.Table(
-    "group_members",
-    _meta,
-    sa.Column("group_name", sa.String(255), sa.ForeignKey("groups.name"), primary_key=True),
-    sa.Column("member", sa.String(255), primary_key=True),
-    sa.Index("ix_group_members_member", "member"),
-)
-
-# One row per (securable, principal, privilege). `securable_key` is the catalog, schema or
-# object id, the function name or the external location's path; `catalog_id`/`schema_id`
-# name the parents of a schema or object grant (what makes the parents visible to the grantee,
-# and what a DROP ... CASCADE removes).
-grants = sa.Table(
-    "grants",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("securable_type", sa.String(32), nullable=False),
-    sa.Column("securable_key", sa.String(1024), nullable=False),
-    sa.Column("catalog_id", sa.Integer),
-    sa.Column("schema_id", sa.Integer),
-    sa.Column("principal", sa.String(255), nullable=False),
-    sa.Column("privilege", sa.String(64), nullable=False),
-    sa.Column("grantor", sa.String(255), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.UniqueConstraint("securable_type", "securable_key", "principal", "privilege", name="uq_grant"),
-    sa.Index("ix_grants_principal", "principal"),
-)
-
-# Functions whose EXECUTE an admin has governed (granted or revoked at least once). A function
-# with no row here is open to every user, as built-in functions are in Unity Catalog.
-governed_functions = sa.Table(
-    "governed_functions",
-    _meta,
-    sa.Column("name", sa.String(255), primary_key=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-# The audit log (system.access.audit): who did what, from where, and how it ended.
-audit = sa.Table(
-    "audit",
-    _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("event_time", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("user_identity", sa.String(255), nullable=False),
-    sa.Column("workspace", sa.String(255)),
-    sa.Column("source_address", sa.String(255)),
-    sa.Column("client", sa.String(255)),
-    sa.Column("session_id", sa.String(64)),
-    sa.Column("action_name", sa.String(64), nullable=False),
-    sa.Column("request_params", sa.Text, nullable=False, default="{}"),
-    sa.Column("securables", sa.Text, nullable=False, default="[]"),
-    sa.Column("status_code", sa.Integer, nullable=False),
-    sa.Column("error_message", sa.Text),
-    sa.Index("ix_audit_user_time", "user_identity", "event_time"),
 )
 
 def _lineage_names(conn, old: str, new: str | None) -> None:
@@ -294,14 +133,17 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
-class Catalog:
+class Catalog(RecycleBin, Workspaces):
     """Access to the metastore. Thread-safe; share one per process and home."""
 
     def __init__(self, url: str, warehouse: str | os.PathLike, default_owner: str = "admin",
                  default_catalog: str = "main", default_schema: str = "default",
-                 protected: Sequence[tuple[str, str | os.PathLike]] = ()):
+                 protected: Sequence[tuple[str, str | os.PathLike]] = (),
+                 retention_days: float = DEFAULT_RETENTION_DAYS):
         self.url = url
         self.warehouse = Path(warehouse)
+        # How long DROP and REMOVE keep what they took (recycle.py); 0 keeps nothing.
+        self.retention_days = retention_days
         # Directories no external location may overlap (besides the warehouse and other objects).
         self.protected = [("the warehouse", self.warehouse), *protected]
         self.default_owner = default_owner
@@ -451,7 +293,10 @@ class Catalog:
                 _lineage_names(conn, f"{row.name}.", f"{final}.")
         return self.get_catalog(final)
 
-    def drop_catalog(self, name: str, *, cascade: bool = False, if_exists: bool = False) -> None:
+    def drop_catalog(self, name: str, *, cascade: bool = False, if_exists: bool = False,
+                     by: str | None = None) -> None:
+        """Drop a catalog; with CASCADE its schemas go and its objects move to the recycle
+        bin (each kept for its schema's retention), so UNDROP works once the schema is back."""
         doomed: list[ObjectInfo] = []
         with self.engine.begin() as conn:
             try:
@@ -468,10 +313,13 @@ class Catalog:
             if contents and not cascade:
                 raise NotEmpty("catalog", cat.name, contents)
             by_id = {s.id: s.name for s in schema_rows}
-            doomed = [self._to_object(cat, by_id[o.schema_id], o) for o in objs]
+            doomed = [info for info in (self._to_object(cat, by_id[o.schema_id], o) for o in objs)
+                      if not self._to_bin(conn, info, by or self.default_owner, self._retention(conn, info.schema_id))]
             if ids:
                 conn.execute(objects.delete().where(objects.c.schema_id.in_(ids)))
                 conn.execute(schemas.delete().where(schemas.c.id.in_(ids)))
+            self.unbind_everywhere(conn, "SCHEMA", ids)
+            self.unbind_everywhere(conn, "CATALOG", [cat.id])
             conn.execute(grants.delete().where(sa.or_(
                 grants.c.catalog_id == cat.id,
                 sa.and_(grants.c.securable_type == "CATALOG", grants.c.securable_key == str(cat.id)))))
@@ -528,7 +376,9 @@ class Catalog:
             conn.execute(schemas.update().where(schemas.c.id == row.id).values(**values))
         return self.get_schema(catalog, name)
 
-    def drop_schema(self, catalog: str, name: str, *, cascade: bool = False, if_exists: bool = False) -> None:
+    def drop_schema(self, catalog: str, name: str, *, cascade: bool = False, if_exists: bool = False,
+                    by: str | None = None) -> None:
+        """Drop a schema; with CASCADE its objects move to the recycle bin (see drop_catalog)."""
         with self.engine.begin() as conn:
             try:
                 cat, row = self._schema_row(conn, catalog, name)
@@ -539,12 +389,15 @@ class Catalog:
             objs = conn.execute(sa.select(objects).where(objects.c.schema_id == row.id)).all()
             if objs and not cascade:
                 raise NotEmpty("schema", f"{cat.name}.{row.name}", len(objs))
-            doomed = [self._to_object(cat, row.name, o) for o in objs]
+            days = self._retention(conn, row.id)
+            doomed = [info for info in (self._to_object(cat, row.name, o) for o in objs)
+                      if not self._to_bin(conn, info, by or self.default_owner, days)]
             conn.execute(objects.delete().where(objects.c.schema_id == row.id))
             conn.execute(grants.delete().where(sa.or_(
                 grants.c.schema_id == row.id,
                 sa.and_(grants.c.securable_type == "SCHEMA", grants.c.securable_key == str(row.id)))))
             conn.execute(schemas.delete().where(schemas.c.id == row.id))
+            self.unbind_everywhere(conn, "SCHEMA", [row.id])
             _lineage_names(conn, f"{cat.name}.{row.name}.", None)
         self._remove_managed_storage(doomed)
 
@@ -704,6 +557,7 @@ class Catalog:
                     self._remove_pending_dir(row.storage, target)
                 done.append(f"rolled back an unfinished replacement of {row.name}")
         done += self._sweep_orphans()
+        done += self.purge_expired()
         return done
 
     def _sweep_orphans(self) -> list[str]:
@@ -714,8 +568,9 @@ class Catalog:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(objects.c.location, objects.c.pending)
                                 .where(sa.or_(objects.c.location.isnot(None), objects.c.pending.isnot(None)))).all()
+            binned = conn.execute(sa.select(dropped_objects.c.location)).scalars().all()
         pending = [json.loads(r.pending).get("location") for r in rows if r.pending]
-        used = {str(Path(p).resolve()) for p in [r.location for r in rows] + pending if p}
+        used = {str(Path(p).resolve()) for p in [r.location for r in rows] + pending + binned if p}
         out = []
         for d in found:
             if str(d.resolve()) not in used and not d.name.startswith("."):
@@ -793,10 +648,12 @@ class Catalog:
         return str(check_external_location(location, remote=principal.remote, allowed_roots=policy.external_roots,
                                            protected=self.protected, others=others))
 
-    def open_volume(self, path: str) -> tuple[VolumeFiles, str]:
-        """The files of the volume a `/Volumes/c/s/v/rel` path names, and `rel`."""
+    def open_volume(self, path: str, by: str | None = None) -> tuple[VolumeFiles, str]:
+        """The files of the volume a `/Volumes/c/s/v/rel` path names, and `rel`. What `by`
+        overwrites or removes through them is kept as a prior version (recycle.py)."""
         vp = parse_volume_path(path)
-        return VolumeFiles(self.get_object(vp.catalog, vp.schema, vp.volume, kinds=(VOLUME,))), vp.rel
+        info = self.get_object(vp.catalog, vp.schema, vp.volume, kinds=(VOLUME,))
+        return VolumeFiles(info, keep=self.file_keeper(info, by or self.default_owner)), vp.rel
 
     def get_object(self, catalog: str, schema: str, name: str, *, kinds: Sequence[str] | None = None,
                    include_creating: bool = False) -> ObjectInfo:
@@ -865,14 +722,22 @@ class Catalog:
             raise AlreadyExists("relation", f"{catalog}.{schema}.{name}") from None
         return self.get_object(catalog, schema, name)
 
-    def drop_object(self, info: ObjectInfo) -> None:
-        """Forget an object; managed storage is deleted after the metastore commit."""
+    def drop_object(self, info: ObjectInfo, *, by: str | None = None, purge: bool = False) -> bool:
+        """Drop an object: into the recycle bin (recycle.py) unless `purge` or its schema's
+        retention is 0, when it is forgotten and its managed storage deleted after the
+        metastore commit. True when it went to the bin."""
         with self.engine.begin() as conn:
+            kept = not purge and self._to_bin(conn, info, by or self.default_owner,
+                                              self._retention(conn, info.schema_id))
             conn.execute(objects.delete().where(objects.c.id == info.id))
             conn.execute(grants.delete().where(grants.c.securable_type.in_(["TABLE", "VOLUME"]),
                                                grants.c.securable_key == str(info.id)))
             _lineage_names(conn, info.full_name, None)
-        self._remove_managed_storage([info])
+            blobs = self._forget_versions(conn, info.id) if info.kind == VOLUME and not kept else []
+        if not kept:
+            self._remove_managed_storage([info])
+            self._remove_blobs(blobs)
+        return kept
 
     def _remove_managed_storage(self, infos: Iterable[ObjectInfo]) -> None:
         for info in infos:

@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from .errors import AlreadyExists, InvalidArgument, InvalidPath, NotFound
 from .model import ObjectInfo
@@ -70,13 +71,23 @@ class FileEntry:
 
 
 class VolumeFiles:
-    """File operations inside one volume."""
+    """File operations inside one volume.
 
-    def __init__(self, info: ObjectInfo):
+    `keep(rel, physical, reason)`, when given, is called before a file is replaced
+    ("OVERWRITTEN") or removed ("REMOVED"), so its content can be kept as a prior version
+    (the catalog's recycle bin)."""
+
+    def __init__(self, info: ObjectInfo, keep: Callable[[str, Path, str], None] | None = None):
         if info.kind != "VOLUME" or not info.location:
             raise InvalidArgument(f"{info.full_name} is not a volume")
         self.info = info
         self.root = Path(info.location).resolve()
+        self._keep = keep
+
+    def keep(self, physical: Path, reason: str) -> None:
+        """Hand a regular file about to be replaced or removed to `keep` (symlinks are not kept)."""
+        if self._keep is not None and physical.is_file() and not physical.is_symlink():
+            self._keep(physical.relative_to(self.root).as_posix(), physical, reason)
 
     def physical(self, rel: str) -> Path:
         rel_path = PurePosixPath(rel) if rel else PurePosixPath()
@@ -144,6 +155,7 @@ class VolumeFiles:
             d.parent.mkdir(parents=True, exist_ok=True)
             tmp = d.with_name(f".{d.name}.lakelens-tmp")
             shutil.copyfile(s, tmp)
+            self.keep(d, "OVERWRITTEN")
             os.replace(tmp, d)  # readers never see a half-written file
             written.append(self.user_path(d))
         return written
@@ -185,9 +197,12 @@ class VolumeFiles:
             if not recursive:
                 raise InvalidArgument(
                     f"{self.info.volume_path}/{rel} is a directory; use REMOVE ... RECURSIVE")
-            count = sum(1 for f in target.rglob("*") if f.is_file())
+            doomed = [f for f in target.rglob("*") if f.is_file()]
+            for f in doomed:
+                self.keep(f, "REMOVED")
             shutil.rmtree(target)
-            return count
+            return len(doomed)
+        self.keep(target, "REMOVED")
         target.unlink()
         return 1
 
@@ -245,6 +260,7 @@ class VolumeFiles:
                 # Checked again: the target's directory may have changed while bytes arrived.
                 self.files.physical(self.target.relative_to(self.files.root).as_posix())
                 if self.overwrite:
+                    self.files.keep(self.target, "OVERWRITTEN")
                     os.replace(self._tmp, self.target)
                 else:
                     try:
@@ -313,4 +329,5 @@ class VolumeFiles:
             raise NotFound("path", f"{self.info.volume_path}/{rel}")
         if target.is_dir() and not target.is_symlink():
             raise InvalidArgument(f"{self.user_path(target)} is a directory")
+        self.keep(target, "REMOVED")
         target.unlink()

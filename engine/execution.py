@@ -130,6 +130,23 @@ class Execution(Lifecycle):
         return self
 
     def _run(self) -> None:
+        session = self.session
+        limit = session.workspace_limit("max_concurrent_queries")
+        if limit is not None:  # the workspace's running statements are limited: wait, PENDING
+            runtime = session.runtime
+            if not runtime.enter_workspace(
+                    session.workspace, limit, lambda: self.state.terminal,
+                    lambda n: self.log.append(f"waiting: workspace {session.workspace} runs {n} statement(s), "
+                                              f"its max_concurrent_queries")):
+                return
+            try:
+                self._run_in_slot()
+            finally:
+                runtime.leave_workspace(session.workspace)
+        else:
+            self._run_in_slot()
+
+    def _run_in_slot(self) -> None:
         with self._cond:
             if self.state.terminal:  # cancelled or timed out while waiting for a thread
                 return

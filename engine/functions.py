@@ -66,7 +66,8 @@ def make_udf(binding: UdfBinding, options: dict, pool=None):
         return arrow_udf(run, returnType=spec.returns, functionType=ArrowUDFType.SCALAR)
 
 
-def register(spark, bindings: list[UdfBinding], config: Config, *, plan_only: bool = False) -> None:
+def register(spark, bindings: list[UdfBinding], config: Config, *, plan_only: bool = False,
+             workspace: str | None = None, max_gpus: int | None = None) -> None:
     """Make every binding callable by name in `spark` (a session's Spark session).
 
     `plan_only` (EXPLAIN): register what Spark needs to plan the statement without starting
@@ -85,13 +86,13 @@ def register(spark, bindings: list[UdfBinding], config: Config, *, plan_only: bo
             if plan_only:
                 spark.udf.register(binding.udf_name, make_udf(binding, options))
                 continue
-            place = placement_for(binding.function, config)
-            pool = _pool(binding, options, place, config) if place.where == "ray" else None
+            place = placement_for(binding.function, config, max_gpus)
+            pool = _pool(binding, options, place, config, workspace or "") if place.where == "ray" else None
             spark.udf.register(binding.udf_name, make_udf(binding, options, pool))
             done.add(binding.udf_name)
 
 
-def _pool(binding: UdfBinding, options: dict, place: Placement, config: Config):
+def _pool(binding: UdfBinding, options: dict, place: Placement, config: Config, scope: str = ""):
     """Join or start Ray, get or create the binding's pool (with the model's device decided)."""
     from lakelens.engine.pools.client import ensure_pool
     from lakelens.engine.pools.dispatcher import PoolSettings
@@ -104,5 +105,5 @@ def _pool(binding: UdfBinding, options: dict, place: Placement, config: Config):
         options = {**options, "device": place.device}
     settings = PoolSettings(binding.function, options, place.device, place.num_cpus, place.num_gpus,
                             place.min_actors, place.max_actors, place.idle_timeout_s, place.max_retries,
-                            place.batch_size)
+                            place.batch_size, scope=scope)
     return ensure_pool(ray, settings, process.pool_handles, process.lock)

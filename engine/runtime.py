@@ -50,6 +50,9 @@ class Runtime:
         self._catalogs: dict[tuple[str, str], Catalog] = {}
         self._registered: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
         self._ray = None                   # pools.ray_runtime.RayRuntime once joined or started
+        self._exporters: dict[str, object] = {}  # lineage.openlineage.url -> openlineage.LineageExporter
+        self._slots = threading.Condition()      # statements running per workspace (max_concurrent_queries)
+        self._running_in: dict[str, int] = {}
         self.pool_handles: dict[str, object] = {}  # dispatchers this process created (see pools/client.py)
         # JVM handles a result stream uses for every job, made once (each lookup is a py4j
         # round trip): PythonRDD.runJob, the JVM SparkContext, and the partition list [0]
@@ -140,11 +143,54 @@ class Runtime:
                 self._catalogs[key] = Catalog(config.catalog_url, config.warehouse, default_owner=config.user,
                                               default_catalog=config.get("session.catalog", "main"),
                                               default_schema=config.get("session.schema", "default"),
-                                              protected=[("the lakelens home", config.home)])
+                                              protected=[("the lakelens home", config.home)],
+                                              retention_days=config.number("catalog.retention_days", 7.0, float, 0))
                 # Undo what a killed process left (unfinished CREATE TABLE, orphaned files).
                 for line in self._catalogs[key].reconcile(config.number("catalog.reconcile_max_age_s", 86400)):
                     log.warning("catalog reconciliation: %s", line)
             return self._catalogs[key]
+
+    # ------------------------------------------------------------------ workspace limits
+    def enter_workspace(self, workspace: str, limit: int, cancelled, on_wait) -> bool:
+        """Take one of a workspace's `limit` running-statement slots, waiting while all are
+        taken; False when `cancelled()` turns true first. `on_wait(running)` is called once if
+        the statement has to wait. `leave_workspace` gives the slot back."""
+        with self._slots:
+            told = False
+            while self._running_in.get(workspace, 0) >= limit:
+                if cancelled():
+                    return False
+                if not told:
+                    on_wait(self._running_in.get(workspace, 0))
+                    told = True
+                self._slots.wait(1.0)  # woken by leave_workspace; the timeout notices a cancel
+            self._running_in[workspace] = self._running_in.get(workspace, 0) + 1
+            return True
+
+    def leave_workspace(self, workspace: str) -> None:
+        with self._slots:
+            self._running_in[workspace] -= 1
+            if not self._running_in[workspace]:
+                del self._running_in[workspace]
+            self._slots.notify_all()
+
+    def running_in(self, workspace: str) -> int:
+        with self._slots:
+            return self._running_in.get(workspace, 0)
+
+    # ------------------------------------------------------------------ OpenLineage
+    def lineage_exporter(self, config: Config):
+        """The OpenLineage exporter for `lineage.openlineage.url` (one sender thread per URL),
+        or None when export is off."""
+        url = (config.get("lineage.openlineage.url") or "").strip()
+        if not url:
+            return None
+        with self._lock:
+            if url not in self._exporters:
+                from lakelens.engine.openlineage import LineageExporter
+
+                self._exporters[url] = LineageExporter(config)
+            return self._exporters[url]
 
     # ------------------------------------------------------------------ Ray
     @property

@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from lakelens.catalog import AccessPolicy, Column, LakelensError, NotFound, ObjectInfo, Principal
 from lakelens.catalog.principals import check_setting
+from lakelens.catalog.workspaces import WorkspaceView
 from lakelens.sql import (
     CatalogCommand,
     CreateTable,
@@ -42,7 +43,7 @@ from lakelens.engine.spark import sql as spark_sql
 
 _ARROW_TYPES = {
     "string": pa.string(), "boolean": pa.bool_(), "bigint": pa.int64(), "int": pa.int32(),
-    "timestamp": pa.timestamp("us", tz="UTC"), "double": pa.float64(),
+    "timestamp": pa.timestamp("us", tz="UTC"), "double": pa.float64(), "array<string>": pa.list_(pa.string()),
 }
 _session_ids = itertools.count(1)
 
@@ -96,13 +97,20 @@ class Session:
     with the local filesystem); the gateway passes a remote principal."""
 
     def __init__(self, config: Config, user: str | None = None, runtime: Runtime | None = None,
-                 principal: Principal | None = None):
+                 principal: Principal | None = None, workspace: str | None = None):
         self.config = config
         self.runtime = runtime or Runtime.get()
         self.catalog = self.runtime.catalog(config)
+        self.runtime.lineage_exporter(config)  # a wrong lineage.openlineage.url is refused now, not at a write
         self.principal = principal or Principal.local(user or config.user)
         self.ctx = SessionContext(config.get("session.catalog", "main"), config.get("session.schema", "default"),
                                   self.principal, policy=access_policy(config))
+        # A session in a workspace sees only what is bound to it (catalog/workspaces.py).
+        self.workspace = (workspace or config.get("session.workspace") or "").strip().lower() or None
+        if self.workspace:
+            self.catalog = WorkspaceView(self.catalog, self.workspace)
+            self.access()  # a member? (refused here otherwise, and again at every statement)
+            self.ctx = replace(self.ctx, **self._workspace_home())
         self.id = next(_session_ids)
         self._spark = None
         # Where the session comes from, for the audit log: set by the frontend (the gateway's
@@ -166,6 +174,25 @@ class Session:
         plan.source = statement
         return plan
 
+    def workspace_limit(self, key: str) -> int | None:
+        """A limit of this session's workspace (as of its last statement), None when unset."""
+        if not self.workspace or self.catalog.info is None:
+            return None
+        return self.catalog.info.limit(key)
+
+    def _workspace_home(self) -> dict:
+        """Where a session in a workspace starts: the configured catalog and schema when they
+        are bound to it, else its first bound catalog (and `default`, or its first schema)."""
+        view = self.catalog
+        names = [c.name for c in view.list_catalogs()]
+        cat = self.ctx.catalog if self.ctx.catalog in names else (names[0] if names else None)
+        if cat is None:
+            return {}
+        schemas = [s.name for s in view.list_schemas(cat)]
+        if cat == self.ctx.catalog and self.ctx.schema in schemas:
+            return {}
+        return {"catalog": cat, "schema": "default" if "default" in schemas else (schemas[0] if schemas else "default")}
+
     def access(self):
         """What this session's principal may do, read now (catalog/grants.py)."""
         from lakelens.sql.governance import access_of
@@ -216,7 +243,8 @@ class Session:
             message = redact(str(error), password_secrets(statement))  # a parse error quotes the text
         self.catalog.audit(self.principal.name, action_name(statement), status=status, error=message,
                            params={"statement": redact_statement(statement)[:20000]}, securables=securables,
-                           address=self.principal.address, client=self.client, session_id=self.session_id)
+                           address=self.principal.address, client=self.client, session_id=self.session_id,
+                           workspace=self.workspace)
 
     def warm(self) -> None:
         """Build this session's Spark state now if Spark runs (as Spark's Thrift server does at
@@ -318,7 +346,8 @@ class Session:
         if needs.udfs:
             from lakelens.engine.functions import register
 
-            register(spark, needs.udfs, self.config, plan_only=plan_only)
+            register(spark, needs.udfs, self.config, plan_only=plan_only, workspace=self.workspace,
+                     max_gpus=self.workspace_limit("max_gpus"))
         views: list[str] = []
         try:
             for read in needs.system_tables:
@@ -417,7 +446,8 @@ class Session:
         for binding in inner.needs.udfs:
             mode = " on_error=null" if binding.on_error == "null" else ""
             options = "".join(f" {k}={v!r}" for k, v in binding.options)
-            lines.append(f"udf={binding.function} {placement_for(binding.function, self.config).explain()}"
+            place = placement_for(binding.function, self.config, self.workspace_limit("max_gpus"))
+            lines.append(f"udf={binding.function} {place.explain()}"
                          f"{options}{mode} as {binding.udf_name}")
         if inner.spark_sql:
             lines.append("== Spark SQL ==")
@@ -452,9 +482,17 @@ class Session:
             names = table
         columns = [(src, scol, names[i] if i < len(names) else name, fn)
                    for i, (name, deps) in enumerate(lineage.outputs) for src, scol, fn in deps]
+        statement_id = execution.job_group if execution is not None else None
+        target_type = "VIEW" if target.kind == "VIEW" else "TABLE"
         self.catalog.record_lineage(lineage.sources, target.full_name, operation, self.ctx.user,
-                                    target_type="VIEW" if target.kind == "VIEW" else "TABLE", columns=columns,
-                                    statement_id=execution.job_group if execution is not None else None)
+                                    target_type=target_type, columns=columns, statement_id=statement_id)
+        exporter = self.runtime.lineage_exporter(self.config)
+        if exporter is not None and lineage.sources:  # engine/openlineage.py: queued, sent by a background thread
+            from lakelens.sql.governance import redact_statement
+
+            exporter.emit(statement_id=statement_id, statement=redact_statement(execution.text) if execution else "",
+                          operation=operation, target=target.full_name, target_type=target_type,
+                          target_columns=target.columns, sources=lineage.sources, columns=columns, user=self.ctx.user)
 
     @staticmethod
     def _physical_name(info: ObjectInfo) -> str:

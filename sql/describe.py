@@ -7,7 +7,7 @@ from lakelens.catalog.grants import Access
 
 from .plans import Rows
 
-STRING, BOOL, BIGINT, TS = "string", "boolean", "bigint", "timestamp"
+STRING, BOOL, INT, BIGINT, TS = "string", "boolean", "int", "bigint", "timestamp"
 
 
 def show_catalogs(catalog: Catalog, like: str | None, access: Access) -> Rows:

@@ -35,7 +35,7 @@ class DropCatalog(LakelensStatement):
 
 
 class AlterCatalog(LakelensStatement):
-    arg_types = {"this": True, "owner": False, "rename": False}
+    arg_types = {"this": True, "owner": False, "rename": False, "properties": False}
 
 
 class CreateVolume(LakelensStatement):
@@ -43,13 +43,40 @@ class CreateVolume(LakelensStatement):
 
 
 class DropVolume(LakelensStatement):
-    arg_types = {"this": True, "exists": False}
+    arg_types = {"this": True, "exists": False, "purge": False}
 
 
 class AlterObject(LakelensStatement):
-    """`ALTER SCHEMA|VOLUME|TABLE|VIEW name [SET] OWNER TO user` (Spark has no AST for it)."""
+    """`ALTER SCHEMA|VOLUME|TABLE|VIEW name [SET] OWNER TO user` (Spark has no AST for it), and
+    `ALTER SCHEMA name SET DBPROPERTIES (…)`."""
 
-    arg_types = {"kind": True, "this": True, "owner": False, "rename": False}
+    arg_types = {"kind": True, "this": True, "owner": False, "rename": False, "properties": False}
+
+
+class ShowDropped(LakelensStatement):
+    """`SHOW TABLES|VOLUMES DROPPED [IN|FROM schema] [LIMIT n]` (Databricks' recycle bin)."""
+
+    arg_types = {"this": True, "scope": False, "limit": False}
+
+
+class Undrop(LakelensStatement):
+    """`UNDROP TABLE|VIEW|VOLUME name` or `… WITH ID 'uuid'`; `PURGE …` (purge=True) takes
+    the same forms and deletes from the recycle bin instead."""
+
+    arg_types = {"kind": True, "this": False, "drop_id": False, "purge": False}
+
+
+class ListVersions(LakelensStatement):
+    """`LIST VERSIONS '/Volumes/…'`."""
+
+    arg_types = {"this": True}
+
+
+class RestoreFile(LakelensStatement):
+    """`RESTORE '/Volumes/…' [TO VERSION n]`, and `PURGE '/Volumes/…'` (purge=True): a volume
+    file's (or directory's) kept versions."""
+
+    arg_types = {"this": True, "version": False, "purge": False}
 
 
 class ShowObjects(LakelensStatement):
@@ -119,6 +146,15 @@ class GroupCommand(LakelensStatement):
     arg_types = {"this": True, "action": True, "members": False, "exists": False}
 
 
+class WorkspaceCommand(LakelensStatement):
+    """`CREATE WORKSPACE [IF NOT EXISTS] w [COMMENT '…']`, `DROP WORKSPACE [IF EXISTS] w`,
+    `ALTER WORKSPACE w ADD|DROP USER|GROUP p[, …]`, `ALTER WORKSPACE w BIND|UNBIND CATALOG c |
+    SCHEMA c.s`, `ALTER WORKSPACE w SET (max_concurrent_queries = 4, max_gpus = 1)`."""
+
+    arg_types = {"this": True, "action": True, "members": False, "kind": False, "target": False,
+                 "properties": False, "exists": False, "comment": False}
+
+
 class DescribeLineage(LakelensStatement):
     """`DESCRIBE LINEAGE name [UPSTREAM | DOWNSTREAM] [DEPTH n]`."""
 
@@ -147,7 +183,7 @@ SHOW_KINDS = {
     "CATALOGS", "SCHEMAS", "DATABASES", "TABLES", "VIEWS", "VOLUMES", "FUNCTIONS", "USER FUNCTIONS",
     "SYSTEM FUNCTIONS",
     "TABLE EXTENDED", "TBLPROPERTIES", "PARTITIONS", "CREATE TABLE", "COLUMNS", "CURRENT SCHEMA",
-    "USERS", "GROUPS",
+    "USERS", "GROUPS", "WORKSPACES",
 }
 
 
@@ -312,6 +348,11 @@ class Lakelens(Spark):
                 if self._match_text_seq("GROUP"):
                     exists = self._if_not_exists()
                     return GroupCommand(this=self._principal(), action="create", exists=exists)
+                if self._match_text_seq("WORKSPACE"):
+                    exists = self._if_not_exists()
+                    name = self._principal()
+                    comment = self._string() if self._match(TokenType.COMMENT) else None
+                    return WorkspaceCommand(this=name, action="create", exists=exists, comment=comment)
                 external = bool(self._match_text_seq("EXTERNAL"))
                 if self._match_text_seq("VOLUME"):
                     exists = self._if_not_exists()
@@ -339,16 +380,22 @@ class Lakelens(Spark):
                     return DropCatalog(this=name, exists=exists, cascade=cascade)
                 if self._match_text_seq("VOLUME"):
                     exists = self._if_exists()
-                    return DropVolume(this=self._name_parts(), exists=exists)
+                    name = self._name_parts()
+                    return DropVolume(this=name, exists=exists, purge=bool(self._match_text_seq("PURGE")))
                 if self._match_text_seq("USER"):
                     exists = self._if_exists()
                     return UserCommand(this=self._principal(), action="drop", exists=exists)
                 if self._match_text_seq("GROUP"):
                     exists = self._if_exists()
                     return GroupCommand(this=self._principal(), action="drop", exists=exists)
+                if self._match_text_seq("WORKSPACE"):
+                    exists = self._if_exists()
+                    return WorkspaceCommand(this=self._principal(), action="drop", exists=exists)
                 return None
             if word == "ALTER":
                 self._advance()
+                if self._match_text_seq("WORKSPACE"):
+                    return self._parse_alter_workspace()
                 if self._match_text_seq("GROUP"):
                     name = self._principal()
                     action = "add" if self._match_text_seq("ADD") else "drop" if self._match_text_seq("DROP") else None
@@ -375,6 +422,12 @@ class Lakelens(Spark):
                 self._advance()
                 name = self._name_parts()
                 self._match(TokenType.SET)
+                if kind in ("CATALOG", "SCHEMA", "DATABASE") and self._curr \
+                        and self._curr.text.upper() in ("DBPROPERTIES", "PROPERTIES", "OPTIONS"):
+                    self._advance()
+                    properties = self._key_values()
+                    return AlterCatalog(this=name, properties=properties) if kind == "CATALOG" else \
+                        AlterObject(kind=kind, this=name, properties=properties)
                 if self._match_text_seq("OWNER", "TO"):
                     owner = self._parse_id_var(any_token=True) or self._parse_string()
                     node = AlterCatalog if kind == "CATALOG" else AlterObject
@@ -434,6 +487,30 @@ class Lakelens(Spark):
                     self.raise_error("Expected IS")
                 comment = None if self._match(TokenType.NULL) else self._string()
                 return CommentOn(kind=kind, this=name, comment=comment)
+            if word == "LIST" and self._next and self._next.text.upper() == "VERSIONS" \
+                    and len(self._tokens) > self._index + 2 and self._tokens[self._index + 2].token_type == TokenType.STRING:
+                self._advance(2)
+                return ListVersions(this=self._string())
+            if word in ("UNDROP", "PURGE") and self._next and self._next.text.upper() in ("TABLE", "VIEW", "VOLUME"):
+                self._advance()
+                kind = self._curr.text.upper()
+                self._advance()
+                if self._match_text_seq("WITH", "ID"):
+                    return Undrop(kind=kind, drop_id=self._string(), purge=word == "PURGE")
+                return Undrop(kind=kind, this=self._name_parts(), purge=word == "PURGE")
+            if word == "PURGE" and self._next and self._next.token_type == TokenType.STRING:
+                self._advance()
+                return RestoreFile(this=self._string(), purge=True)
+            if word == "RESTORE" and self._next and self._next.token_type == TokenType.STRING:
+                self._advance()
+                path = self._string()
+                version = None
+                if self._match_text_seq("TO", "VERSION"):
+                    number = self._parse_number()
+                    if number is None:
+                        self.raise_error("Expected TO VERSION <n>")
+                    version = number.to_py()
+                return RestoreFile(this=path, version=version)
             if word == "LIST" and self._next and self._next.token_type == TokenType.STRING:
                 self._advance()
                 return ListFiles(this=self._string())
@@ -478,6 +555,52 @@ class Lakelens(Spark):
                     self.raise_error("EXPLAIN needs a statement")
                 return ExplainStatement(this=parse_one(rest), mode=mode)
             return None
+
+        def _parse_alter_workspace(self):
+            name = self._principal()
+            word = (self._curr.text.upper() if self._curr else "")
+            if word in ("ADD", "DROP", "REMOVE"):
+                self._advance()
+                if not (self._match_text_seq("USER") or self._match_text_seq("GROUP")
+                        or self._match_text_seq("MEMBER")):
+                    self.raise_error(f"Expected {word} USER|GROUP <name>[, ...]")
+                members = [self._principal()]
+                while self._match(TokenType.COMMA):
+                    self._match_text_seq("USER") or self._match_text_seq("GROUP")
+                    members.append(self._principal())
+                return WorkspaceCommand(this=name, action="add" if word == "ADD" else "remove", members=members)
+            if word in ("BIND", "UNBIND"):
+                self._advance()
+                kind = self._curr.text.upper() if self._curr else ""
+                if kind not in ("CATALOG", "SCHEMA", "DATABASE"):
+                    self.raise_error(f"Expected {word} CATALOG <name> or {word} SCHEMA <catalog.schema>")
+                self._advance()
+                return WorkspaceCommand(this=name, action=word.lower(), kind="SCHEMA" if kind != "CATALOG" else kind,
+                                        target=self._name_parts())
+            if self._match(TokenType.SET):
+                self._match_text_seq("PROPERTIES") or self._match_text_seq("DBPROPERTIES")
+                return WorkspaceCommand(this=name, action="set", properties=self._key_values())
+            self.raise_error("Expected ADD|DROP USER|GROUP, BIND|UNBIND CATALOG|SCHEMA or SET (key = value, ...)")
+
+        def _key_values(self) -> dict[str, str]:
+            """`('k' = 'v', …)`: keys and values as strings (keys may be dotted names)."""
+            if not self._match(TokenType.L_PAREN):
+                self.raise_error("Expected ('key' = 'value', ...)")
+            out = {}
+            while True:
+                key = self._string() if self._curr and self._curr.token_type == TokenType.STRING \
+                    else ".".join(self._name_parts())
+                if not self._match(TokenType.EQ):
+                    self.raise_error("Expected =")
+                value = self._parse_primary()
+                if not isinstance(value, (exp.Literal, exp.Boolean)):
+                    self.raise_error("Expected a literal value")
+                out[key] = str(value.this).lower() if isinstance(value, exp.Boolean) else str(value.this)
+                if not self._match(TokenType.COMMA):
+                    break
+            if not self._match(TokenType.R_PAREN):
+                self.raise_error("Expected )")
+            return out
 
         def _principal(self) -> str:
             """A user or group name: an identifier (backquoted for `account users`) or a string."""
@@ -534,6 +657,15 @@ class Lakelens(Spark):
             if kind is None:
                 self.raise_error("Unsupported SHOW statement")
             kind = {"DATABASES": "SCHEMAS", "USER FUNCTIONS": "FUNCTIONS"}.get(kind, kind)
+            if kind in ("TABLES", "VOLUMES") and self._match_text_seq("DROPPED"):
+                scope = self._name_parts() if self._match(TokenType.IN) or self._match(TokenType.FROM) else None
+                limit = None
+                if self._match(TokenType.LIMIT):
+                    number = self._parse_number()
+                    if number is None:
+                        self.raise_error("Expected LIMIT <n>")
+                    limit = number.to_py()
+                return ShowDropped(this=kind, scope=scope, limit=limit)
             if kind in ("TBLPROPERTIES", "PARTITIONS", "CREATE TABLE"):
                 return ShowObjects(this=kind, target=self._name_parts())
             scope = target = None

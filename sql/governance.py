@@ -24,6 +24,7 @@ from lakelens.catalog.grants import (
     object_kind,
 )
 from lakelens.catalog.locations import within
+from lakelens.catalog.workspaces import WorkspaceView
 from lakelens.catalog.model import VIEW, VOLUME
 
 from . import dialect as ll
@@ -38,10 +39,13 @@ def access_of(ctx: SessionContext, catalog: Catalog) -> Access:
     everything. A password user who has been removed loses access at their next statement."""
     principal = ctx.principal
     if not principal.remote:
-        return Access.everything(principal.name.lower(), catalog.groups_of(principal.name))
-    access = catalog.access(principal.name)
-    if principal.auth == "password" and not access.exists:
-        raise PermissionDenied(f"user {principal.name} no longer exists")
+        access = Access.everything(principal.name.lower(), catalog.groups_of(principal.name))
+    else:
+        access = catalog.access(principal.name)
+        if principal.auth == "password" and not access.exists:
+            raise PermissionDenied(f"user {principal.name} no longer exists")
+    if isinstance(catalog, WorkspaceView):  # still a member? what is bound now?
+        catalog.refresh(principal.name, access.names, access.admin)
     return access
 
 
@@ -246,7 +250,7 @@ def redact_statement(text: str) -> str:
     return redact(_PASSWORD.sub(r"\1'***'", text), password_secrets(text))
 
 
-_TWO_WORDS = {"CREATE", "DROP", "ALTER", "SHOW", "DESCRIBE", "DESC", "INSERT", "CREATE OR", "USE", "COMMENT"}
+_TWO_WORDS = {"CREATE", "DROP", "ALTER", "SHOW", "DESCRIBE", "DESC", "INSERT", "CREATE OR", "USE", "COMMENT", "UNDROP"}
 
 
 def action_name(statement: str) -> str:

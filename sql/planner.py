@@ -29,12 +29,15 @@ from lakelens.catalog import (
 
 from lakelens.catalog.principals import check_setting
 from lakelens.catalog.grants import MANAGE
+from lakelens.catalog.recycle import RETENTION_PROPERTY, retention_of
 from lakelens.catalog.locations import escaping_link, within
 
 from . import describe as d
 from . import dialect as ll
 from . import governance as g
 from . import lineage as lin
+from . import recycle
+from . import workspaces
 from .errors import UnsupportedStatement
 from .functions import describe_function, show_functions
 from .names import SessionContext, full_name, schema_name, table_parts
@@ -115,7 +118,7 @@ def _plan_drop_catalog(stmt: ll.DropCatalog, catalog, ctx):
     cascade, if_exists = bool(stmt.args.get("cascade")), bool(stmt.args.get("exists"))
     _may_manage_catalog(catalog, ctx, name, "DROP CATALOG", missing_ok=if_exists)
     return CatalogCommand(describe=f"drop catalog {name}",
-                          run=lambda c: c.drop_catalog(name, cascade=cascade, if_exists=if_exists))
+                          run=lambda c: c.drop_catalog(name, cascade=cascade, if_exists=if_exists, by=ctx.user))
 
 
 def _plan_alter_catalog(stmt: ll.AlterCatalog, catalog, ctx):
@@ -123,8 +126,16 @@ def _plan_alter_catalog(stmt: ll.AlterCatalog, catalog, ctx):
     rename = ".".join(stmt.args["rename"]) if stmt.args.get("rename") else None
     _may_manage_catalog(catalog, ctx, name, "ALTER CATALOG")
     g.check_new_owner(catalog, ctx, stmt.args.get("owner"))
-    return CatalogCommand(describe=f"alter catalog {name}",
-                          run=lambda c: c.alter_catalog(name, owner=stmt.args.get("owner"), rename_to=rename))
+    properties = _checked_properties(stmt.args.get("properties"))
+    return CatalogCommand(describe=f"alter catalog {name}", run=lambda c: c.alter_catalog(
+        name, owner=stmt.args.get("owner"), rename_to=rename, properties=properties))
+
+
+def _checked_properties(properties: dict | None) -> dict | None:
+    """Catalog and schema properties; `retention_days` must be a number of days (recycle.py)."""
+    if properties and RETENTION_PROPERTY in properties:
+        retention_of(0, properties)
+    return properties
 
 
 def _may_manage_catalog(catalog: Catalog, ctx, name: str, what: str, missing_ok: bool = False) -> None:
@@ -200,7 +211,7 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
         cascade = bool(stmt.args.get("cascade"))
         _may_manage_schema(catalog, ctx, cat, sch, missing_ok=exists)
         return CatalogCommand(describe=f"drop schema {cat}.{sch}",
-                              run=lambda c: c.drop_schema(cat, sch, cascade=cascade, if_exists=exists))
+                              run=lambda c: c.drop_schema(cat, sch, cascade=cascade, if_exists=exists, by=ctx.user))
     if kind in ("TABLE", "VIEW"):
         tables = stmt.args.get("tables") or [stmt.this]
         if kind == "VIEW" and len(tables) == 1 and len(table_parts(tables[0])) == 1 \
@@ -208,6 +219,7 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
             return TempView(name=table_parts(tables[0])[0].lower(), view_text=None, if_exists=exists)
         names = [full_name(table_parts(t), ctx) for t in tables]
         want = TABLE if kind == "TABLE" else VIEW
+        purge = bool(stmt.args.get("purge"))  # Hive's DROP TABLE … PURGE: past the recycle bin
 
         def run(c: Catalog) -> None:
             for cat, sch, name in names:
@@ -221,7 +233,7 @@ def _plan_drop(stmt: exp.Drop, catalog, ctx):
                     raise InvalidArgument(f"{info.full_name} is a {info.kind.lower()}; use DROP {info.kind}",
                                           error_class="WRONG_COMMAND_FOR_OBJECT_TYPE", sqlstate="42809")
                 _may_manage_object(ctx, info)
-                c.drop_object(info)
+                c.drop_object(info, by=ctx.user, purge=purge)
 
         return CatalogCommand(describe=f"drop {kind.lower()} " + ", ".join(".".join(n) for n in names), run=run)
     raise UnsupportedStatement(f"DROP {kind} is not supported")
@@ -273,8 +285,9 @@ def _plan_alter_object(stmt: ll.AlterObject, catalog: Catalog, ctx):
     if kind in ("SCHEMA", "DATABASE"):
         cat, sch = schema_name(stmt.this, ctx)
         _may_manage_schema(catalog, ctx, cat, sch)
+        properties = _checked_properties(stmt.args.get("properties"))
         return CatalogCommand(describe=f"alter schema {cat}.{sch}",
-                              run=lambda c: c.alter_schema(cat, sch, owner=owner))
+                              run=lambda c: c.alter_schema(cat, sch, owner=owner, properties=properties))
     kinds = (VOLUME,) if kind == "VOLUME" else (TABLE, VIEW)
     info = catalog.get_object(*full_name(stmt.this, ctx), kinds=kinds)
     _may_manage_object(ctx, info)
@@ -293,6 +306,8 @@ def _plan_show(stmt: ll.ShowObjects, catalog: Catalog, ctx) -> Plan:
         return g.show_users(catalog, like, access)
     if kind == "GROUPS":
         return g.show_groups(catalog, like, access)
+    if kind == "WORKSPACES":
+        return workspaces.show_workspaces(catalog, like, access)
     if kind == "SCHEMAS":
         cat = scope[0].lower() if scope else ctx.catalog
         if scope and len(scope) > 1:
@@ -447,7 +462,7 @@ def _iceberg_history(info: ObjectInfo) -> exp.Select:
 
 def _open_volume(catalog: Catalog, ctx, path: str, privilege: str):
     """The files of the volume a path names, once the principal holds `privilege` on it."""
-    files, rel = catalog.open_volume(path)
+    files, rel = catalog.open_volume(path, by=ctx.user)
     ctx.access.require_object(files.info, privilege)
     return files, rel
 
@@ -543,7 +558,7 @@ def _plan_drop_volume(stmt: ll.DropVolume, catalog, ctx):
                 return
             raise
         _may_manage_object(ctx, info)
-        c.drop_object(info)
+        c.drop_object(info, by=ctx.user, purge=bool(stmt.args.get("purge")))
 
     return CatalogCommand(describe=f"drop volume {cat}.{sch}.{name}", run=run)
 
@@ -870,12 +885,17 @@ _HANDLERS = {
     ll.PutFile: _plan_put,
     ll.GetFile: _plan_get,
     ll.RestoreTable: _plan_restore,
+    ll.ShowDropped: recycle.plan_show_dropped,
+    ll.Undrop: recycle.plan_undrop,
+    ll.ListVersions: recycle.plan_list_versions,
+    ll.RestoreFile: recycle.plan_restore_file,
     ll.ExplainStatement: _plan_explain,
     ll.DescribeLineage: _plan_describe_lineage,
     ll.GrantStatement: g.plan_grant,
     ll.ShowGrants: g.plan_show_grants,
     ll.UserCommand: g.plan_user,
     ll.GroupCommand: g.plan_group,
+    ll.WorkspaceCommand: workspaces.plan_workspace,
     exp.Create: _plan_create,
     exp.Drop: _plan_drop,
     exp.Use: _plan_use,

@@ -193,7 +193,7 @@ def iceberg_metadata_table(info: ObjectInfo, name: str, alias: str) -> exp.Table
 
 
 def files_subquery(location: str, user_root: str, *, recursive: bool = True,
-                   glob: str | None = None) -> exp.Expression:
+                   glob: str | None = None, name: str | None = None) -> exp.Expression:
     """Rows of files under `location`, with user-facing `/Volumes/...` paths.
 
     Only `path`, `size`, ... are computed from the listing; `content` is Spark's lazily read
@@ -204,8 +204,9 @@ def files_subquery(location: str, user_root: str, *, recursive: bool = True,
     start = len("file:" + location.rstrip("/")) + 1
     path = exp.func("concat", exp.Literal.string(user_root.rstrip("/")),
                     exp.func("substr", exp.column("path"), exp.Literal.number(start)))
-    name = exp.RegexpExtract(this=exp.column("path"), expression=exp.Literal.string("[^/]*$"),
-                             group=exp.Literal.number(0))
+    # `name`: one file's own name, when `location` is a kept copy stored under another one.
+    name = exp.Literal.string(name) if name is not None else exp.RegexpExtract(
+        this=exp.column("path"), expression=exp.Literal.string("[^/]*$"), group=exp.Literal.number(0))
     return exp.select(
         exp.alias_(path, "path", copy=False), exp.alias_(name, "name", copy=False),
         exp.alias_(exp.column("length"), "size", copy=False),
@@ -244,7 +245,11 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
         path = _literal(positional[0] if positional else named.pop("path"), "path")
         files, rel = res.catalog.open_volume(str(path))
         check_read(res, files.info)
-        physical = files.physical(rel)
+        version = _literal(named.pop("version"), "version") if "version" in named else None
+        if version is not None:  # a prior version kept by the recycle bin (catalog/recycle.py)
+            physical = res.catalog.version_path(files, rel, version)
+        else:
+            physical = files.physical(rel)
         if not physical.exists():
             raise NotFound("path", str(path))
         res.reads.append(files.info)
@@ -264,7 +269,8 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
             if named:
                 raise InvalidArgument(f"read_files: unknown option(s) {sorted(named)} for binaryFile")
             user_path = f"{files.info.volume_path}/{rel}".rstrip("/")
-            select = files_subquery(str(physical.resolve()), user_path, recursive=recursive, glob=glob)
+            select = files_subquery(str(physical.resolve()), user_path, recursive=recursive, glob=glob,
+                                    name=user_path.rsplit("/", 1)[-1] if version is not None else None)
         elif fmt in PATH_FORMATS:
             opts = {k: str(_literal(v, k)).lower() if isinstance(v, exp.Boolean) else str(_literal(v, k))
                     for k, v in named.items()}

@@ -20,7 +20,10 @@ def _conf_pairs(pairs: list[str]) -> dict[str, str]:
 def _session(args):
     import lakelens
 
-    return lakelens.connect(home=args.home, conf=_conf_pairs(args.conf))
+    conf = _conf_pairs(args.conf)
+    if getattr(args, "workspace", None):
+        conf["session.workspace"] = args.workspace
+    return lakelens.connect(home=args.home, conf=conf)
 
 
 def _print_error(e: Exception) -> None:
@@ -62,7 +65,7 @@ def cmd_shell(args) -> int:
         try:
             session = RemoteSession(args.connect, Config.load(args.home, _conf_pairs(args.conf)), args.user,
                                     password, http_port=args.http_port or None, use_ssl=args.ssl,
-                                    ca_cert=args.ca_cert)
+                                    ca_cert=args.ca_cert, workspace=args.workspace)
         except LakelensError as e:
             _print_error(e)
             return 1
@@ -165,7 +168,7 @@ def cmd_cp(args) -> int:
     src, dst = args.source, args.dest
     try:
         if is_volume_path(dst) and not is_volume_path(src):
-            files, rel = session.catalog.open_volume(dst)
+            files, rel = session.catalog.open_volume(dst, by=session.principal.name)
             if Path(src).is_dir() and not args.recursive:
                 raise SystemExit(f"lakelens cp: {src} is a directory (use -r)")
             rel += "/" if dst.endswith("/") and rel else ""
@@ -384,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("statement", nargs="?", help="SQL text (several statements separated by ;)")
     p.add_argument("-f", "--file", help="read SQL from a script file")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--workspace", help="run in this workspace (sees only what is bound to it)")
     p.set_defaults(fn=cmd_sql)
 
     p = sub.add_parser("shell", help="interactive SQL shell")
@@ -398,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the server's HTTP port, where PUT/GET move this machine's files (Files API; 0: off)")
     p.add_argument("--ssl", action="store_true", help="TLS to the server (binary and HTTP ports)")
     p.add_argument("--ca-cert", metavar="PEM", help="trust this CA certificate (implies --ssl)")
+    p.add_argument("--workspace", help="open the session in this workspace (sees only what is bound to it)")
     p.set_defaults(fn=cmd_shell)
 
     p = sub.add_parser("serve", help="run the HiveServer2-compatible gateway (beeline, JDBC, PyHive, dbt)")

@@ -32,7 +32,8 @@ class RemoteSession:
     like the Databricks SQL connector's staging operations. Everything else goes over Thrift."""
 
     def __init__(self, address: str, config, user: str | None = None, password: str | None = None, *,
-                 http_port: int | None = 10001, use_ssl: bool = False, ca_cert: str | None = None):
+                 http_port: int | None = 10001, use_ssl: bool = False, ca_cert: str | None = None,
+                 workspace: str | None = None):
         from impala.dbapi import connect
 
         host, _, port = address.rpartition(":")
@@ -48,7 +49,8 @@ class RemoteSession:
             kw.update(use_ssl=True, ca_cert=ca_cert)
         try:
             self._conn = connect(host, int(port), **kw)
-            self._cursor = self._conn.cursor()
+            # impyla opens the session with the cursor: the workspace travels in OpenSession's configuration.
+            self._cursor = self._conn.cursor(configuration={"lakelens.workspace": workspace} if workspace else None)
         except Exception as e:
             raise RemoteError(f"cannot connect to lakelens at {address}: {e}", error_class="CONNECTION_FAILED",
                               sqlstate="08001") from None

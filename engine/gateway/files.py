@@ -4,13 +4,15 @@ Remote users move files in and out of volumes with it: SQL `PUT`/`GET` name the 
 files, so over the gateway they are the wrong tool (a trust boundary, not a shared disk).
 
     PUT    /api/2.0/fs/files/Volumes/<c>/<s>/<v>/<path>?overwrite=true|false   upload (204)
-    GET    /api/2.0/fs/files/Volumes/...        download (Range: bytes=a-b → 206)
+    GET    /api/2.0/fs/files/Volumes/...        download (Range: bytes=a-b → 206; ?version=n: a
+                                                 prior version kept by the recycle bin)
     HEAD   /api/2.0/fs/files/Volumes/...        the download's headers
     DELETE /api/2.0/fs/files/Volumes/...        remove a file (204)
     GET    /api/2.0/fs/directories/Volumes/...  {"contents": [...], "next_page_token": ...}
     PUT    /api/2.0/fs/directories/Volumes/...  create a directory and its parents (204)
     DELETE /api/2.0/fs/directories/Volumes/...  remove an empty directory (204)
     HEAD   /api/2.0/fs/directories/Volumes/...  200 when the directory exists
+    GET    /api/2.0/fs/versions/Volumes/...     {"versions": [...]}: LIST VERSIONS of a file or directory
 
 Requests authenticate like Thrift over HTTP (Basic), checked before any body is read. Every
 path is percent-decoded once and goes through the catalog's volume resolution
@@ -189,8 +191,9 @@ class FilesApi:
     def _parse(self, raw: str) -> tuple[str, str, dict]:
         parts = urlsplit(raw)
         kind, _, rest = parts.path[len(PREFIX):].partition("/")
-        if kind not in ("files", "directories"):
-            raise ApiError("NOT_FOUND", f"no such endpoint: {PREFIX}{kind} (use {PREFIX}files or {PREFIX}directories)")
+        if kind not in ("files", "directories", "versions"):
+            raise ApiError("NOT_FOUND", f"no such endpoint: {PREFIX}{kind} "
+                                        f"(use {PREFIX}files, {PREFIX}directories or {PREFIX}versions)")
         try:
             path = "/" + unquote(rest, errors="strict")  # decoded exactly once
         except UnicodeDecodeError:
@@ -207,7 +210,7 @@ class FilesApi:
         return kind, path, query
 
     def _open(self, user: str, volume_path: str, privilege: str):
-        files, rel = self.catalog.open_volume(volume_path)
+        files, rel = self.catalog.open_volume(volume_path, by=user)
         self._authorize(user, files.info, privilege)
         return files, rel
 
@@ -257,7 +260,13 @@ class FilesApi:
         files, rel = self._open(user, volume_path, "READ VOLUME")
         if not rel:
             raise ApiError("INVALID_PARAMETER_VALUE", f"{volume_path} is a volume; use {PREFIX}directories")
-        f, st = files.open_read(rel)
+        if query.get("version"):
+            if not query["version"].isdigit():
+                raise ApiError("INVALID_PARAMETER_VALUE", "version must be a positive integer")
+            f = open(self.catalog.version_path(files, rel, int(query["version"])), "rb")
+            st = os.fstat(f.fileno())
+        else:
+            f, st = files.open_read(rel)
         with f:
             size = st.st_size
             start, end, status = 0, size - 1, 200
@@ -391,6 +400,15 @@ class FilesApi:
         if not is_dir:
             row["file_size"] = st.st_size
         return row
+
+    def _get_versions(self, h, user, volume_path, query) -> None:
+        files, rel = self._open(user, volume_path, "READ VOLUME")
+        versions = [{"path": v["path"], "version": v["version"], "file_size": v["size"], "status": v["status"],
+                     "last_modified": int(v["modification_time"].timestamp() * 1000),
+                     "changed_by": v["changed_by"],
+                     "expires": int(v["expires_at"].timestamp() * 1000) if v["expires_at"] else None}
+                    for v in self.catalog.list_versions(files, rel)]
+        self._json(h, 200, {"versions": versions})
 
     def _head_directories(self, h, user, volume_path, query) -> None:
         files, rel = self._open(user, volume_path, "READ VOLUME")

@@ -18,11 +18,13 @@ from impala_thrift_gen.TCLIService import ttypes as T
 from thrift.Thrift import TApplicationException, TMessageType, TType
 
 import lakelens
-from lakelens.catalog import LakelensError
+from lakelens.catalog import LakelensError, PermissionDenied
+from lakelens.engine.runtime import Runtime
 
 from lakelens.engine.gateway import metadata
 from lakelens.engine.gateway.operations import ExecuteStatement, GatewayError, MetadataOperation
 from lakelens.engine.gateway.rowset import columnar_rowset, row_rowset, table_schema
+from lakelens.engine.gateway.sessions import workspace_of
 from lakelens.engine.state import State
 
 from lakelens.sql.governance import redact_statement
@@ -97,11 +99,17 @@ class ThriftService(TCLIService.Iface):
         conf = dict(req.configuration or {})
         principal = self.authenticator.principal(connection.user, req.username, req.password,
                                                  conf.get("hive.server2.proxy.user"), connection.peer)
-        session = self.manager.open(principal.name, protocol, conf, f"{connection.transport}:{connection.peer}",
-                                    principal)
+        try:
+            session = self.manager.open(principal.name, protocol, conf,
+                                        f"{connection.transport}:{connection.peer}", principal)
+        except PermissionDenied as e:  # a workspace the user may not use
+            Runtime.get().catalog(self.config).audit(principal.name, "login", status=403, error=e.message,
+                                       params={"auth": principal.auth}, address=principal.address,
+                                       workspace=workspace_of(conf))
+            raise
         session.engine.catalog.audit(principal.name, "login", params={"auth": principal.auth},
                                      address=principal.address, client=session.engine.client,
-                                     session_id=session.engine.session_id)
+                                     session_id=session.engine.session_id, workspace=session.engine.workspace)
         if connection.on_session_open is not None:
             connection.on_session_open(session)
         return T.TOpenSessionResp(status=OK, serverProtocolVersion=protocol, sessionHandle=session.handle,

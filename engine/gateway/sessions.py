@@ -27,6 +27,20 @@ log = logging.getLogger("lakelens.gateway")
 _VAR = re.compile(r"\$\{(?:(hivevar|hiveconf|system|env):)?([A-Za-z0-9_.\-]+)\}")
 
 
+WORKSPACE_KEYS = ("lakelens.workspace", "workspace")
+
+
+def workspace_of(conf: dict[str, str]) -> str | None:
+    """The workspace a client asks for at OpenSession: `lakelens.workspace` (or `workspace`) as
+    PyHive's configuration, JDBC's `?lakelens.workspace=vision` (set:hiveconf:) or `#…` (set:hivevar:)."""
+    for key in WORKSPACE_KEYS:
+        for prefix in ("", "set:hiveconf:", "set:hivevar:"):
+            value = conf.get(prefix + key)
+            if value:
+                return value
+    return None
+
+
 class GatewaySession:
     def __init__(self, config, user: str, protocol: int, conf: dict[str, str], client: str,
                  principal: Principal | None = None):
@@ -38,7 +52,7 @@ class GatewaySession:
         self.client = client
         # Remote: every statement is checked against the server's policy (docs/security.md).
         self.principal = principal or Principal(user, "none", client, remote=True)
-        self.engine = Session(config, principal=self.principal)
+        self.engine = Session(config, principal=self.principal, workspace=workspace_of(conf))
         self.engine.session_id, self.engine.client = self.key_hex, f"hiveserver2 ({client.split(':', 1)[0]})"
         self.hivevars: dict[str, str] = {}
         self.hiveconf: dict[str, str] = {}

@@ -93,6 +93,7 @@ class PoolSettings:
     batch_size: int
     start_timeout_s: float = 300.0
     trim_after_s: float = 3.0  # a start pending this long asks other pools to free idle actors
+    scope: str = ""  # the workspace whose statements use the pool (its own pools, under its max_gpus)
 
 
 class PoolDispatcher:

@@ -80,8 +80,10 @@ def _ray_available() -> bool:
     return importlib.util.find_spec("ray") is not None  # not imported: see ray_runtime
 
 
-def placement_for(function: str, config: Config) -> Placement:
-    """The placement of one call of `function` under `config` (may join Ray, see module doc)."""
+def placement_for(function: str, config: Config, max_gpus: int | None = None) -> Placement:
+    """The placement of one call of `function` under `config` (may join Ray, see module doc).
+    `max_gpus`: a workspace's limit — its pool holds at most that many GPUs (fewer actors), and
+    runs on CPU actors when one actor's GPUs are more than it allows."""
     settings = _Settings(config, function)
     spec = settings.spec
     full, where = settings.raw("placement")
@@ -103,6 +105,9 @@ def placement_for(function: str, config: Config) -> Placement:
     wants_gpu = spec.device == "gpu" and gpus >= 1 and device_setting != "cpu"
     num_gpus = settings.number("num_gpus", 1.0 if wants_gpu else 0.0)
     num_cpus = settings.number("num_cpus", 1.0)
+    if max_gpus is not None and max_gpus < num_gpus:  # not even one actor's GPUs: CPU actors
+        num_gpus = 0.0
+    gpu_cap = int(max_gpus // num_gpus) if max_gpus is not None and num_gpus > 0 else None
     if num_gpus > 0:
         default_max = max(1, int(gpus // num_gpus))
     elif num_cpus > 0:
@@ -111,6 +116,8 @@ def placement_for(function: str, config: Config) -> Placement:
         default_max = MAX_CPU_ACTORS
     min_actors = settings.number("min_actors", 0, int, 0)
     max_actors = settings.number("max_actors", max(default_max, min_actors), int, 1)
+    if gpu_cap is not None:
+        max_actors, min_actors = min(max_actors, gpu_cap), min(min_actors, gpu_cap)
     if min_actors > max_actors:
         raise invalid_config(settings.raw("min_actors")[0], f"<= max_actors ({max_actors})", min_actors)
     return Placement("ray", "cuda" if num_gpus > 0 else "cpu", batch_size, num_cpus, num_gpus, min_actors,

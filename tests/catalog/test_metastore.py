@@ -49,7 +49,11 @@ def test_drop_non_empty_schema_needs_cascade(catalog, tmp_path):
     catalog.drop_schema("main", "s", cascade=True)
     with pytest.raises(NotFound):
         catalog.get_schema("main", "s")
-    assert not (tmp_path / "wh" / "volumes" / vol.storage_key).exists()  # managed storage went too
+    # Its volume waits in the recycle bin with its files; purging it deletes them.
+    (entry,) = catalog.dropped("main", "s")
+    assert entry["info"].name == "v" and (tmp_path / "wh" / "volumes" / vol.storage_key).exists()
+    catalog.purge_dropped([entry["drop_id"]])
+    assert not (tmp_path / "wh" / "volumes" / vol.storage_key).exists()
 
 
 def test_reserved_table_is_invisible_until_committed_and_abort_removes_files(catalog, tmp_path):

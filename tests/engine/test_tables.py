@@ -222,3 +222,48 @@ def test_set_and_reset_spark_conf(fresh):
     assert rows(fresh.sql("SET spark.sql.shuffle.partitions")) == [("spark.sql.shuffle.partitions", "3")]
     fresh.sql("RESET spark.sql.shuffle.partitions")
     assert rows(fresh.sql("SET spark.sql.shuffle.partitions")) == [("spark.sql.shuffle.partitions", "8")]
+
+
+def test_dropped_tables_and_views_come_back_with_their_data_and_purge_deletes_it(fresh):
+    s = fresh
+    s.sql("CREATE TABLE d (id INT) USING delta")
+    s.sql("CREATE TABLE i (id INT) USING iceberg")
+    s.sql("INSERT INTO d VALUES (1), (2)")
+    s.sql("INSERT INTO i VALUES (3)")
+    s.sql("CREATE VIEW v AS SELECT id * 10 AS x FROM d")
+    s.sql("ALTER TABLE d SET TBLPROPERTIES ('team' = 'vision')")
+    s.sql("COMMENT ON TABLE d IS 'daily'")
+    locations = {t: s.catalog.get_object(s.current_catalog, "default", t).location for t in ("d", "i")}
+    for name in ("v", "d", "i"):
+        s.sql(f"DROP {'VIEW' if name == 'v' else 'TABLE'} {name}")
+    assert rows(s.sql("SHOW TABLES")) == []
+    dropped = s.sql("SHOW TABLES DROPPED").to_pylist()
+    assert [(r["tableName"], r["tableType"], r["comment"]) for r in dropped] == [
+        ("i", "MANAGED", None), ("d", "MANAGED", "daily"), ("v", "VIEW", None)]
+    assert rows(s.sql("SHOW TABLES DROPPED LIMIT 1")) and len(rows(s.sql("SHOW TABLES DROPPED LIMIT 1"))) == 1
+    with pytest.raises(LakelensError, match=r"\[TABLE_OR_VIEW_NOT_FOUND\].*no dropped view of that name"):
+        s.sql("UNDROP VIEW d")  # it is a table
+    s.sql("UNDROP TABLE d")
+    s.sql(f"UNDROP TABLE WITH ID '{dropped[0]['tableId']}'")
+    s.sql("UNDROP VIEW v")
+    assert sorted(rows(s.sql("SELECT * FROM v"))) == [(10,), (20,)]
+    assert rows(s.sql("SELECT * FROM i")) == [(3,)]
+    assert dict(rows(s.sql("SHOW TBLPROPERTIES d")))["team"] == "vision"
+    assert [h["operation"] for h in s.sql("DESCRIBE HISTORY d").to_pylist()][0] == "SET TBLPROPERTIES"
+    s.sql("INSERT INTO i VALUES (4)")  # Iceberg's catalog still knows the table after its round trip
+    assert sorted(rows(s.sql("SELECT * FROM i"))) == [(3,), (4,)]
+
+    # PURGE (and DROP … PURGE) delete the data at once; a 0-day schema keeps nothing.
+    s.sql("DROP TABLE d")
+    assert os.path.isdir(locations["d"])
+    assert rows(s.sql("PURGE TABLE d")) == [(1,)]
+    assert not os.path.exists(locations["d"]) and rows(s.sql("SHOW TABLES DROPPED")) == []
+    s.sql("DROP TABLE i PURGE")
+    assert not os.path.exists(locations["i"])
+    s.sql("ALTER SCHEMA default SET DBPROPERTIES ('retention_days' = '0')")
+    s.sql("DROP VIEW v")
+    assert rows(s.sql("SHOW TABLES DROPPED")) == []
+    with pytest.raises(LakelensError, match=r"\[INVALID_ARGUMENT\] retention_days must be a number of days"):
+        s.sql("ALTER SCHEMA default SET DBPROPERTIES ('retention_days' = 'soon')")
+    with pytest.raises(LakelensError, match="PARSE_SYNTAX_ERROR"):
+        s.sql("UNDROP TABLE WITH ID")

@@ -78,3 +78,29 @@ def test_external_volume_and_drop_keeps_external_files(fresh, tmp_path):
     assert rows(fresh.sql("DESCRIBE VOLUME raw"))[0][5] == "EXTERNAL"
     fresh.sql("DROP VOLUME raw")
     assert (ext / "x.bin").exists()
+
+
+def test_overwritten_and_removed_files_come_back(vol, tmp_path):
+    s, root = vol
+    new = tmp_path / "a.png"
+    new.write_bytes(b"\x89PNG new a, longer")
+    s.sql(f"PUT '{new}' INTO '{root}/a.png' OVERWRITE")
+    s.sql(f"REMOVE '{root}/sub' RECURSIVE")
+    # Kept versions are outside the volume: its rows are the live files only.
+    assert rows(s.sql(f"SELECT name, size FROM {s.current_catalog}.default.media")) == [("a.png", 18)]
+    versions = s.sql(f"LIST VERSIONS '{root}'").to_pylist()
+    assert [(v["path"][len(root):], v["version"], v["status"]) for v in versions] == [
+        ("/a.png", 1, "OVERWRITTEN"), ("/a.png", 2, "CURRENT"), ("/sub/b.png", 1, "REMOVED"),
+        ("/sub/c.txt", 1, "REMOVED")]
+    assert rows(s.sql(f"SELECT name, content FROM read_files('{root}/a.png', version => 1)")) == \
+        [("a.png", b"\x89PNG fake a")]
+    assert rows(s.sql(f"SELECT value FROM read_files('{root}/sub/c.txt', format => 'text', version => 1)")) == \
+        [("hello",)]
+    assert sorted(rows(s.sql(f"RESTORE '{root}/sub/'"))) == [(f"{root}/sub/b.png", 1), (f"{root}/sub/c.txt", 1)]
+    assert rows(s.sql(f"RESTORE '{root}/a.png' TO VERSION 1")) == [(f"{root}/a.png", 1)]
+    assert sorted(rows(s.sql(f"SELECT name, size FROM {s.current_catalog}.default.media"))) == \
+        [("a.png", 11), ("b.png", 12), ("c.txt", 5)]
+    with pytest.raises(NotFound, match=r"version 7 \(versions kept: 1, 2, 3\)"):
+        s.sql(f"SELECT * FROM read_files('{root}/a.png', version => 7)")
+    assert rows(s.sql(f"PURGE '{root}/a.png'")) == [(f"{root}/a.png", 2)]
+    assert [v["status"] for v in s.sql(f"LIST VERSIONS '{root}/a.png'").to_pylist()] == ["CURRENT"]

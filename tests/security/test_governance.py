@@ -299,3 +299,107 @@ def test_side_doors_are_shut(team):
     texts = [str(r) for r in ok(root, "SELECT request_params, error_message FROM system.access.audit")]
     assert not any("hunter-77" in t or "typo-pw-88" in t for t in texts)
     run(root, f"ALTER USER bob SET PASSWORD '{PASSWORDS['bob']}'")
+
+
+def files_api_json(gw, path, user, endpoint="versions"):
+    request = urllib.request.Request(f"http://127.0.0.1:{gw.http_port}/api/2.0/fs/{endpoint}{path}")
+    token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()
+    request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_a_removed_file_and_a_dropped_table_come_back(team):
+    """The recycle bin over the gateway: alice removes a scan and drops the table bob reads;
+    bob may neither see nor restore them; alice brings both back, with bob's grant and the
+    table's lineage; every step is in the audit log."""
+    import json
+
+    root, alice, bob = (team.conns[u] for u in ("root", "alice", "bob"))
+    memo = "/Volumes/demo/media/scans/memo.png"
+    original = files_api_json(team, memo, "alice", "files")[1]
+    assert files_api(team, "DELETE", memo, "alice") == 204
+    assert files_api(team, "GET", memo, "alice") == 404
+    versions = ok(alice, f"LIST VERSIONS '{memo}'")
+    assert [(r[0], r[1], r[4], r[5]) for r in versions] == [(memo, 1, "REMOVED", "alice")]
+    denied(bob, f"LIST VERSIONS '{memo}'")
+    denied(bob, f"RESTORE '{memo}'")
+    assert files_api_json(team, memo, "bob")[0] == 403
+    status, body = files_api_json(team, memo, "alice")
+    assert status == 200 and [(v["version"], v["status"]) for v in json.loads(body)["versions"]] == [(1, "REMOVED")]
+    assert files_api_json(team, memo + "?version=1", "alice", "files") == (200, original)
+    assert ok(alice, f"SELECT name, length(content) FROM read_files('{memo}', version => 1)") == \
+        [("memo.png", len(original))]
+    assert ok(alice, f"RESTORE '{memo}'") == [(memo, 1)]
+    assert files_api_json(team, memo, "alice", "files") == (200, original)
+
+    # The table bob reads goes to the recycle bin; only who could manage it sees or restores it.
+    ok(alice, "DROP TABLE demo.media.texts")
+    _, error = run(bob, "SELECT * FROM demo.media.texts")
+    assert error is not None
+    assert ok(bob, "SHOW TABLES DROPPED IN demo.media") == []
+    assert denied(bob, "UNDROP TABLE demo.media.texts") == \
+        "[PERMISSION_DENIED] user bob lacks MANAGE on dropped table demo.media.texts"
+    dropped = ok(alice, "SHOW TABLES DROPPED IN demo.media")
+    assert [(r[2], r[4], r[9], r[11]) for r in dropped] == [("texts", "MANAGED", "alice", "alice")]
+    ok(alice, f"UNDROP TABLE WITH ID '{dropped[0][3]}'")
+    assert sorted(ok(bob, "SELECT name, text FROM demo.media.texts")) == sorted(SCANS.items())  # the grant is back
+    lineage = ok(alice, "DESCRIBE LINEAGE demo.media.texts UPSTREAM")
+    assert [r[2:7] for r in lineage] == [("demo.media.scans", "VOLUME", "demo.media.texts", "TABLE", "ocr")]
+    events = {(r[0], r[1], r[2]) for r in ok(root, "SELECT user_identity, action_name, status_code "
+                                                   "FROM system.access.audit")}
+    assert {("alice", "files.delete", 200), ("alice", "RESTORE", 200), ("alice", "DROP TABLE", 200),
+            ("alice", "UNDROP TABLE", 200), ("bob", "UNDROP TABLE", 403), ("bob", "RESTORE", 403)} <= events
+
+
+def test_a_workspace_shows_its_members_only_what_is_bound_to_it(team):
+    """Workspaces over PyHive: bob works in `vision`, bound to demo.media only; a non-member
+    and an unknown workspace are refused alike at sign-in; binding more shares it without a
+    copy; leaving the workspace takes effect at the next statement; all of it is audited."""
+    from pyhive import hive
+    from pyhive.exc import OperationalError
+
+    root = team.conns["root"]
+    for statement in ["CREATE WORKSPACE vision COMMENT 'the vision team'", "ALTER WORKSPACE vision ADD GROUP analysts",
+                      "ALTER WORKSPACE vision BIND SCHEMA demo.media"]:
+        ok(root, statement)
+    denied(team.conns["bob"], "CREATE WORKSPACE rogue")
+    denied(team.conns["bob"], "ALTER WORKSPACE vision ADD USER bob")
+
+    def open_in(user, workspace, database="media"):
+        return hive.connect("127.0.0.1", team.port, username=user, password=PASSWORDS[user], auth="LDAP",
+                            database=database, configuration={"lakelens.workspace": workspace})
+
+    bob = open_in("bob", "vision")
+    try:
+        assert ok(bob, "SELECT current_catalog(), current_database()") == [("demo", "media")]
+        assert ok(bob, "SHOW CATALOGS") == [("demo",)]  # not main, though bob may use it elsewhere
+        assert sorted(ok(bob, "SELECT name, text FROM texts")) == sorted(SCANS.items())
+        _, error = run(bob, "SHOW TABLES IN main.default")
+        assert error[0] == "[CATALOG_NOT_FOUND] main", error
+        assert [r[0] for r in ok(bob, "SHOW WORKSPACES")] == ["vision"]
+        # An administrator in the workspace is bound like everyone.
+        root_in = open_in("root", "vision")
+        try:
+            _, error = run(root_in, "SELECT * FROM demo.vault.salaries")
+            assert error[0] == "[SCHEMA_NOT_FOUND] demo.vault", error
+        finally:
+            root_in.close()
+        # Sharing is binding: main appears in bob's open session at his next statement.
+        ok(root, "ALTER WORKSPACE vision BIND CATALOG main")
+        assert sorted(ok(bob, "SHOW CATALOGS")) == [("demo",), ("main",)]
+        ok(root, "ALTER WORKSPACE vision DROP GROUP analysts")
+        assert denied(bob, "SELECT 1") == "[PERMISSION_DENIED] user bob may not use workspace vision"
+    finally:
+        bob.close()
+    for workspace in ("vision", "no_such_space"):  # a non-member, an unknown name: the same answer
+        with pytest.raises(OperationalError) as e:
+            open_in("bob", workspace)
+        assert f"user bob may not use workspace {workspace}" in str(e.value)
+    events = ok(root, "SELECT user_identity, action_name, status_code, workspace FROM system.access.audit "
+                      "WHERE workspace IS NOT NULL")
+    assert {("bob", "login", 200, "vision"), ("bob", "SELECT", 200, "vision"), ("bob", "login", 403, "vision"),
+            ("bob", "login", 403, "no_such_space"), ("bob", "SELECT", 403, "vision")} <= set(events)
