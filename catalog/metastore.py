@@ -315,6 +315,7 @@ class Catalog(RecycleBin, Workspaces):
             by_id = {s.id: s.name for s in schema_rows}
             doomed = [info for info in (self._to_object(cat, by_id[o.schema_id], o) for o in objs)
                       if not self._to_bin(conn, info, by or self.default_owner, self._retention(conn, info.schema_id))]
+            blobs = [b for info in doomed if info.kind == VOLUME for b in self._forget_versions(conn, info.id)]
             if ids:
                 conn.execute(objects.delete().where(objects.c.schema_id.in_(ids)))
                 conn.execute(schemas.delete().where(schemas.c.id.in_(ids)))
@@ -326,6 +327,7 @@ class Catalog(RecycleBin, Workspaces):
             conn.execute(catalogs.delete().where(catalogs.c.id == cat.id))
             _lineage_names(conn, f"{cat.name}.", None)
         self._remove_managed_storage(doomed)
+        self._remove_blobs(blobs)
 
     # ------------------------------------------------------------------ schemas
     def create_schema(self, catalog: str, name: str, *, comment: str | None = None, owner: str | None = None,
@@ -392,6 +394,7 @@ class Catalog(RecycleBin, Workspaces):
             days = self._retention(conn, row.id)
             doomed = [info for info in (self._to_object(cat, row.name, o) for o in objs)
                       if not self._to_bin(conn, info, by or self.default_owner, days)]
+            blobs = [b for info in doomed if info.kind == VOLUME for b in self._forget_versions(conn, info.id)]
             conn.execute(objects.delete().where(objects.c.schema_id == row.id))
             conn.execute(grants.delete().where(sa.or_(
                 grants.c.schema_id == row.id,
@@ -400,6 +403,7 @@ class Catalog(RecycleBin, Workspaces):
             self.unbind_everywhere(conn, "SCHEMA", [row.id])
             _lineage_names(conn, f"{cat.name}.{row.name}.", None)
         self._remove_managed_storage(doomed)
+        self._remove_blobs(blobs)
 
     # ------------------------------------------------------------------ objects
     def new_storage_key(self) -> str:
@@ -598,10 +602,15 @@ class Catalog(RecycleBin, Workspaces):
                     return old
                 if old.kind != VIEW:
                     raise AlreadyExists("table", old.full_name, "CREATE OR REPLACE VIEW cannot replace a table")
+                # A replaced view starts without grants, as Spark's (and dbt-spark, which grants a
+                # view model's grants again after replacing it, relies on it): what the new query
+                # reads was never granted on. CREATE OR REPLACE TABLE keeps a table's grants.
                 with self.engine.begin() as conn:
                     conn.execute(objects.update().where(objects.c.id == old.id).values(
                         view_text=view_text, columns=json.dumps([c.__dict__ for c in columns]),
                         comment=comment if comment is not None else old.comment, updated_at=_now()))
+                    conn.execute(grants.delete().where(grants.c.securable_type == "TABLE",
+                                                       grants.c.securable_key == str(old.id)))
                 return self.get_object(catalog, schema, name)
         return self._insert_object(catalog, schema, name, kind=VIEW, status=ACTIVE, view_text=view_text,
                                    columns=[c.__dict__ for c in columns], comment=comment,

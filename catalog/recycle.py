@@ -17,7 +17,9 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import shutil
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -25,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from .errors import AlreadyExists, InvalidArgument, NotFound
 from .model import MANAGED, VOLUME, ObjectInfo
@@ -32,6 +35,11 @@ from .tables import column_lineage, dropped_objects, file_versions, grants, line
 
 RETENTION_PROPERTY = "retention_days"
 DEFAULT_RETENTION_DAYS = 7.0  # Unity Catalog's UNDROP window
+MAX_RETENTION_DAYS = 36500.0
+
+
+_BLOB = re.compile(r"[0-9a-f]{32}(\.[A-Za-z0-9]{1,15})?")
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,15}")
 
 
 def _now() -> datetime:
@@ -65,9 +73,10 @@ def retention_of(default: float, *property_sets: dict) -> float:
             try:
                 days = float(raw)
             except ValueError:
-                raise InvalidArgument(f"{RETENTION_PROPERTY} must be a number of days, got {raw!r}") from None
-            if days < 0:
-                raise InvalidArgument(f"{RETENTION_PROPERTY} cannot be negative, got {raw!r}")
+                days = math.nan
+            if not 0 <= days <= MAX_RETENTION_DAYS:  # NaN fails too
+                raise InvalidArgument(f"{RETENTION_PROPERTY} must be a number of days from 0 to "
+                                      f"{MAX_RETENTION_DAYS:g}, got {raw!r}")
             return days
     return default
 
@@ -115,6 +124,7 @@ class RecycleBin:
                                                       file_versions.c.dropped_id.is_(None)).values(dropped_id=drop_id))
         conn.execute(dropped_objects.insert().values(
             drop_id=drop_id, object_id=info.id, catalog_name=info.catalog, schema_name=info.schema,
+            catalog_id=info.catalog_id, schema_id=info.schema_id,
             name=info.name, kind=info.kind, storage=info.storage, location=info.location,
             object_row=json.dumps(_jsonable(row)), grants=json.dumps([_jsonable(g) for g in grant_rows]),
             lineage=json.dumps(edges), dropped_by=by, dropped_at=now, expires_at=now + timedelta(days=days)))
@@ -122,12 +132,14 @@ class RecycleBin:
 
     def dropped(self, catalog: str | None = None, schema: str | None = None, *, name: str | None = None,
                 kinds: Sequence[str] | None = None, drop_id: str | None = None) -> list[dict]:
-        """Entries of the bin, most recently dropped first: each a dict with `drop_id`,
-        `info` (the ObjectInfo it had, its parents' current ids when they exist) and the
-        drop's facts (`dropped_at`, `dropped_by`, `expires_at`)."""
+        """Entries of the bin that have not expired, most recently dropped first: each a dict
+        with `drop_id`, `info` (the ObjectInfo it had, with id 0 — its old id may belong to
+        another object now — and its parents' current ids when they exist), `moved` (its schema
+        is gone, or is another schema of the same name now) and the drop's facts (`dropped_at`,
+        `dropped_by`, `expires_at`)."""
         from .tables import catalogs
 
-        q = sa.select(dropped_objects)
+        q = sa.select(dropped_objects).where(dropped_objects.c.expires_at > _now())
         if catalog is not None:
             q = q.where(dropped_objects.c.catalog_name == catalog.lower())
         if schema is not None:
@@ -151,7 +163,7 @@ class RecycleBin:
                 values = json.loads(r.object_row)
                 parent = parents[key]
                 info = ObjectInfo(
-                    id=r.object_id, catalog=r.catalog_name, schema=r.schema_name, name=r.name, kind=r.kind,
+                    id=0, catalog=r.catalog_name, schema=r.schema_name, name=r.name, kind=r.kind,
                     storage=r.storage, format=values.get("format"), location=r.location,
                     view_text=values.get("view_text"), columns=(), owner=values.get("owner") or "",
                     comment=values.get("comment"), properties=json.loads(values.get("properties") or "{}"),
@@ -160,15 +172,24 @@ class RecycleBin:
                     storage_key=values.get("storage_key") or "",
                     schema_id=parent.id if parent else 0, catalog_id=parent.catalog_id if parent else 0)
                 out.append(dict(drop_id=r.drop_id, info=info, dropped_at=_aware(r.dropped_at),
-                                dropped_by=r.dropped_by, expires_at=_aware(r.expires_at)))
+                                dropped_by=r.dropped_by, expires_at=_aware(r.expires_at),
+                                moved=parent is None or parent.id != r.schema_id))
         return out
 
     def undrop(self, drop_id: str) -> ObjectInfo:
         """Put a dropped object back under its name, with its grants and lineage. Its schema
         must exist (by name) and the name must be free."""
+        try:
+            return self._undrop(drop_id)
+        except IntegrityError:  # the name was taken meanwhile: nothing changed
+            raise AlreadyExists("relation", drop_id, "its name was taken while it was restored") from None
+
+    def _undrop(self, drop_id: str) -> ObjectInfo:
         with self.engine.begin() as conn:
             entry = conn.execute(sa.select(dropped_objects).where(dropped_objects.c.drop_id == drop_id)).first()
-            if entry is None:
+            # Claimed first: a concurrent PURGE (or the janitor) then finds nothing to delete.
+            if entry is None or conn.execute(dropped_objects.delete().where(
+                    dropped_objects.c.drop_id == drop_id)).rowcount != 1:
                 raise NotFound("dropped object", drop_id)
             full = f"{entry.catalog_name}.{entry.schema_name}.{entry.name}"
             cat, sch = self._schema_row(conn, entry.catalog_name, entry.schema_name)
@@ -196,7 +217,6 @@ class RecycleBin:
                     conn.execute(table.insert(), rows)
             conn.execute(file_versions.update().where(file_versions.c.dropped_id == drop_id)
                          .values(volume_id=new_id, dropped_id=None))
-            conn.execute(dropped_objects.delete().where(dropped_objects.c.drop_id == drop_id))
         return self.get_object(entry.catalog_name, entry.schema_name, entry.name)
 
     def purge_dropped(self, drop_ids: Sequence[str]) -> int:
@@ -205,9 +225,9 @@ class RecycleBin:
         for drop_id in drop_ids:
             with self.engine.begin() as conn:
                 entry = conn.execute(sa.select(dropped_objects).where(dropped_objects.c.drop_id == drop_id)).first()
-                if entry is None:
-                    continue
-                conn.execute(dropped_objects.delete().where(dropped_objects.c.drop_id == drop_id))
+                if entry is None or conn.execute(dropped_objects.delete().where(
+                        dropped_objects.c.drop_id == drop_id)).rowcount != 1:
+                    continue  # restored or purged meanwhile
                 blobs = self._forget_versions(conn, dropped_id=drop_id) if entry.kind == VOLUME else []
             if entry.storage == MANAGED and entry.location:
                 self._remove_in_warehouse(entry.location)
@@ -231,12 +251,16 @@ class RecycleBin:
             conn.execute(file_versions.delete().where(file_versions.c.id.in_([r.id for r in rows])))
         return [r.blob for r in rows]
 
+    def _blob_path(self, blob: str) -> Path:
+        """A kept copy's file: `blob` is its name under recycle_dir (nothing else is accepted)."""
+        if not _BLOB.fullmatch(blob):
+            raise InvalidArgument(f"not a kept file version: {blob!r}")
+        return self.recycle_dir / blob
+
     def _remove_blobs(self, blobs: Sequence[str]) -> None:
-        root = self.recycle_dir.resolve()
         for blob in blobs:
-            p = Path(blob)
-            if root in p.resolve().parents:  # never anything outside the bin, whatever a row says
-                p.unlink(missing_ok=True)
+            if _BLOB.fullmatch(blob):  # never anything outside the bin, whatever a row says
+                (self.recycle_dir / blob).unlink(missing_ok=True)
 
     def file_keeper(self, info: ObjectInfo, by: str):
         """The callback a volume's `VolumeFiles` calls before a file is replaced or removed
@@ -249,7 +273,8 @@ class RecycleBin:
         def keep(rel: str, physical: Path, reason: str) -> None:
             st = physical.stat()
             self.recycle_dir.mkdir(parents=True, exist_ok=True)
-            blob = self.recycle_dir / f"{uuid.uuid4().hex}{PurePosixPath(rel).suffix[:16]}"
+            suffix = PurePosixPath(rel).suffix[:16]  # kept for format sniffing; nothing Hadoop would glob
+            blob = self.recycle_dir / f"{uuid.uuid4().hex}{suffix if _SUFFIX.fullmatch(suffix) else ''}"
             try:
                 os.link(physical, blob)  # the same inode: free, and the rename that follows cannot change it
             except OSError:
@@ -263,7 +288,7 @@ class RecycleBin:
                     conn.execute(file_versions.insert().values(
                         volume_id=info.id, path=rel, version=last + 1, size=st.st_size,
                         modified_at=datetime.fromtimestamp(st.st_mtime, tz=timezone.utc), replaced_at=now,
-                        replaced_by=by, reason=reason, blob=str(blob), expires_at=now + timedelta(days=days)))
+                        replaced_by=by, reason=reason, blob=blob.name, expires_at=now + timedelta(days=days)))
             except BaseException:
                 blob.unlink(missing_ok=True)
                 raise
@@ -273,7 +298,8 @@ class RecycleBin:
     def file_versions(self, info: ObjectInfo, rel: str = "") -> list[dict]:
         """The kept versions of a file, or of every file under a directory (`rel` "" = the
         whole volume), oldest first."""
-        q = sa.select(file_versions).where(file_versions.c.volume_id == info.id, file_versions.c.dropped_id.is_(None))
+        q = sa.select(file_versions).where(file_versions.c.volume_id == info.id, file_versions.c.dropped_id.is_(None),
+                                           file_versions.c.expires_at > _now())
         if rel:
             q = q.where(sa.or_(file_versions.c.path == rel.rstrip("/"),
                                file_versions.c.path.startswith(rel.rstrip("/") + "/", autoescape=True)))
@@ -320,7 +346,7 @@ class RecycleBin:
         kept = [v for v in self.file_versions(files.info, rel) if v["path"] == rel]
         for v in kept:
             if v["version"] == version:
-                return Path(v["blob"])
+                return self._blob_path(v["blob"])
         live = files.physical(rel)
         current = (kept[-1]["version"] if kept else 0) + 1
         if version == current and live.is_file():
@@ -354,7 +380,7 @@ class RecycleBin:
                                + " (nothing removed under it is kept)")
         out = []
         for v in todo:
-            with open(v["blob"], "rb") as src, files.open_write(v["path"], overwrite=True) as dst:
+            with open(self._blob_path(v["blob"]), "rb") as src, files.open_write(v["path"], overwrite=True) as dst:
                 shutil.copyfileobj(src, _Sink(dst), 1 << 20)
             out.append((f"{files.info.volume_path}/{v['path']}", v["version"]))
         return out

@@ -21,6 +21,8 @@ catalogs = sa.Table(
     sa.Column("properties", sa.Text, nullable=False, default="{}"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Ids key grants, bindings and file versions: SQLite must never hand a dropped one out again.
+    sqlite_autoincrement=True,
 )
 
 schemas = sa.Table(
@@ -35,6 +37,7 @@ schemas = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("catalog_id", "name", name="uq_schema_name"),
+    sqlite_autoincrement=True,
 )
 
 objects = sa.Table(
@@ -63,6 +66,7 @@ objects = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("schema_id", "name", name="uq_object_name"),
     sa.Index("ix_objects_schema_kind", "schema_id", "kind"),
+    sqlite_autoincrement=True,
 )
 
 lineage = sa.Table(
@@ -184,6 +188,8 @@ dropped_objects = sa.Table(
     sa.Column("object_id", sa.Integer, nullable=False),
     sa.Column("catalog_name", sa.String(255), nullable=False),
     sa.Column("schema_name", sa.String(255), nullable=False),
+    sa.Column("catalog_id", sa.Integer, nullable=False),    # its parents then: a schema re-created
+    sa.Column("schema_id", sa.Integer, nullable=False),     # under the same name is not its parent
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("storage", sa.String(16)),

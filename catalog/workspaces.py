@@ -60,7 +60,7 @@ def check_limits(properties: dict) -> dict:
         if key not in LIMITS:
             raise InvalidArgument(f"unknown workspace property {key!r}; known: {', '.join(sorted(LIMITS))}")
         value = str(value).strip()
-        if value and not value.isdigit():
+        if value and not (value.isascii() and value.isdecimal()):
             raise InvalidArgument(f"{key} must be a whole number >= 0, got {value!r}")
         if key == "max_concurrent_queries" and value and int(value) < 1:
             raise InvalidArgument(f"{key} must be at least 1 (or '' for no limit), got {value!r}")
@@ -188,17 +188,36 @@ def _hidden(error: NotFound) -> NotFound:
     return NotFound(error.kind, error.name)
 
 
+# What passes through a WorkspaceView unchanged: methods that take no catalog or schema name
+# (objects already resolved through the view, ids it handed out, users, groups, grants by key,
+# workspaces themselves, which are administrators' business) and plain attributes. Anything
+# else a caller reaches for fails loudly instead of quietly seeing the whole metastore.
+_PASS_THROUGH = frozenset("""
+abort_table access alter_group alter_workspace audit audit_rows begin_replace cancel_replace
+change_grants check_password commit_table create_group create_user create_workspace drop_group
+drop_object drop_user drop_workspace external_location file_keeper file_versions finish_replace
+get_workspace group_rows groups_of has_admin list_users list_versions list_workspaces
+managed_location new_storage_key principal_exists purge_dropped purge_versions record_lineage
+recycle_dir restore_file retention_days set_user undrop update_object user_rows version_path
+engine url warehouse protected default_owner
+""".split())
+
+
 class WorkspaceView:
     """The catalog as a session in one workspace sees it: only the catalogs and schemas bound
-    to the workspace exist. Everything else is the catalog's own (attributes pass through)."""
+    to the workspace exist. Methods that take names check them; the rest of the catalog's
+    surface passes through only if listed in `_PASS_THROUGH` (deny by default)."""
 
     def __init__(self, catalog, workspace: str):
         self._catalog = catalog
         self.workspace_name = workspace.lower()
         self.info: WorkspaceInfo | None = None
+        self._bound: tuple = (frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
 
     def __getattr__(self, name):
-        return getattr(self._catalog, name)
+        if name in _PASS_THROUGH:
+            return getattr(self._catalog, name)
+        raise AttributeError(f"{name} is not available inside a workspace (catalog/workspaces.py)")
 
     # ------------------------------------------------------------------ membership
     def refresh(self, user: str, names: Iterable[str], admin: bool) -> WorkspaceInfo:
@@ -211,13 +230,32 @@ class WorkspaceView:
             info = None
         if info is None or not (admin or set(info.members) & {n.lower() for n in names}):
             raise PermissionDenied(f"user {user} may not use workspace {self.workspace_name}")
+        # One snapshot, swapped in at once: a concurrent statement sees the old or the new bindings.
+        self._bound = (frozenset(c for c, _ in info.catalogs), frozenset(s for s, _, _ in info.schemas),
+                       frozenset(c for _, c, _ in info.schemas), frozenset(n for _, n in info.catalogs),
+                       frozenset(n for _, _, n in info.schemas))
         self.info = info
-        self._cat_ids = {c for c, _ in info.catalogs}
-        self._sch_ids = {s for s, _, _ in info.schemas}
-        self._partial = {c for _, c, _ in info.schemas}
-        self._cat_names = {n for _, n in info.catalogs}
-        self._sch_names = {n for _, _, n in info.schemas}
         return info
+
+    @property
+    def _cat_ids(self):
+        return self._bound[0]
+
+    @property
+    def _sch_ids(self):
+        return self._bound[1]
+
+    @property
+    def _partial(self):
+        return self._bound[2]
+
+    @property
+    def _cat_names(self):
+        return self._bound[3]
+
+    @property
+    def _sch_names(self):
+        return self._bound[4]
 
     def _state(self) -> WorkspaceInfo:
         if self.info is None:
@@ -322,17 +360,75 @@ class WorkspaceView:
             out.append(r)
         return out
 
+    # -- changing what is bound ----------------------------------------------------------
+    def drop_catalog(self, name: str, *, if_exists: bool = False, **kwargs) -> None:
+        try:
+            self.get_catalog(name)
+        except NotFound:
+            if if_exists:
+                return
+            raise
+        self._catalog.drop_catalog(name, if_exists=if_exists, **kwargs)
+
+    def alter_catalog(self, name: str, **kwargs) -> CatalogInfo:
+        self.get_catalog(name)
+        return self._catalog.alter_catalog(name, **kwargs)
+
+    def drop_schema(self, catalog: str, name: str, *, if_exists: bool = False, **kwargs) -> None:
+        try:
+            self.get_schema(catalog, name)
+        except NotFound as e:
+            if if_exists and e.kind == "schema":
+                return
+            raise
+        self._catalog.drop_schema(catalog, name, if_exists=if_exists, **kwargs)
+
+    def alter_schema(self, catalog: str, name: str, **kwargs) -> SchemaInfo:
+        self.get_schema(catalog, name)
+        return self._catalog.alter_schema(catalog, name, **kwargs)
+
+    def create_view(self, catalog: str, schema: str, name: str, **kwargs) -> ObjectInfo:
+        self.get_schema(catalog, schema)
+        return self._catalog.create_view(catalog, schema, name, **kwargs)
+
+    def create_volume(self, catalog: str, schema: str, name: str, **kwargs) -> ObjectInfo:
+        self.get_schema(catalog, schema)
+        return self._catalog.create_volume(catalog, schema, name, **kwargs)
+
+    def reserve_table(self, catalog: str, schema: str, name: str, **kwargs) -> ObjectInfo:
+        self.get_schema(catalog, schema)
+        return self._catalog.reserve_table(catalog, schema, name, **kwargs)
+
     # -- creating inside the workspace -------------------------------------------------
-    def create_catalog(self, name: str, **kwargs) -> CatalogInfo:
-        """A catalog created in a workspace is bound to it (or it could not be seen)."""
+    def create_catalog(self, name: str, *, if_not_exists: bool = False, **kwargs) -> CatalogInfo:
+        """A catalog created in a workspace is bound to it (or it could not be seen). A name
+        taken outside the workspace is refused, never bound (binding is an administrator's)."""
+        try:
+            existing = self._catalog.get_catalog(name)
+        except NotFound:
+            existing = None
+        if existing is not None:
+            if if_not_exists and self.binds_catalog(existing.id):
+                return existing
+            raise AlreadyExists("catalog", existing.name, "the name is taken" if not self.binds_catalog(existing.id)
+                                else "")
         cat = self._catalog.create_catalog(name, **kwargs)
         self._catalog.alter_workspace(self.workspace_name, bind=[("CATALOG", cat.name)])
         return cat
 
-    def create_schema(self, catalog: str, name: str, **kwargs) -> SchemaInfo:
+    def create_schema(self, catalog: str, name: str, *, if_not_exists: bool = False, **kwargs) -> SchemaInfo:
         """In a catalog bound whole, as anywhere; in one only some schemas of which are bound,
-        the new schema is bound too."""
+        the new schema is bound too. A name taken by an unbound schema is refused, not bound."""
         cat = self.get_catalog(catalog)
+        try:
+            existing = self._catalog.get_schema(catalog, name)
+        except NotFound:
+            existing = None
+        if existing is not None:
+            if if_not_exists and self.binds_schema(existing.catalog_id, existing.id):
+                return existing
+            raise AlreadyExists("schema", existing.full_name,
+                                "" if self.binds_schema(existing.catalog_id, existing.id) else "the name is taken")
         sch = self._catalog.create_schema(catalog, name, **kwargs)
         if cat.id not in self._cat_ids:
             self._catalog.alter_workspace(self.workspace_name, bind=[("SCHEMA", sch.full_name)])

@@ -111,6 +111,7 @@ class Execution(Lifecycle):
         self._source: Iterator[pa.RecordBatch] | None = None
         self._last_plan = None
         self._timer: threading.Timer | None = None
+        self._slot: str | None = None  # the workspace whose running-statement slot this execution takes
 
     # ------------------------------------------------------------------ life cycle
     def _move(self, new: State) -> None:
@@ -126,27 +127,22 @@ class Execution(Lifecycle):
             self._timer = threading.Timer(self.timeout_s, self._time_out)
             self._timer.daemon = True
             self._timer.start()
-        workers.submit(self._run)
+        limit = self.session.workspace_limit("max_concurrent_queries")
+        if limit is None:
+            workers.submit(self._run)
+        else:  # PENDING, and on no thread, while the workspace runs `limit` statements
+            self._slot = self.session.workspace
+            self.session.runtime.admit(self._slot, limit, self, lambda: workers.submit(self._run))
         return self
 
     def _run(self) -> None:
-        session = self.session
-        limit = session.workspace_limit("max_concurrent_queries")
-        if limit is not None:  # the workspace's running statements are limited: wait, PENDING
-            runtime = session.runtime
-            if not runtime.enter_workspace(
-                    session.workspace, limit, lambda: self.state.terminal,
-                    lambda n: self.log.append(f"waiting: workspace {session.workspace} runs {n} statement(s), "
-                                              f"its max_concurrent_queries")):
-                return
-            try:
-                self._run_in_slot()
-            finally:
-                runtime.leave_workspace(session.workspace)
-        else:
-            self._run_in_slot()
+        try:
+            self._run_statements()
+        finally:
+            if self._slot is not None:  # the workspace's running-statement slot (Runtime.admit)
+                self.session.runtime.leave_workspace(self._slot)
 
-    def _run_in_slot(self) -> None:
+    def _run_statements(self) -> None:
         with self._cond:
             if self.state.terminal:  # cancelled or timed out while waiting for a thread
                 return
@@ -195,7 +191,7 @@ class Execution(Lifecycle):
         except BaseException as e:  # noqa: BLE001 - the execution's error
             if current is not None:
                 session.audit_statement(current, plan, e)
-            self._fail(e)
+            self._fail(e, getattr(plan, "access", None))
         finally:
             if restore:
                 session.restore_conf(restore)
@@ -216,13 +212,13 @@ class Execution(Lifecycle):
             self._first.append(batch)
             break
 
-    def _fail(self, exc: BaseException) -> None:
+    def _fail(self, exc: BaseException, access=None) -> None:
         with self._cond:
             if self.state.terminal and self.state != State.FINISHED:
                 return  # a cancel or timeout closed the stream under us: that is the outcome
             if self.state == State.CLOSED:
                 return
-            self.error = user_error(self.session.scrub_error(exc))
+            self.error = user_error(self.session.scrub_error(exc, access))
             from lakelens.sql.governance import password_secrets, redact
 
             self.log.append(f"error: {redact(str(self.error), password_secrets(self.text))}")

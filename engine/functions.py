@@ -80,16 +80,21 @@ def register(spark, bindings: list[UdfBinding], config: Config, *, plan_only: bo
     with process.lock:
         done = process.registered_udfs(spark)
         for binding in bindings:
-            if binding.udf_name in done:
+            # Registered again when the workspace's max_gpus changes (another placement).
+            key = binding.udf_name if max_gpus is None else f"{binding.udf_name}@gpus={max_gpus}"
+            if key in done:
                 continue
             options = function_options(binding, config)
             if plan_only:
                 spark.udf.register(binding.udf_name, make_udf(binding, options))
                 continue
             place = placement_for(binding.function, config, max_gpus)
+            if max_gpus is not None and max_gpus < 1 and "device" in options:
+                options = {**options, "device": "cpu"}  # a workspace without GPUs, in Spark's workers too
             pool = _pool(binding, options, place, config, workspace or "") if place.where == "ray" else None
             spark.udf.register(binding.udf_name, make_udf(binding, options, pool))
-            done.add(binding.udf_name)
+            done.difference_update({k for k in done if k.split("@", 1)[0] == binding.udf_name})
+            done.add(key)
 
 
 def _pool(binding: UdfBinding, options: dict, place: Placement, config: Config, scope: str = ""):

@@ -9,7 +9,8 @@ The engine records lineage in the catalog (sql/lineage.py, `Session._record_line
 * inputs are the tables, views and volumes it read, outputs the table or view it wrote, with a
   `schema` facet and a `columnLineage` facet naming, for each written column, the source
   columns and the multimodal functions on the way (`transformations`);
-* the run id is derived from the statement id (`system.access.table_lineage.statement_id`).
+* each statement is one run (a fresh UUID); its statement id
+  (`system.access.table_lineage.statement_id`) is the run's `lakelens_statement` facet.
 
 Events leave on a background thread through a bounded queue, so a slow or unreachable
 endpoint never delays a statement: when the queue is full the oldest waiting event is
@@ -20,6 +21,8 @@ dropped and a warning says how many were. `http(s)://…` posts to `<url>/<endpo
 
 from __future__ import annotations
 
+import atexit
+import importlib.metadata
 import logging
 import queue
 import threading
@@ -27,6 +30,19 @@ import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+import attr
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import (
+    column_lineage_dataset as cl,
+    job_type_job,
+    processing_engine_run,
+    schema_dataset,
+    sql_job,
+)
+from openlineage.client.generated.base import RunFacet
+
+import lakelens
 from lakelens.catalog import LakelensError
 from lakelens.engine.config import redact_text
 
@@ -40,12 +56,22 @@ def _invalid(message: str) -> LakelensError:
     return LakelensError(message, error_class="INVALID_CONFIG", sqlstate="22023")
 
 
+@attr.define
+class StatementRunFacet(RunFacet):
+    """lakelens' own run facet: the statement id and user of system.access.table_lineage."""
+
+    statementId: str  # noqa: N815 - OpenLineage facets are camelCase
+    user: str
+
+    @staticmethod
+    def _get_schema() -> str:
+        return "https://github.com/lakelens/lakelens/blob/main/docs/governance.md#openlineage-export"
+
+
 class LineageExporter:
     """One per process and URL (engine/runtime.py); `emit` never blocks on the network."""
 
     def __init__(self, config):
-        from openlineage.client import OpenLineageClient
-
         self.url = config.get("lineage.openlineage.url", "").strip()
         self.shown_url = redact_text(self.url)  # for messages: never a password in a URL
         self.namespace = config.get("lineage.openlineage.namespace", "lakelens").strip() or "lakelens"
@@ -72,6 +98,7 @@ class LineageExporter:
         self.sent = self.failed = self.dropped = 0
         self._thread = threading.Thread(target=self._send, daemon=True, name="openlineage")
         self._thread.start()
+        atexit.register(self.close)
 
     # ------------------------------------------------------------------ events
     def emit(self, *, statement_id: str | None, statement: str, operation: str, target: str, target_type: str,
@@ -101,17 +128,6 @@ class LineageExporter:
 
     def _event(self, statement_id, statement, operation, target, target_type, target_columns, sources, columns,
                user):
-        from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-        from openlineage.client.facet_v2 import (
-            column_lineage_dataset as cl,
-            job_type_job,
-            processing_engine_run,
-            schema_dataset,
-            sql_job,
-        )
-
-        from lakelens import __version__
-
         kinds = {}
         for s in sources:
             name, kind, path = (s, "TABLE", None) if isinstance(s, str) else s
@@ -133,12 +149,18 @@ class LineageExporter:
                 t: cl.Fields(inputFields=f, transformationDescription="", transformationType="")
                 for t, f in fields.items()})
         job_name = f"{operation.lower().replace(' ', '_')}.{target}"
-        run_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"lakelens:{statement_id}")) if statement_id else str(uuid.uuid4())
+        # Each statement is one run; statement ids restart with every process, so the run id
+        # is a fresh UUID and the statement id travels as the run's `lakelens` facet.
+        run_id = str(uuid.uuid4())
         return RunEvent(
             eventType=RunState.COMPLETE,
             eventTime=datetime.now(timezone.utc).isoformat(),
-            run=Run(runId=run_id, facets={"processing_engine": processing_engine_run.ProcessingEngineRunFacet(
-                version=__version__, name="lakelens", openlineageAdapterVersion=__version__)}),
+            run=Run(runId=run_id, facets={
+                "processing_engine": processing_engine_run.ProcessingEngineRunFacet(
+                    version=lakelens.__version__, name="lakelens",
+                    openlineageAdapterVersion=importlib.metadata.version("openlineage-python")),
+                **({"lakelens_statement": StatementRunFacet(statementId=statement_id, user=user)}
+                   if statement_id else {})}),
             job=Job(namespace=self.namespace, name=job_name, facets={
                 "sql": sql_job.SQLJobFacet(query=statement),
                 "jobType": job_type_job.JobTypeJobFacet(processingType="BATCH", integration="LAKELENS",
@@ -167,3 +189,13 @@ class LineageExporter:
     def flush(self) -> None:
         """Wait until every queued event has been sent (or failed)."""
         self._queue.join()
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """At exit: send what is queued (a one-shot `lakelens sql` CTAS included), for at most
+        `timeout_s`, then stop the sender."""
+        try:
+            self._queue.put(_STOP, timeout=timeout_s)
+        except queue.Full:
+            return
+        self._thread.join(timeout_s)
+

@@ -18,6 +18,7 @@ pool handles) are per *worker* process and stay in those modules (docs/architect
 from __future__ import annotations
 
 import logging
+import collections
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -51,8 +52,9 @@ class Runtime:
         self._registered: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
         self._ray = None                   # pools.ray_runtime.RayRuntime once joined or started
         self._exporters: dict[str, object] = {}  # lineage.openlineage.url -> openlineage.LineageExporter
-        self._slots = threading.Condition()      # statements running per workspace (max_concurrent_queries)
+        self._slots = threading.Lock()           # statements running per workspace (max_concurrent_queries)
         self._running_in: dict[str, int] = {}
+        self._queued_in: dict[str, collections.deque] = {}
         self.pool_handles: dict[str, object] = {}  # dispatchers this process created (see pools/client.py)
         # JVM handles a result stream uses for every job, made once (each lookup is a py4j
         # round trip): PythonRDD.runJob, the JVM SparkContext, and the partition list [0]
@@ -151,28 +153,39 @@ class Runtime:
             return self._catalogs[key]
 
     # ------------------------------------------------------------------ workspace limits
-    def enter_workspace(self, workspace: str, limit: int, cancelled, on_wait) -> bool:
-        """Take one of a workspace's `limit` running-statement slots, waiting while all are
-        taken; False when `cancelled()` turns true first. `on_wait(running)` is called once if
-        the statement has to wait. `leave_workspace` gives the slot back."""
+    def admit(self, workspace: str, limit: int, execution, submit) -> None:
+        """Run `submit()` (which hands the execution to a statement thread) now if the workspace
+        runs fewer than `limit` statements, else queue it, first come first served: a waiting
+        statement holds no thread, so one workspace's queue never stalls the server. The slot
+        is the execution's until `leave_workspace`, which hands it to the next in line."""
         with self._slots:
-            told = False
-            while self._running_in.get(workspace, 0) >= limit:
-                if cancelled():
-                    return False
-                if not told:
-                    on_wait(self._running_in.get(workspace, 0))
-                    told = True
-                self._slots.wait(1.0)  # woken by leave_workspace; the timeout notices a cancel
-            self._running_in[workspace] = self._running_in.get(workspace, 0) + 1
-            return True
+            running = self._running_in.get(workspace, 0)
+            if running < limit:
+                self._running_in[workspace] = running + 1
+            else:
+                self._queued_in.setdefault(workspace, collections.deque()).append((execution, submit))
+                execution.log.append(f"waiting: workspace {workspace} runs {running} statement(s), "
+                                     f"its max_concurrent_queries")
+                return
+        submit()
 
     def leave_workspace(self, workspace: str) -> None:
         with self._slots:
-            self._running_in[workspace] -= 1
-            if not self._running_in[workspace]:
-                del self._running_in[workspace]
-            self._slots.notify_all()
+            queue = self._queued_in.get(workspace)
+            following = None
+            while queue:
+                execution, submit = queue.popleft()
+                if not execution.state.terminal:  # cancelled while it waited: skipped
+                    following = submit
+                    break
+            if queue is not None and not queue:
+                del self._queued_in[workspace]
+            if following is None:  # the slot is free; else it passes to the next in line
+                self._running_in[workspace] -= 1
+                if not self._running_in[workspace]:
+                    del self._running_in[workspace]
+        if following is not None:
+            following()
 
     def running_in(self, workspace: str) -> int:
         with self._slots:

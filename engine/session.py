@@ -106,7 +106,9 @@ class Session:
         self.ctx = SessionContext(config.get("session.catalog", "main"), config.get("session.schema", "default"),
                                   self.principal, policy=access_policy(config))
         # A session in a workspace sees only what is bound to it (catalog/workspaces.py).
-        self.workspace = (workspace or config.get("session.workspace") or "").strip().lower() or None
+        # session.workspace is the embedded default; a remote client names its own at OpenSession.
+        default = None if self.principal.remote else config.get("session.workspace")
+        self.workspace = (workspace or default or "").strip().lower() or None
         if self.workspace:
             self.catalog = WorkspaceView(self.catalog, self.workspace)
             self.access()  # a member? (refused here otherwise, and again at every statement)
@@ -199,16 +201,18 @@ class Session:
 
         return access_of(self.ctx, self.catalog)
 
-    def scrub_error(self, error: BaseException) -> BaseException:
+    def scrub_error(self, error: BaseException, access=None) -> BaseException:
         """What a remote user is told: a not-found error suggests close names only to those who
         may see every name (an administrator); for others the suggestion could name a table
-        they may not see."""
+        they may not see. `access`: the statement's, when its plan was made."""
         if (self.principal.remote and isinstance(error, NotFound) and error.suggestion
-                and not self._is_admin()):
+                and not self._is_admin(access)):
             return NotFound(error.kind, error.name)
         return error
 
-    def _is_admin(self) -> bool:
+    def _is_admin(self, access=None) -> bool:
+        if access is not None:
+            return access.admin
         try:
             return self.access().admin
         except LakelensError:
@@ -222,10 +226,12 @@ class Session:
             return
         from lakelens.sql.governance import action_name, password_secrets, redact, redact_statement
 
-        try:
-            access = self.access()
-        except LakelensError:  # a removed user: their statement is still recorded
-            access = None
+        access = getattr(plan, "access", None)  # as the statement was planned
+        if access is None:
+            try:
+                access = self.access()
+            except LakelensError:  # a removed user: their statement is still recorded
+                access = None
         # What the statement read, as far as its user may see it: a view's own reads (definer's
         # rights) stay hidden from them, in the audit log too.
         securables = [info.full_name for info in (plan.reads if plan is not None else [])
@@ -490,7 +496,7 @@ class Session:
         if exporter is not None and lineage.sources:  # engine/openlineage.py: queued, sent by a background thread
             from lakelens.sql.governance import redact_statement
 
-            exporter.emit(statement_id=statement_id, statement=redact_statement(execution.text) if execution else "",
+            exporter.emit(statement_id=statement_id, statement=redact_statement(plan.source or ""),
                           operation=operation, target=target.full_name, target_type=target_type,
                           target_columns=target.columns, sources=lineage.sources, columns=columns, user=self.ctx.user)
 

@@ -156,11 +156,10 @@ def plan_show_grants(stmt: ll.ShowGrants, catalog: Catalog, ctx: SessionContext)
         names = catalog.securable_names()
     if principal is not None:
         rows = [r for r in rows if r["principal"] == principal.lower()]
-    return Rows([("principal", STRING), ("action_type", STRING), ("object_type", STRING), ("object_key", STRING),
-                 ("grantor", STRING), ("created_at", TS)],
+    # Databricks' columns, which dbt-spark reads by name (`standardize_grants_dict`).
+    return Rows([("Principal", STRING), ("ActionType", STRING), ("ObjectType", STRING), ("ObjectKey", STRING)],
                 [(r["principal"], r["privilege"], r["securable_type"],
-                  names.get((r["securable_type"], r["securable_key"]), r["securable_key"]), r["grantor"],
-                  r["created_at"]) for r in rows])
+                  names.get((r["securable_type"], r["securable_key"]), r["securable_key"])) for r in rows])
 
 
 # ---------------------------------------------------------------------------- users and groups

@@ -82,11 +82,13 @@ def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) 
                 raise PermissionDenied("RESET of every setting is not available to remote sessions; RESET <key>")
             if key:
                 check_setting(ctx.principal, ctx.policy, key)
-        return SparkQuery(spark_sql=stmt.sql(dialect="spark"))
+        return SparkQuery(spark_sql=stmt.sql(dialect="spark"), access=ctx.access)
     if handler is None:
         text = stmt.sql(dialect="spark") if not isinstance(stmt, exp.Command) else f"{stmt.this} {stmt.expression}"
         raise UnsupportedStatement(f"lakelens does not support this statement: {text[:200]}")
-    return handler(stmt, catalog, ctx)
+    plan = handler(stmt, catalog, ctx)
+    plan.access = ctx.access
+    return plan
 
 
 # ---------------------------------------------------------------------------- queries

@@ -75,6 +75,9 @@ class Plan:
     # Where a write's columns come from (sql/lineage.py), for the lineage the engine records.
     lineage: Any = field(default=None, kw_only=True)
     source: str = field(default="", kw_only=True)  # the statement as the user wrote it
+    # The principal's Access the plan was checked with (catalog/grants.py), reused by the engine
+    # for the statement's audit event and error messages instead of reading it again.
+    access: Any = field(default=None, kw_only=True, repr=False, compare=False)
 
     @property
     def reads(self) -> list[ObjectInfo]:

@@ -24,9 +24,14 @@ _KINDS = {"TABLE": (TABLE,), "VIEW": (VIEW,), "VOLUME": (VOLUME,), "TABLES": (TA
 
 
 def _manages(access, entry: dict) -> bool:
+    """Whether `access` may list, restore or purge a bin entry. When its schema is gone or is
+    another schema of the same name now, only its own owner (and admins) may: the new schema's
+    owner did not own what was dropped from the old one."""
     info = entry["info"]
     if access.admin:
         return True
+    if entry["moved"]:
+        return access.owns(info.owner) and bool(info.schema_id) and access.uses(info.catalog_id, info.schema_id)
     return bool(info.schema_id) and access.uses(info.catalog_id, info.schema_id) and access.on_object(info, MANAGE)
 
 
@@ -85,8 +90,12 @@ def plan_undrop(stmt: ll.Undrop, catalog: Catalog, ctx):
         ids = [e["drop_id"] for e in entries] if not stmt.args.get("drop_id") else [entries[0]["drop_id"]]
         return CatalogCommand(describe=f"purge dropped {kind} {label}", run=lambda c: Rows(
             columns=[("purged", BIGINT)], rows=[(c.purge_dropped(ids),)]))
-    drop_id = entries[0]["drop_id"]
-    return CatalogCommand(describe=f"undrop {kind} {label}", run=lambda c: c.undrop(drop_id))
+    entry = entries[0]
+    # Putting an object (back) in a schema is creating one there, as Databricks' UNDROP asks.
+    info = entry["info"]
+    ctx.access.require_schema(catalog.get_schema(info.catalog, info.schema),
+                              "CREATE VOLUME" if info.kind == VOLUME else "CREATE TABLE")
+    return CatalogCommand(describe=f"undrop {kind} {label}", run=lambda c: c.undrop(entry["drop_id"]))
 
 
 def _volume(catalog: Catalog, ctx, path: str, privilege: str):

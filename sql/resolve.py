@@ -415,9 +415,17 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
     inner = Resolution(replace(res.ctx, catalog=info.catalog, schema=info.schema, temp_views={}), res.catalog,
                        view_stack=res.view_stack + (info.full_name,), acting=definer,
                        definer_of=res.definer_of or info.full_name)
-    query = table_arguments(query, inner)
-    query = rewrite_read_files(query, inner)
-    query = resolve_tables(query, inner)
+    try:
+        query = table_arguments(query, inner)
+        query = rewrite_read_files(query, inner)
+        query = resolve_tables(query, inner)
+    except NotFound:
+        # What a view reads is its owner's business (definer's rights): a reader who may not see
+        # its text — nor, in a workspace, what is not bound there — learns only that it is broken.
+        if invoker is None or invoker.admin or invoker.owns(info.owner):
+            raise
+        raise NotFound("view", f"{res.definer_of or info.full_name} (it reads a table, view or volume that "
+                               "does not exist here)") from None
     res.reads.extend(inner.reads)
     res.system_tables.extend(inner.system_tables)
     return _with_view_schema(query, info)

@@ -261,7 +261,7 @@ class FilesApi:
         if not rel:
             raise ApiError("INVALID_PARAMETER_VALUE", f"{volume_path} is a volume; use {PREFIX}directories")
         if query.get("version"):
-            if not query["version"].isdigit():
+            if not (query["version"].isascii() and query["version"].isdecimal()):
                 raise ApiError("INVALID_PARAMETER_VALUE", "version must be a positive integer")
             f = open(self.catalog.version_path(files, rel, int(query["version"])), "rb")
             st = os.fstat(f.fileno())

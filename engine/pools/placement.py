@@ -97,7 +97,10 @@ def placement_for(function: str, config: Config, max_gpus: int | None = None) ->
         # In Spark's workers only a model's own batch_size key changes how rows are batched.
         if not any(key == "batch_size" for key, _, _ in spec.config):
             batch_size = spec.batch_size
-        return Placement("spark", spark_device(spec, config), batch_size)
+        device = spark_device(spec, config)
+        if max_gpus is not None and max_gpus < 1 and device == "cuda":  # a workspace without GPUs
+            device = "cpu"
+        return Placement("spark", device, batch_size)
 
     resources = _resources(config)
     gpus, cpus = resources.get("GPU", 0.0), resources.get("CPU", 1.0)

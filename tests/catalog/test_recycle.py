@@ -148,3 +148,44 @@ def test_a_directory_restores_what_was_removed_under_it_and_blobs_outside_the_bi
     outside.write_text("keep me")
     c._remove_blobs([str(outside), os.path.join(str(c.recycle_dir), "..", "..", "..", "precious")])
     assert outside.exists()
+
+
+def test_ids_are_never_reused_and_a_recreated_schema_does_not_inherit_the_bin(catalog, tmp_path):
+    c = catalog
+    first = _table(c, "first")
+    c.drop_object(first, by="root", purge=True)
+    assert _table(c, "second").id > first.id  # grants, bindings and versions key on ids
+    c.drop_schema(c.name, "s", cascade=True, by="root")
+    (entry,) = c.dropped(c.name, "s")
+    assert entry["moved"] is True and entry["info"].id == 0  # its schema is gone: nobody's but its owner's
+    new = c.create_schema(c.name, "s", owner="eve")
+    (entry,) = c.dropped(c.name, "s")
+    assert entry["moved"] is True and entry["info"].schema_id == new.id  # same name, not its parent
+    from lakelens.sql.recycle import _manages  # who may list, restore or purge it
+
+    assert not _manages(c.access("eve"), entry)  # the new schema's owner did not own what was dropped
+    c.create_user("root", if_not_exists=True)
+    c.change_grants("SCHEMA", str(new.id), ["root"], ["USE SCHEMA"], grantor="eve", revoke=False,
+                    catalog_id=new.catalog_id)
+    assert _manages(c.access("root"), entry)  # the table's own owner (no administrator) still does
+
+
+def test_a_cascade_drop_that_keeps_nothing_forgets_file_versions(catalog, tmp_path):
+    c = catalog
+    c.alter_schema(c.name, "s", properties={"retention_days": "0"})
+    vol = c.create_volume(c.name, "s", "v", owner="root")
+    c.alter_schema(c.name, "s", properties={"retention_days": "1"})
+    files, _ = c.open_volume(f"{vol.volume_path}/a.txt", by="root")
+    src = tmp_path / "a.txt"
+    for text in ("secret v1", "v2"):
+        src.write_text(text)
+        files.put(src, "a.txt", overwrite=True)
+    assert len(c.file_versions(vol)) == 1
+    c.alter_schema(c.name, "s", properties={"retention_days": "0"})
+    c.drop_schema(c.name, "s", cascade=True, by="root")
+    assert list(c.recycle_dir.iterdir()) == []
+    for bad in ("nan", "inf", "1e9", "-1"):
+        with pytest.raises(InvalidArgument, match="from 0 to 36500"):
+            from lakelens.catalog.recycle import retention_of
+
+            retention_of(7, {"retention_days": bad})

@@ -96,7 +96,9 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("gateway-home")
     (home / "lakelens.toml").write_text(f'[gateway]\nlocal_paths = ["{tmp_path_factory.getbasetemp()}"]\n')
     # `tester` administers it; everyone else (dbt, analysts) works in catalog main.
-    govern(home, "GRANT ALL PRIVILEGES ON CATALOG main TO `account users`")
+    # dbt's grants tests grant to DBT_TEST_USER_1..3 (tests/clients/test_dbt_adapter.py).
+    govern(home, "GRANT ALL PRIVILEGES ON CATALOG main TO `account users`",
+           *(f"CREATE USER IF NOT EXISTS dbt_test_user_{i}" for i in (1, 2, 3)))
     gw = _start_serve(home)
     yield gw
     gw.process.send_signal(signal.SIGTERM)

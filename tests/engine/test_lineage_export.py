@@ -64,7 +64,7 @@ def test_a_write_becomes_a_run_event_with_column_lineage(fresh, home, receiver):
     assert fields["id"]["inputFields"][0]["transformations"][0]["subtype"] == "IDENTITY"
     recorded = s.sql("SELECT statement_id FROM system.access.table_lineage WHERE target_table_full_name = "
                      f"'{cat}.default.counts'").to_pylist()
-    assert len(recorded) == 1 and event["run"]["runId"]  # one statement, one run
+    assert [event["run"]["facets"]["lakelens_statement"]["statementId"]] == [r["statement_id"] for r in recorded]
 
 
 def test_a_file_gets_one_event_per_line_and_a_dead_endpoint_fails_nothing(fresh, home, tmp_path):

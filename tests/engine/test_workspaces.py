@@ -45,6 +45,16 @@ def test_a_session_in_a_workspace_sees_only_what_is_bound(fresh, home, space):
         s.sql(f"SELECT * FROM {cat}.hidden.secret")
     with pytest.raises(NotFound, match=r"\[CATALOG_NOT_FOUND\] main$"):
         s.sql("SELECT * FROM main.default.anything")
+    # Nothing unbound can be changed from inside either, by its administrator included.
+    s.sql("DROP CATALOG IF EXISTS main CASCADE")  # nothing of that name here: nothing happens
+    with pytest.raises(NotFound, match=rf"\[SCHEMA_NOT_FOUND\] {cat}.hidden$"):
+        s.sql(f"DROP SCHEMA {cat}.hidden CASCADE")
+    with pytest.raises(NotFound, match=r"\[CATALOG_NOT_FOUND\] main$"):
+        s.sql("COMMENT ON CATALOG main IS 'mine now'")
+    with pytest.raises(LakelensError, match=rf"\[SCHEMA_ALREADY_EXISTS\] schema {cat}.hidden already exists "
+                                            r"\(the name is taken\)"):
+        s.sql("CREATE SCHEMA IF NOT EXISTS hidden")  # never a way to bind what exists outside
+    assert rows(fresh.sql("SELECT x FROM hidden.secret")) == [(1,)] and fresh.catalog.get_catalog("main")
     # A schema created in a catalog bound only in part is bound to the workspace with it.
     s.sql("CREATE SCHEMA made_here")
     assert sorted(r[0] for r in rows(s.sql(f"SHOW SCHEMAS IN {cat}"))) == ["default", "made_here"]

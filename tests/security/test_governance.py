@@ -381,6 +381,9 @@ def test_a_workspace_shows_its_members_only_what_is_bound_to_it(team):
         _, error = run(bob, "SHOW TABLES IN main.default")
         assert error[0] == "[CATALOG_NOT_FOUND] main", error
         assert [r[0] for r in ok(bob, "SHOW WORKSPACES")] == ["vision"]
+        # A view in the workspace over what is not bound there names only itself.
+        _, error = run(bob, "SELECT * FROM demo.media.pay")
+        assert error is not None and "vault" not in error[0] and "salaries" not in error[0], error
         # An administrator in the workspace is bound like everyone.
         root_in = open_in("root", "vision")
         try:
