@@ -146,7 +146,7 @@ class Runtime:
                                               default_catalog=config.get("session.catalog", "main"),
                                               default_schema=config.get("session.schema", "default"),
                                               protected=[("the lakelens home", config.home)],
-                                              retention_days=config.number("catalog.retention_days", 7.0, float, 0))
+                                              retention_days=_retention_days(config))
                 # Undo what a killed process left (unfinished CREATE TABLE, orphaned files).
                 for line in self._catalogs[key].reconcile(config.number("catalog.reconcile_max_age_s", 86400)):
                     log.warning("catalog reconciliation: %s", line)
@@ -220,3 +220,14 @@ class Runtime:
             else:
                 ray_runtime.check_same(self._ray, config)
             return self._ray
+
+
+def _retention_days(config: Config) -> float:
+    """catalog.retention_days: a number of days from 0 to 36500 (catalog/recycle.py)."""
+    from lakelens.catalog.recycle import MAX_RETENTION_DAYS
+    from lakelens.engine.config import invalid_config
+
+    days = config.number("catalog.retention_days", 7.0, float, 0)
+    if not days <= MAX_RETENTION_DAYS:  # inf, nan
+        raise invalid_config("catalog.retention_days", f"a number of days from 0 to {MAX_RETENTION_DAYS:g}", days)
+    return days

@@ -193,6 +193,8 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
             log("catalog demo already exists (use --force to rebuild)")
             return
         session.sql("USE CATALOG main")
+        # A rebuild, not a mistake to undo: the old demo skips the recycle bin.
+        session.sql("ALTER CATALOG demo SET DBPROPERTIES ('retention_days' = '0')")
         session.sql("DROP CATALOG demo CASCADE")
     with tempfile.TemporaryDirectory(prefix="lakelens-demo-") as tmp:
         tmp = Path(tmp)
