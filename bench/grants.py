@@ -6,7 +6,9 @@ a remote analyst who holds real grants (USE on the catalog and schema, SELECT on
 and one grant in ten on the other tables through a group). Three kinds of statements: a 3-way
 join of three-level names (every table read is checked), SHOW TABLES over the schema (10,000
 rows filtered to what the analyst may see), and the JDBC GetTables call (the gateway's
-metadata answer, filtered the same way). Planning only: no Spark job runs.
+metadata answer, filtered the same way). The analyst is measured twice: in no workspace, and
+in workspace `vision`, bound to the schema (membership and bindings are read again for every
+statement, and every name goes through the WorkspaceView). Planning only: no Spark job runs.
 
     python bench/grants.py [--tables 10000]
 """
@@ -49,6 +51,9 @@ def build(home: Path, n: int):
         s.sql(f"GRANT SELECT ON TABLE bench.media.t{i:05d} TO ann")
     for i in range(10, n, 10):
         s.sql(f"GRANT SELECT ON TABLE bench.media.t{i:05d} TO analysts")
+    s.sql("CREATE WORKSPACE vision")  # the analyst's workspace, bound to the schema
+    s.sql("ALTER WORKSPACE vision ADD GROUP analysts")
+    s.sql("ALTER WORKSPACE vision BIND SCHEMA bench.media")
     return s
 
 
@@ -69,6 +74,8 @@ def main() -> None:
             "local user (no checks)": local,
             "remote admin": Session(local.config, principal=Principal("root", "password", "127.0.0.1:1", True)),
             "remote analyst (grants)": Session(local.config, principal=Principal("ann", "password", "127.0.0.1:1", True)),
+            "remote analyst in a workspace": Session(local.config, workspace="vision",
+                                                     principal=Principal("ann", "password", "127.0.0.1:1", True)),
         }
         rows, base = [], {}
         for what, statement in (("3-way join", QUERY), ("SHOW TABLES", "SHOW TABLES IN bench.media")):
