@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from lakelens.catalog import Catalog, NotFound
 from lakelens.catalog.grants import MANAGE, denied
-from lakelens.catalog.model import TABLE, VIEW, VOLUME
+from lakelens.catalog.model import EXTERNAL, TABLE, VIEW, VOLUME
 
 from . import dialect as ll
 from .describe import BIGINT, INT, STRING, TS
@@ -95,6 +95,14 @@ def plan_undrop(stmt: ll.Undrop, catalog: Catalog, ctx):
     info = entry["info"]
     ctx.access.require_schema(catalog.get_schema(info.catalog, info.schema),
                               "CREATE VOLUME" if info.kind == VOLUME else "CREATE TABLE")
+    if info.storage == EXTERNAL and info.location:
+        # As creating it there would be: the external location's privilege, under the allowed
+        # roots as they are now, and not over storage another object took since the drop.
+        from .planner import _external_location
+
+        _external_location(catalog, ctx, info.location,
+                           "CREATE EXTERNAL VOLUME" if info.kind == VOLUME else "CREATE EXTERNAL TABLE",
+                           info.full_name)
     return CatalogCommand(describe=f"undrop {kind} {label}", run=lambda c: c.undrop(entry["drop_id"]))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lakelens.catalog import AlreadyExists, InvalidPath, NotFound
+from lakelens.catalog import AlreadyExists, InvalidPath, LakelensError, NotFound
 
 from ..conftest import rows
 
@@ -104,3 +104,18 @@ def test_overwritten_and_removed_files_come_back(vol, tmp_path):
         s.sql(f"SELECT * FROM read_files('{root}/a.png', version => 7)")
     assert rows(s.sql(f"PURGE '{root}/a.png'")) == [(f"{root}/a.png", 2)]
     assert [v["status"] for v in s.sql(f"LIST VERSIONS '{root}/a.png'").to_pylist()] == ["CURRENT"]
+
+
+def test_an_external_volume_comes_back_only_if_its_storage_is_still_free(fresh, tmp_path):
+    ext = tmp_path / "raw"
+    ext.mkdir()
+    (ext / "x.bin").write_bytes(b"123")
+    fresh.sql(f"CREATE EXTERNAL VOLUME raw LOCATION '{ext}'")
+    fresh.sql("DROP VOLUME raw")
+    assert (ext / "x.bin").exists()  # external files are never deleted
+    fresh.sql(f"CREATE EXTERNAL VOLUME other LOCATION '{ext}'")  # the directory was free again
+    with pytest.raises(LakelensError, match="overlaps the storage of"):
+        fresh.sql("UNDROP VOLUME raw")
+    fresh.sql("DROP VOLUME other PURGE")
+    fresh.sql("UNDROP VOLUME raw")
+    assert rows(fresh.sql("SELECT name, size FROM raw")) == [("x.bin", 3)]
