@@ -203,6 +203,24 @@ engine url warehouse protected default_owner
 """.split())
 
 
+@dataclass(frozen=True)
+class _Bound:
+    """What a workspace binds, by id and by name: catalogs bound whole, single schemas, and the
+    catalogs holding those schemas (visible, but only in part)."""
+
+    cat_ids: frozenset = frozenset()
+    sch_ids: frozenset = frozenset()
+    partial: frozenset = frozenset()
+    cat_names: frozenset = frozenset()
+    sch_names: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, info: WorkspaceInfo) -> "_Bound":
+        return cls(frozenset(c for c, _ in info.catalogs), frozenset(s for s, _, _ in info.schemas),
+                   frozenset(c for _, c, _ in info.schemas), frozenset(n for _, n in info.catalogs),
+                   frozenset(n for _, _, n in info.schemas))
+
+
 class WorkspaceView:
     """The catalog as a session in one workspace sees it: only the catalogs and schemas bound
     to the workspace exist. Methods that take names check them; the rest of the catalog's
@@ -212,7 +230,7 @@ class WorkspaceView:
         self._catalog = catalog
         self.workspace_name = workspace.lower()
         self.info: WorkspaceInfo | None = None
-        self._bound: tuple = (frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+        self._bound = _Bound()
 
     def __getattr__(self, name):
         if name in _PASS_THROUGH:
@@ -230,32 +248,9 @@ class WorkspaceView:
             info = None
         if info is None or not (admin or set(info.members) & {n.lower() for n in names}):
             raise PermissionDenied(f"user {user} may not use workspace {self.workspace_name}")
-        # One snapshot, swapped in at once: a concurrent statement sees the old or the new bindings.
-        self._bound = (frozenset(c for c, _ in info.catalogs), frozenset(s for s, _, _ in info.schemas),
-                       frozenset(c for _, c, _ in info.schemas), frozenset(n for _, n in info.catalogs),
-                       frozenset(n for _, _, n in info.schemas))
+        self._bound = _Bound.of(info)  # one snapshot, swapped in at once: old or new, never a mix
         self.info = info
         return info
-
-    @property
-    def _cat_ids(self):
-        return self._bound[0]
-
-    @property
-    def _sch_ids(self):
-        return self._bound[1]
-
-    @property
-    def _partial(self):
-        return self._bound[2]
-
-    @property
-    def _cat_names(self):
-        return self._bound[3]
-
-    @property
-    def _sch_names(self):
-        return self._bound[4]
 
     def _state(self) -> WorkspaceInfo:
         if self.info is None:
@@ -265,17 +260,20 @@ class WorkspaceView:
     # -- what is bound ---------------------------------------------------------------
     def binds_catalog(self, cat_id: int) -> bool:
         self._state()
-        return cat_id in self._cat_ids or cat_id in self._partial
+        bound = self._bound
+        return cat_id in bound.cat_ids or cat_id in bound.partial
 
     def binds_schema(self, catalog_id: int, schema_id: int) -> bool:
         self._state()
-        return catalog_id in self._cat_ids or schema_id in self._sch_ids
+        bound = self._bound
+        return catalog_id in bound.cat_ids or schema_id in bound.sch_ids
 
     def binds_name(self, full_name: str) -> bool:
         """A `catalog.schema[.object]` name inside what is bound."""
         self._state()
         parts = full_name.split(".")
-        return parts[0] in self._cat_names or ".".join(parts[:2]) in self._sch_names
+        bound = self._bound
+        return parts[0] in bound.cat_names or ".".join(parts[:2]) in bound.sch_names
 
     # -- lookups ---------------------------------------------------------------------
     def get_catalog(self, name: str) -> CatalogInfo:
@@ -340,7 +338,7 @@ class WorkspaceView:
     def securable_names(self) -> dict[tuple[str, str], str]:
         def bound(kind: str, name: str) -> bool:
             if kind == "CATALOG":
-                return name in self._cat_names or any(s.startswith(name + ".") for s in self._sch_names)
+                return name in self._bound.cat_names or any(s.startswith(name + ".") for s in self._bound.sch_names)
             return kind not in ("SCHEMA", "TABLE", "VOLUME") or self.binds_name(name)
 
         self._state()
@@ -430,6 +428,6 @@ class WorkspaceView:
             raise AlreadyExists("schema", existing.full_name,
                                 "" if self.binds_schema(existing.catalog_id, existing.id) else "the name is taken")
         sch = self._catalog.create_schema(catalog, name, **kwargs)
-        if cat.id not in self._cat_ids:
+        if cat.id not in self._bound.cat_ids:
             self._catalog.alter_workspace(self.workspace_name, bind=[("SCHEMA", sch.full_name)])
         return sch

@@ -84,7 +84,7 @@ def test_retention_zero_and_purge_delete_at_once_and_the_janitor_deletes_what_ex
 
     kept = _table(c, "kept")
     c.drop_object(kept, by="root")
-    assert c.reconcile() == [] or Path(kept.location).exists()  # the sweep never takes binned storage
+    assert not any(kept.location in line for line in c.reconcile())  # the sweep never takes binned storage
     assert Path(kept.location).exists()
     later = datetime.now(timezone.utc) + timedelta(days=8)
     assert any("purged dropped" in line for line in c.purge_expired(later))
