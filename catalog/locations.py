@@ -1,6 +1,7 @@
 """Storage locations: where external volumes and tables may live, and links that leave them.
 
-An external location must be an absolute directory that overlaps (contains, or lies inside)
+An external location must be an absolute directory (or an `s3://bucket/prefix`, checked the
+same way by key prefix) that overlaps (contains, or lies inside)
 neither the warehouse, the lakelens home, nor another object's storage — so no table can be
 attached to another's files and no volume can expose the metastore. A remote principal may
 only use directories under the server's `storage.external_roots` (Unity Catalog's external
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import InvalidArgument, PermissionDenied
+from .storage import is_object_store, normalize, url_within
 
 
 def real(path: str | os.PathLike) -> Path:
@@ -21,8 +23,16 @@ def real(path: str | os.PathLike) -> Path:
     return Path(os.path.abspath(os.path.expanduser(str(path)))).resolve()
 
 
+def canonical(location: str | os.PathLike) -> str:
+    """A location as stored and compared: `s3://bucket/key`, or a local path with links resolved."""
+    return normalize(str(location)) if is_object_store(location) else str(real(location))
+
+
 def within(path: str | os.PathLike, root: str | os.PathLike) -> bool:
-    """Whether `path` is `root` or lies under it, after resolving symlinks."""
+    """Whether `path` is `root` or lies under it, after resolving symlinks (by key prefix for
+    object-store URLs; a URL is never within a local directory, nor the other way round)."""
+    if is_object_store(path) or is_object_store(root):
+        return is_object_store(path) and is_object_store(root) and url_within(str(path), str(root))
     p, r = real(path), real(root)
     return p == r or r in p.parents
 
@@ -38,24 +48,48 @@ def check_external_location(location: str, *, remote: bool, allowed_roots: Itera
 
     `protected`: (what, path) pairs no location may overlap (the warehouse, the home);
     `others`: (object name, location) of every other object with storage."""
+    if is_object_store(location):
+        return _check_url(normalize(location), remote=remote, allowed_roots=allowed_roots,
+                          protected=protected, others=others)
     if not location or not Path(os.path.expanduser(location)).is_absolute():
         raise InvalidArgument(f"an external location must be an absolute path: {location!r}")
     path = real(location)
     if path.exists() and not path.is_dir():
         raise InvalidArgument(f"external location is not a directory: {location!r}")
     roots = [str(r) for r in allowed_roots]
-    if remote and not any(within(path, root) for root in roots):
+    if remote and not any(within(path, root) for root in roots if not is_object_store(root)):
         hint = (f"allowed roots: {', '.join(roots)}" if roots else
                 "no external roots are configured (an administrator sets storage.external_roots)")
         raise PermissionDenied(f"location {location!r} is not under an external location the server allows; {hint}")
     for what, p in protected:
-        if overlaps(path, p):
+        if not is_object_store(p) and overlaps(path, p):
             raise PermissionDenied(f"location {location!r} overlaps {what}; choose a directory of its own")
     for name, other in others:
-        if other and overlaps(path, other):
+        if other and not is_object_store(other) and overlaps(path, other):
             raise PermissionDenied(f"location {location!r} overlaps the storage of {name}; "
                                    "every object needs a directory of its own")
     return path
+
+
+def _check_url(url: str, *, remote: bool, allowed_roots: Iterable[str],
+               protected: Iterable[tuple[str, str | os.PathLike]], others: Iterable[tuple[str, str]]) -> str:
+    """`check_external_location` for an object-store URL: the same rules, by key prefix (an
+    object store has no links to resolve)."""
+    roots = [str(r) for r in allowed_roots]
+    if url.count("/") < 3:
+        raise InvalidArgument(f"an external location needs a prefix inside its bucket, not the whole bucket: {url!r}")
+    if remote and not any(is_object_store(r) and url_within(url, r) for r in roots):
+        hint = (f"allowed roots: {', '.join(roots)}" if roots else
+                "no external roots are configured (an administrator sets storage.external_roots)")
+        raise PermissionDenied(f"location {url!r} is not under an external location the server allows; {hint}")
+    for what, p in protected:
+        if is_object_store(p) and (url_within(url, str(p)) or url_within(str(p), url)):
+            raise PermissionDenied(f"location {url!r} overlaps {what}; choose a prefix of its own")
+    for name, other in others:
+        if other and is_object_store(other) and (url_within(url, other) or url_within(other, url)):
+            raise PermissionDenied(f"location {url!r} overlaps the storage of {name}; "
+                                   "every object needs a prefix of its own")
+    return url
 
 
 def escaping_link(root: str | os.PathLike) -> str | None:

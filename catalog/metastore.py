@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
+import logging
 import os
 import shutil
 import socket
@@ -29,8 +30,10 @@ from typing import Iterable, Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .errors import AlreadyExists, InvalidArgument, NotEmpty, NotFound
+from .errors import AlreadyExists, InvalidArgument, LakelensError, NotEmpty, NotFound, Unsupported
 from .locations import check_external_location
+from .object_volumes import ObjectVolumeFiles
+from .storage import Storage, is_object_store, join, normalize, url_within
 from .principals import AccessPolicy, Principal
 from .users import hash_password, needs_rehash, password_matches
 from .recycle import DEFAULT_RETENTION_DAYS, RecycleBin
@@ -84,8 +87,13 @@ def _start_time(pid: str = "self") -> str | None:
         return None
 
 
+log = logging.getLogger(__name__)
 _HOST = socket.gethostname()
 PROCESS_ID = f"{_HOST}:{os.getpid()}:{_start_time() or '0'}"
+
+
+def _canonical(location: str) -> str:
+    return normalize(location) if is_object_store(location) else str(Path(location).resolve())
 
 
 def _backup_of(staged: str) -> str:
@@ -139,9 +147,15 @@ class Catalog(RecycleBin, Workspaces):
     def __init__(self, url: str, warehouse: str | os.PathLike, default_owner: str = "admin",
                  default_catalog: str = "main", default_schema: str = "default",
                  protected: Sequence[tuple[str, str | os.PathLike]] = (),
-                 retention_days: float = DEFAULT_RETENTION_DAYS):
+                 retention_days: float = DEFAULT_RETENTION_DAYS, storage: Storage | None = None,
+                 local_root: str | os.PathLike | None = None):
         self.url = url
-        self.warehouse = Path(warehouse)
+        # Filesystems for locations (storage.py): the s3a settings of object storage.
+        self.storage = storage or Storage()
+        # A local directory (a Path) or an object store URL (`s3://bucket/prefix`, a str).
+        self.warehouse = normalize(warehouse) if is_object_store(warehouse) else Path(warehouse)
+        # Where kept versions of local volumes' files go when the warehouse is on object storage.
+        self.local_root = Path(local_root) if local_root else None
         # How long DROP and REMOVE keep what they took (recycle.py); 0 keeps nothing.
         self.retention_days = retention_days
         # Directories no external location may overlap (besides the warehouse and other objects).
@@ -414,10 +428,10 @@ class Catalog(RecycleBin, Workspaces):
         dropped-and-recreated name never meets the old files. Iceberg tables sit under the
         warehouse of the engine's Hadoop Iceberg catalog (namespace `tables`)."""
         if kind == VOLUME:
-            return str(self.warehouse / "volumes" / key)
+            return join(self.warehouse, "volumes", key)
         if fmt == "iceberg":
-            return str(self.warehouse / "iceberg" / ICEBERG_NAMESPACE / iceberg_table_name(key))
-        return str(self.warehouse / "tables" / key)
+            return join(self.warehouse, "iceberg", ICEBERG_NAMESPACE, iceberg_table_name(key))
+        return join(self.warehouse, "tables", key)
 
     def _insert_object(self, catalog: str, schema: str, name: str, *, kind: str, status: str,
                        replace_creating: bool = False, **values) -> ObjectInfo:
@@ -468,6 +482,10 @@ class Catalog(RecycleBin, Workspaces):
         key = self.new_storage_key()
         if info.storage == MANAGED:
             target = self.managed_location(TABLE, info.format, key)
+        elif is_object_store(info.location):
+            raise Unsupported(f"CREATE OR REPLACE of external table {info.full_name} on object storage: "
+                              "its directory cannot be swapped atomically there; use a Delta or Iceberg table, "
+                              "or INSERT OVERWRITE")
         else:
             loc = Path(info.location)
             target = str(loc.parent / f".{loc.name}.lakelens-replace-{key}")
@@ -515,7 +533,11 @@ class Catalog(RecycleBin, Workspaces):
 
     def _remove_in_warehouse(self, location: str) -> None:
         # Never delete anything outside the warehouse, whatever a row says.
-        if self.warehouse.resolve() in Path(location).resolve().parents:
+        if is_object_store(self.warehouse):
+            if is_object_store(location) and url_within(location, self.warehouse) and \
+                    normalize(location) != self.warehouse:
+                self.storage.rmtree(location)
+        elif not is_object_store(location) and self.warehouse.resolve() in Path(location).resolve().parents:
             shutil.rmtree(location, ignore_errors=True)
 
     # ------------------------------------------------------------------ crash consistency
@@ -565,8 +587,15 @@ class Catalog(RecycleBin, Workspaces):
         return done
 
     def _sweep_orphans(self) -> list[str]:
-        areas = [self.warehouse / "tables", self.warehouse / "volumes", self.warehouse / "iceberg" / ICEBERG_NAMESPACE]
-        found = [d for area in areas if area.is_dir() for d in area.iterdir() if d.is_dir()]
+        areas = [join(self.warehouse, "tables"), join(self.warehouse, "volumes"),
+                 join(self.warehouse, "iceberg", ICEBERG_NAMESPACE)]
+        try:
+            found = [join(area, name) for area in areas for name in self.storage.children(area)]
+        except LakelensError as e:  # unreachable storage: sweep next time
+            log.warning("orphan sweep skipped: %s", e)
+            return []
+        if not is_object_store(self.warehouse):
+            found = [d for d in found if Path(d).is_dir()]
         if not found:
             return []
         with self.engine.connect() as conn:
@@ -574,11 +603,11 @@ class Catalog(RecycleBin, Workspaces):
                                 .where(sa.or_(objects.c.location.isnot(None), objects.c.pending.isnot(None)))).all()
             binned = conn.execute(sa.select(dropped_objects.c.location)).scalars().all()
         pending = [json.loads(r.pending).get("location") for r in rows if r.pending]
-        used = {str(Path(p).resolve()) for p in [r.location for r in rows] + pending + binned if p}
+        used = {_canonical(p) for p in [r.location for r in rows] + pending + binned if p}
         out = []
         for d in found:
-            if str(d.resolve()) not in used and not d.name.startswith("."):
-                shutil.rmtree(d, ignore_errors=True)
+            if _canonical(d) not in used and not d.rstrip("/").rsplit("/", 1)[-1].startswith("."):
+                self.storage.rmtree(d)
                 out.append(f"removed orphaned storage {d}")
         return out
 
@@ -625,22 +654,34 @@ class Catalog(RecycleBin, Workspaces):
             except NotFound:
                 pass
         key = self.new_storage_key()
-        if location is not None:
-            loc = Path(location).expanduser()
-            if not loc.is_absolute():
+        if location is not None and is_object_store(location):
+            loc = normalize(location)
+            self._check_object_location(loc)
+            storage = EXTERNAL
+        elif location is not None:
+            path = Path(location).expanduser()
+            if not path.is_absolute():
                 raise InvalidArgument(f"external volume location must be an absolute path: {location!r}")
-            if loc.exists() and not loc.is_dir():
+            if path.exists() and not path.is_dir():
                 raise InvalidArgument(f"external volume location is not a directory: {location!r}")
-            loc = loc.resolve()
+            loc = str(path.resolve())
             storage = EXTERNAL
         else:
-            loc = Path(self.managed_location(VOLUME, None, key))
+            loc = self.managed_location(VOLUME, None, key)
+            self.storage.check(loc)
             storage = MANAGED
         info = self._insert_object(catalog, schema, name, kind=VOLUME, status=ACTIVE, storage=storage,
-                                   location=str(loc), storage_key=key, comment=comment,
+                                   location=loc, storage_key=key, comment=comment,
                                    owner=owner or self.default_owner)
-        loc.mkdir(parents=True, exist_ok=True)
+        self.storage.makedirs(loc)
         return info
+
+    def _check_object_location(self, location: str) -> None:
+        """An object-store location answers (bucket, credentials) and is not a file."""
+        self.storage.check(location)
+        st = self.storage.stat(location)
+        if st is not None and not st.is_dir:
+            raise InvalidArgument(f"external location is an object, not a prefix: {location!r}")
 
     def external_location(self, location: str, principal: Principal, policy: AccessPolicy,
                           for_name: str | None = None) -> str:
@@ -654,15 +695,22 @@ class Catalog(RecycleBin, Workspaces):
                              .join(catalogs, schemas.c.catalog_id == catalogs.c.id))
                 .where(objects.c.location.isnot(None))).all()
         others = [(f"{r.c}.{r.s}.{r.name}", r.location) for r in rows if f"{r.c}.{r.s}.{r.name}" != for_name]
-        return str(check_external_location(location, remote=principal.remote, allowed_roots=policy.external_roots,
-                                           protected=self.protected, others=others))
+        checked = str(check_external_location(location, remote=principal.remote,
+                                              allowed_roots=policy.external_roots,
+                                              protected=self.protected, others=others))
+        if is_object_store(checked):
+            self._check_object_location(checked)
+        return checked
 
     def open_volume(self, path: str, by: str | None = None) -> tuple[VolumeFiles, str]:
         """The files of the volume a `/Volumes/c/s/v/rel` path names, and `rel`. What `by`
         overwrites or removes through them is kept as a prior version (recycle.py)."""
         vp = parse_volume_path(path)
         info = self.get_object(vp.catalog, vp.schema, vp.volume, kinds=(VOLUME,))
-        return VolumeFiles(info, keep=self.file_keeper(info, by or self.default_owner)), vp.rel
+        keep = self.file_keeper(info, by or self.default_owner)
+        if is_object_store(info.location):
+            return ObjectVolumeFiles(info, self.storage, keep=keep), vp.rel
+        return VolumeFiles(info, keep=keep), vp.rel
 
     def get_object(self, catalog: str, schema: str, name: str, *, kinds: Sequence[str] | None = None,
                    include_creating: bool = False) -> ObjectInfo:

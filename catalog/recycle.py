@@ -5,7 +5,9 @@
   lineage edges. Its managed files stay where they are, under a uuid that no other object
   uses, so restoring is a metastore transaction and never a copy.
 * A volume file that is overwritten or removed is kept first: hard-linked (or copied, across
-  file systems) to `<warehouse>/recycle/files/<uuid>`, with a `file_versions` row. Versions of
+  file systems) to `<warehouse>/recycle/files/<uuid>`, or for a volume on object storage
+  copied on the server to `<volume>/.lakelens-versions/<uuid>` (catalog/object_volumes.py),
+  with a `file_versions` row. Versions of
   a path count from 1; the live file is the one after the last kept.
 * Both are kept for `catalog.retention_days` (a catalog's or schema's `retention_days`
   property overrides it; 0 keeps nothing), then the janitor (`purge_expired`, run by every
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 import uuid
@@ -29,7 +30,9 @@ from typing import Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .errors import AlreadyExists, InvalidArgument, NotFound
+from .errors import AlreadyExists, InvalidArgument, LakelensError, NotFound, Unsupported
+from .object_volumes import VERSIONS_DIR
+from .storage import is_object_store, join, normalize
 from .model import MANAGED, VOLUME, ObjectInfo
 from .tables import column_lineage, dropped_objects, file_versions, grants, lineage, objects, schemas
 
@@ -99,7 +102,13 @@ class RecycleBin:
 
     @property
     def recycle_dir(self) -> Path:
-        return self.warehouse / "recycle" / "files"
+        """Kept versions of local volumes' files (object-store volumes keep theirs beside them)."""
+        if isinstance(self.warehouse, Path):
+            return self.warehouse / "recycle" / "files"
+        if self.local_root is None:
+            raise Unsupported("file versions of a local volume need a local directory: the warehouse is on "
+                              "object storage and the catalog was given no local root")
+        return self.local_root / "recycle" / "files"
 
     # ------------------------------------------------------------------ dropping
     def _to_bin(self, conn, info: ObjectInfo, by: str, days: float) -> bool:
@@ -251,34 +260,43 @@ class RecycleBin:
             conn.execute(file_versions.delete().where(file_versions.c.id.in_([r.id for r in rows])))
         return [r.blob for r in rows]
 
-    def _blob_path(self, blob: str) -> Path:
-        """A kept copy's file: `blob` is its name under recycle_dir (nothing else is accepted)."""
-        if not _BLOB.fullmatch(blob):
-            raise InvalidArgument(f"not a kept file version: {blob!r}")
-        return self.recycle_dir / blob
+    def _blob_path(self, blob: str) -> str:
+        """Where a kept copy is: `blob` is its name under recycle_dir, or for a volume on object
+        storage the URL of a copy under that volume's hidden versions prefix (nothing else is
+        accepted, whatever a row says)."""
+        if _BLOB.fullmatch(blob):
+            return str(self.recycle_dir / blob)
+        if is_object_store(blob):
+            head, _, name = blob.rpartition("/")
+            if _BLOB.fullmatch(name) and head.endswith("/" + VERSIONS_DIR) and normalize(blob) == blob:
+                return blob
+        raise InvalidArgument(f"not a kept file version: {blob!r}")
 
     def _remove_blobs(self, blobs: Sequence[str]) -> None:
         for blob in blobs:
-            if _BLOB.fullmatch(blob):  # never anything outside the bin, whatever a row says
-                (self.recycle_dir / blob).unlink(missing_ok=True)
+            try:
+                self.storage.delete_file(self._blob_path(blob))
+            except InvalidArgument:
+                continue  # never anything outside the bin
+            except LakelensError:
+                continue  # unreachable storage: the janitor's orphan sweep is not needed for rows gone
 
     def file_keeper(self, info: ObjectInfo, by: str):
-        """The callback a volume's `VolumeFiles` calls before a file is replaced or removed
-        (`keep(rel, physical, reason)`); None when its schema keeps nothing."""
+        """The callback a volume's files call before a file is replaced or removed
+        (`keep(files, rel, reason)`); None when its schema keeps nothing."""
         with self.engine.connect() as conn:
             days = self._retention(conn, info.schema_id)
         if days <= 0:
             return None
 
-        def keep(rel: str, physical: Path, reason: str) -> None:
-            st = physical.stat()
-            self.recycle_dir.mkdir(parents=True, exist_ok=True)
+        def keep(files, rel: str, reason: str) -> None:
             suffix = PurePosixPath(rel).suffix[:16]  # kept for format sniffing; nothing Hadoop would glob
-            blob = self.recycle_dir / f"{uuid.uuid4().hex}{suffix if _SUFFIX.fullmatch(suffix) else ''}"
-            try:
-                os.link(physical, blob)  # the same inode: free, and the rename that follows cannot change it
-            except OSError:
-                shutil.copyfile(physical, blob)
+            name = f"{uuid.uuid4().hex}{suffix if _SUFFIX.fullmatch(suffix) else ''}"
+            if files.versions_root is None:
+                blob, dest = name, str(self.recycle_dir / name)
+            else:
+                blob = dest = join(files.versions_root, name)
+            st = files.preserve(rel, dest)
             now = _now()
             try:
                 with self.engine.begin() as conn:
@@ -286,11 +304,11 @@ class RecycleBin:
                         file_versions.c.volume_id == info.id, file_versions.c.dropped_id.is_(None),
                         file_versions.c.path == rel)).scalar() or 0
                     conn.execute(file_versions.insert().values(
-                        volume_id=info.id, path=rel, version=last + 1, size=st.st_size,
-                        modified_at=datetime.fromtimestamp(st.st_mtime, tz=timezone.utc), replaced_at=now,
-                        replaced_by=by, reason=reason, blob=blob.name, expires_at=now + timedelta(days=days)))
+                        volume_id=info.id, path=rel, version=last + 1, size=st.size,
+                        modified_at=datetime.fromtimestamp(st.mtime, tz=timezone.utc), replaced_at=now,
+                        replaced_by=by, reason=reason, blob=blob, expires_at=now + timedelta(days=days)))
             except BaseException:
-                blob.unlink(missing_ok=True)
+                self.storage.delete_file(dest)
                 raise
 
         return keep
@@ -317,10 +335,10 @@ class RecycleBin:
         by_path: dict[str, list[dict]] = {}
         for v in self.file_versions(files.info, rel):
             by_path.setdefault(v["path"], []).append(v)
-        target = files.physical(rel)
-        if rel and target.is_file() and rel not in by_path:
+        target = files.stat(rel)
+        if rel and target is not None and not target.is_dir and rel not in by_path:
             by_path[rel] = []
-        if not by_path and not target.exists():
+        if not by_path and target is None:
             raise NotFound("path", f"{files.info.volume_path}/{rel}".rstrip("/"))
         out = []
         for path, versions in sorted(by_path.items()):
@@ -329,17 +347,16 @@ class RecycleBin:
                 out.append(dict(path=user_path, version=v["version"], size=v["size"], modification_time=v["modified_at"],
                                 status=v["reason"], changed_by=v["replaced_by"], changed_at=v["replaced_at"],
                                 expires_at=v["expires_at"]))
-            live = files.physical(path)
-            if live.is_file() and not live.is_symlink():
-                st = live.stat()
+            st = _live_file(files, path)
+            if st is not None:
                 out.append(dict(path=user_path, version=(versions[-1]["version"] if versions else 0) + 1,
-                                size=st.st_size, modification_time=datetime.fromtimestamp(st.st_mtime, tz=timezone.utc),
+                                size=st.size, modification_time=st.modified,
                                 status="CURRENT", changed_by=None, changed_at=None, expires_at=None))
         return out
 
-    def version_path(self, files, rel: str, version) -> Path:
-        """Where version `version` of a volume file is: a kept copy, or the live file when it is
-        the current version."""
+    def version_path(self, files, rel: str, version) -> str:
+        """Where version `version` of a volume file is (a local path or a URL): a kept copy, or
+        the live file when it is the current version."""
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise InvalidArgument(f"a file version is a positive integer, got {version!r}")
         rel = rel.rstrip("/")
@@ -347,11 +364,11 @@ class RecycleBin:
         for v in kept:
             if v["version"] == version:
                 return self._blob_path(v["blob"])
-        live = files.physical(rel)
+        live = _live_file(files, rel)
         current = (kept[-1]["version"] if kept else 0) + 1
-        if version == current and live.is_file():
-            return live
-        have = [v["version"] for v in kept] + ([current] if live.is_file() else [])
+        if version == current and live is not None:
+            return files.location_of(rel)
+        have = [v["version"] for v in kept] + ([current] if live is not None else [])
         raise NotFound("file version", f"{files.info.volume_path}/{rel} version {version} "
                        f"(versions kept: {', '.join(map(str, have)) or 'none'})")
 
@@ -374,13 +391,14 @@ class RecycleBin:
             latest: dict[str, dict] = {}
             for v in kept:
                 latest[v["path"]] = v
-            todo = [v for p, v in sorted(latest.items()) if not files.physical(p).exists()]
+            todo = [v for p, v in sorted(latest.items()) if files.stat(p) is None]
             if not todo:
                 raise NotFound("file version", f"{files.info.volume_path}/{rel}".rstrip("/")
                                + " (nothing removed under it is kept)")
         out = []
         for v in todo:
-            with open(self._blob_path(v["blob"]), "rb") as src, files.open_write(v["path"], overwrite=True) as dst:
+            src, _ = self.storage.open_input(self._blob_path(v["blob"]))
+            with src, files.open_write(v["path"], overwrite=True) as dst:
                 shutil.copyfileobj(src, _Sink(dst), 1 << 20)
             out.append((f"{files.info.volume_path}/{v['path']}", v["version"]))
         return out
@@ -410,6 +428,17 @@ class RecycleBin:
         if rows:
             done.append(f"purged {len(rows)} expired file version(s)")
         return done
+
+
+def _live_file(files, rel: str):
+    """The FileStat of a volume's live regular file at `rel`, or None (absent, a directory or
+    a symbolic link)."""
+    st = files.stat(rel) if rel else None
+    if st is None or st.is_dir:
+        return None
+    if files.versions_root is None and files.physical(rel).is_symlink():
+        return None
+    return st
 
 
 class _Sink:

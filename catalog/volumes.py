@@ -17,6 +17,7 @@ from typing import Callable
 
 from .errors import AlreadyExists, InvalidArgument, InvalidPath, NotFound
 from .model import ObjectInfo
+from .storage import FileStat
 
 VOLUMES_ROOT = "/Volumes"
 
@@ -73,11 +74,14 @@ class FileEntry:
 class VolumeFiles:
     """File operations inside one volume.
 
-    `keep(rel, physical, reason)`, when given, is called before a file is replaced
+    `keep(files, rel, reason)`, when given, is called before a file is replaced
     ("OVERWRITTEN") or removed ("REMOVED"), so its content can be kept as a prior version
-    (the catalog's recycle bin)."""
+    (the catalog's recycle bin, which calls `preserve` back). catalog/object_volumes.py is
+    the same interface over object storage."""
 
-    def __init__(self, info: ObjectInfo, keep: Callable[[str, Path, str], None] | None = None):
+    versions_root = None  # kept versions go to the catalog's recycle directory
+
+    def __init__(self, info: ObjectInfo, keep: Callable[["VolumeFiles", str, str], None] | None = None):
         if info.kind != "VOLUME" or not info.location:
             raise InvalidArgument(f"{info.full_name} is not a volume")
         self.info = info
@@ -87,7 +91,36 @@ class VolumeFiles:
     def keep(self, physical: Path, reason: str) -> None:
         """Hand a regular file about to be replaced or removed to `keep` (symlinks are not kept)."""
         if self._keep is not None and physical.is_file() and not physical.is_symlink():
-            self._keep(physical.relative_to(self.root).as_posix(), physical, reason)
+            self._keep(self, physical.relative_to(self.root).as_posix(), reason)
+
+    def preserve(self, rel: str, dest: str) -> FileStat:
+        """Keep a file's current content at `dest`: a hard link (the same inode, so the rename
+        that follows cannot change it), or a copy across file systems."""
+        physical = self.physical(rel)
+        st = physical.stat()
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(physical, dest)
+        except OSError:
+            shutil.copyfile(physical, dest)
+        return FileStat(st.st_size, st.st_mtime)
+
+    def stat(self, rel: str) -> FileStat | None:
+        """Size and time of a file or directory of the volume; None when nothing is there."""
+        p = self.physical(rel.rstrip("/"))
+        try:
+            st = p.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return FileStat(st.st_size, st.st_mtime, p.is_dir())
+
+    def is_dir(self, rel: str) -> bool:
+        p = self.physical(rel.rstrip("/"))
+        return p.is_dir() and not p.is_symlink()
+
+    def location_of(self, rel: str) -> str:
+        """The local path of a path of the volume (what Spark reads)."""
+        return str(self.physical(rel))
 
     def physical(self, rel: str) -> Path:
         rel_path = PurePosixPath(rel) if rel else PurePosixPath()
@@ -123,12 +156,17 @@ class VolumeFiles:
         with os.scandir(target) as it:
             for e in it:
                 p = Path(e.path)
+                if e.name.startswith(".") and e.name.endswith(".lakelens-tmp"):
+                    continue  # an upload in progress
                 if e.is_symlink():
                     try:
                         self.physical(p.relative_to(self.root).as_posix())
                     except InvalidPath:
                         continue  # never show what points outside
-                out.append(self._entry(p, e.stat()))
+                try:
+                    out.append(self._entry(p, e.stat()))
+                except OSError:
+                    continue  # a dangling link, or gone since the scan
         out.sort(key=lambda f: f.path)
         return out
 

@@ -199,7 +199,7 @@ drop_object drop_user drop_workspace external_location file_keeper file_versions
 get_workspace group_rows groups_of has_admin list_users list_versions list_workspaces
 managed_location new_storage_key principal_exists purge_dropped purge_versions record_lineage
 recycle_dir restore_file retention_days set_user undrop update_object user_rows version_path
-engine url warehouse protected default_owner
+engine url warehouse protected default_owner storage local_root
 """.split())
 
 

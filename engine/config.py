@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from lakelens.catalog import LakelensError
+from lakelens.catalog.storage import is_object_store, normalize
 
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, str]:
@@ -98,8 +99,32 @@ class Config:
         return self.get("catalog.url") or f"sqlite:///{self.home / 'metastore.db'}"
 
     @property
-    def warehouse(self) -> Path:
-        return Path(self.get("warehouse.path") or self.home / "warehouse")
+    def warehouse(self) -> Path | str:
+        """A local directory (Path), or an object store URL (`s3://bucket/prefix`, a str)."""
+        value = self.get("warehouse.path")
+        if value and is_object_store(value):
+            return normalize(value)
+        if value and value.startswith("file://"):
+            value = normalize(value)
+        return Path(value).expanduser() if value else self.home / "warehouse"
+
+    def s3a_settings(self) -> dict[str, str]:
+        """Hadoop's s3a keys (`fs.s3a.*`) as Spark is given them (`spark.hadoop.fs.s3a.*`): the
+        Python side reads the same ones (catalog/storage.py)."""
+        prefix = "spark.hadoop."
+        return {k[len(prefix):]: v for k, v in self.values.items() if k.startswith(prefix + "fs.s3a.") and v != ""}
+
+    @property
+    def uses_object_storage(self) -> bool:
+        """Whether Spark needs the s3a connector: `storage.s3` on, or (auto) any s3a setting,
+        an s3:// warehouse or external root."""
+        mode = (self.get("storage.s3") or "auto").lower()
+        if mode not in ("auto", "on", "off"):
+            raise invalid_config("storage.s3", "auto, on or off", mode)
+        if mode != "auto":
+            return mode == "on"
+        return bool(self.s3a_settings()) or is_object_store(self.warehouse) or any(
+            is_object_store(r) for r in self.list("storage.external_roots"))
 
     @property
     def user(self) -> str:

@@ -24,6 +24,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from lakelens.catalog import Catalog
+from lakelens.catalog.storage import Storage
 from lakelens.errors import LakelensError
 
 from lakelens.engine.config import Config
@@ -146,7 +147,8 @@ class Runtime:
                                               default_catalog=config.get("session.catalog", "main"),
                                               default_schema=config.get("session.schema", "default"),
                                               protected=[("the lakelens home", config.home)],
-                                              retention_days=_retention_days(config))
+                                              retention_days=_retention_days(config),
+                                              storage=Storage(config.s3a_settings()), local_root=config.home)
                 # Undo what a killed process left (unfinished CREATE TABLE, orphaned files).
                 for line in self._catalogs[key].reconcile(config.number("catalog.reconcile_max_age_s", 86400)):
                     log.warning("catalog reconciliation: %s", line)

@@ -15,6 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from lakelens.catalog.storage import join
 from lakelens.sql.plans import ICEBERG_SPARK_CATALOG
 
 from lakelens.engine.config import Config, log4j_path
@@ -23,6 +24,22 @@ from lakelens.engine.config import Config, log4j_path
 def _builder_conf(cfg: Config) -> dict[str, str]:
     conf = cfg.spark_conf()
     packages = [cfg.get("packages.delta"), cfg.get("packages.iceberg")]
+    if cfg.uses_object_storage:
+        # Hadoop's s3a connector and the AWS SDK v2 modules it needs, not the 500+ MB bundle.
+        packages.append(cfg.get("packages.s3"))
+        excludes = [e for e in conf.get("spark.jars.excludes", "").split(",") if e]
+        conf["spark.jars.excludes"] = ",".join(excludes + ["software.amazon.awssdk:bundle"])
+        # `s3://` locations (what the catalog stores) go through s3a as well.
+        conf.setdefault("spark.hadoop.fs.s3.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem")
+        conf.setdefault("spark.hadoop.fs.AbstractFileSystem.s3.impl", "org.apache.hadoop.fs.s3a.S3A")
+        # s3a's default chain plus the shared credentials file (~/.aws/credentials), as the
+        # Python side's AWS SDK chain has it.
+        conf.setdefault("spark.hadoop.fs.s3a.aws.credentials.provider", ",".join([
+            "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider",
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+            "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
+            "software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider",
+            "org.apache.hadoop.fs.s3a.auth.IAMInstanceCredentialsProvider"]))
     extra = conf.pop("spark.jars.packages", "")
     conf["spark.jars.packages"] = ",".join(p for p in packages + extra.split(",") if p)
     conf.setdefault("spark.sql.extensions", ",".join([
@@ -92,7 +109,7 @@ def new_session(root, cfg: Config):
     prefix = f"spark.sql.catalog.{ICEBERG_SPARK_CATALOG}"
     spark.conf.set(prefix, "org.apache.iceberg.spark.SparkCatalog")
     spark.conf.set(f"{prefix}.type", "hadoop")
-    spark.conf.set(f"{prefix}.warehouse", str(cfg.warehouse / "iceberg"))
+    spark.conf.set(f"{prefix}.warehouse", join(cfg.warehouse, "iceberg"))
     # Sessions see each other's commits at once (no 30 s table cache).
     spark.conf.set(f"{prefix}.cache-enabled", "false")
     return spark

@@ -7,7 +7,6 @@ before they build a plan. A refused statement never reaches Spark.
 
 from __future__ import annotations
 
-import os
 import re
 
 from lakelens.catalog import Catalog, InvalidArgument, NotFound, PermissionDenied
@@ -23,7 +22,7 @@ from lakelens.catalog.grants import (
     check_privilege,
     object_kind,
 )
-from lakelens.catalog.locations import within
+from lakelens.catalog.locations import canonical, within
 from lakelens.catalog.workspaces import WorkspaceView
 from lakelens.catalog.model import VIEW, VOLUME
 
@@ -82,8 +81,8 @@ def resolve_securable(word: str, name, catalog: Catalog, ctx: SessionContext) ->
         fn = found[0].name  # try_ocr is governed with ocr
         return Securable(kind, fn, fn, manage=lambda a: a.admin or a._held(MANAGE, [(FUNCTION, fn)]))
     if kind == LOCATION:
-        root = os.path.realpath(str(name))
-        if not any(os.path.realpath(r) == root for r in ctx.policy.external_roots):
+        root = canonical(str(name))
+        if not any(canonical(r) == root for r in ctx.policy.external_roots):
             roots = ""
             if ctx.access.admin:  # the server's configuration is an administrator's business
                 roots = f" (the server's storage.external_roots: {', '.join(ctx.policy.external_roots) or 'none'})"
@@ -114,7 +113,7 @@ def location_of(path: str, ctx: SessionContext) -> str | None:
     """The external location (a configured root) holding `path`, if any."""
     for root in ctx.policy.external_roots:
         if within(path, root):
-            return os.path.realpath(root)
+            return canonical(root)
     return None
 
 

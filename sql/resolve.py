@@ -18,6 +18,7 @@ can run, using the catalog as the only source of truth:
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
@@ -36,6 +37,7 @@ from lakelens.catalog import (
 
 from lakelens.catalog.grants import Access
 from lakelens.catalog.locations import escaping_link
+from lakelens.catalog.storage import is_object_store
 from lakelens.catalog.model import EXTERNAL, ICEBERG_NAMESPACE, iceberg_table_name
 
 from .dialect import FileRelation, to_spark
@@ -201,7 +203,8 @@ def files_subquery(location: str, user_root: str, *, recursive: bool = True,
     opts = {"recursiveFileLookup": "true" if recursive else "false"}
     if glob:
         opts["pathGlobFilter"] = glob
-    start = len("file:" + location.rstrip("/")) + 1
+    # Spark's `path`: `file:/dir/f` for a local file, the URL itself on object storage.
+    start = len(location.rstrip("/") if is_object_store(location) else "file:" + location.rstrip("/")) + 1
     path = exp.func("concat", exp.Literal.string(user_root.rstrip("/")),
                     exp.func("substr", exp.column("path"), exp.Literal.number(start)))
     # `name`: one file's own name, when `location` is a kept copy stored under another one.
@@ -249,9 +252,11 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
         if version is not None:  # a prior version kept by the recycle bin (catalog/recycle.py)
             physical = res.catalog.version_path(files, rel, version)
         else:
-            physical = files.physical(rel)
-        if not physical.exists():
+            physical = files.location_of(rel)
+        if not res.catalog.storage.exists(physical):
             raise NotFound("path", str(path))
+        if not is_object_store(physical):
+            physical = str(Path(physical).resolve())
         res.reads.append(files.info)
         res.direct.append(files.info)
         check_volume_links(files.info)
@@ -269,7 +274,7 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
             if named:
                 raise InvalidArgument(f"read_files: unknown option(s) {sorted(named)} for binaryFile")
             user_path = f"{files.info.volume_path}/{rel}".rstrip("/")
-            select = files_subquery(str(physical.resolve()), user_path, recursive=recursive, glob=glob,
+            select = files_subquery(physical, user_path, recursive=recursive, glob=glob,
                                     name=user_path.rsplit("/", 1)[-1] if version is not None else None)
         elif fmt in PATH_FORMATS:
             opts = {k: str(_literal(v, k)).lower() if isinstance(v, exp.Boolean) else str(_literal(v, k))
@@ -277,7 +282,7 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
             opts["recursiveFileLookup"] = "true" if recursive else "false"
             if glob:
                 opts["pathGlobFilter"] = glob
-            select = exp.select("*").from_(FileRelation(format=fmt, path=str(physical.resolve()),
+            select = exp.select("*").from_(FileRelation(format=fmt, path=physical,
                                                         options=tuple(opts.items())))
         else:
             raise InvalidArgument(f"read_files: unsupported format {fmt!r} (binaryFile, csv, json, parquet, text, orc, avro)")
@@ -289,7 +294,7 @@ def rewrite_read_files(expression: exp.Expression, res: Resolution) -> exp.Expre
 def check_volume_links(info: ObjectInfo) -> None:
     """Refuse to read an external volume holding a symbolic link that leads outside it (Spark's
     listing would follow it). Only lakelens writes managed volumes, and it writes no links."""
-    if info.storage == EXTERNAL and info.location:
+    if info.storage == EXTERNAL and info.location and not is_object_store(info.location):
         link = escaping_link(info.location)
         if link is not None:
             raise PermissionDenied(f"volume {info.full_name} holds a symbolic link that leads outside it "
@@ -347,7 +352,8 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
         parts = table_parts(table)
         if len(parts) == 1 and (parts[0].lower() in ctes or parts[0].startswith(RESERVED_PREFIX)):
             continue  # a CTE, or a placeholder another rule put there
-        if len(parts) == 2 and parts[0].lower() in PATH_FORMATS and parts[1].startswith("/"):
+        if len(parts) == 2 and parts[0].lower() in PATH_FORMATS and (
+                parts[1].startswith("/") or ":" in parts[1]):  # a path, file:, s3:// or another URL
             raise Unsupported(
                 f"direct path queries ({parts[0]}.`{parts[1]}`) bypass the catalog; "
                 "create an external table or volume over the location instead")

@@ -376,6 +376,55 @@ def cmd_group(args) -> int:
     return 0
 
 
+def cmd_s3_server(args) -> int:
+    """Run a local S3-compatible server (engine/devstore.py) until interrupted; with
+    `--configure`, point this home's warehouse at it first."""
+    import secrets
+    import signal
+
+    from lakelens.engine.config import Config
+    from lakelens.engine.devstore import S3Server
+
+    cfg = Config.load(args.home, _conf_pairs(args.conf))
+    data = Path(args.dir).expanduser() if args.dir else cfg.home / "s3-data"
+    data.mkdir(parents=True, exist_ok=True)
+    secret_file = data.parent / f".{data.name}.secret"  # outside the served directory
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(16))
+        secret_file.chmod(0o600)
+    try:
+        server = S3Server(data, port=args.port, secret_key=secret_file.read_text().strip()).start()
+    except (FileNotFoundError, RuntimeError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    try:
+        if not (data / args.bucket).is_dir():
+            server.create_bucket(args.bucket)
+        if args.configure:
+            toml = cfg.home / "lakelens.toml"
+            old = toml.read_text() if toml.exists() else ""
+            if "fs.s3a.endpoint" in old or "[warehouse]" in old:
+                print(f"{toml} already configures storage; left as it is", file=sys.stderr)
+            else:
+                conf = "".join(f'"{k}" = "{v}"\n' for k, v in server.s3a_conf(prefix="hadoop.").items())
+                block = f'[warehouse]\npath = "s3://{args.bucket}/warehouse"\n'
+                if "[spark]" in old:  # one [spark] table per TOML file: add the keys to it
+                    old = old.replace("[spark]\n", "[spark]\n" + conf, 1)
+                    conf = ""
+                toml.write_text(block + old + (f"\n[spark]\n{conf}" if conf else ""))
+                toml.chmod(0o600)  # it holds the secret key
+                print(f"configured {toml}: warehouse s3://{args.bucket}/warehouse on {server.endpoint}")
+        print(f"S3 server (Versity Gateway) on {server.endpoint}, bucket s3://{args.bucket}, objects in {data}")
+        print("ready", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        server.process.wait()
+        return server.process.returncode or 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lakelens", description="SQL-first lakehouse for multimodal data")
     parser.add_argument("--home", default=None, help="lakehouse home (default $LAKELENS_HOME or ~/.lakelens)")
@@ -452,6 +501,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="read the password for --server from stdin (else $LAKELENS_PASSWORD)")
     p.add_argument("--ca-cert", metavar="PEM", help="trust this CA certificate for an https:// --server")
     p.set_defaults(fn=cmd_cp)
+
+    p = sub.add_parser("s3-server", help="run a local S3-compatible server (Versity Gateway) for trying object "
+                                         "storage; `make s3-server` builds it")
+    p.add_argument("--dir", default=None, help="where objects are kept (default: <home>/s3-data)")
+    p.add_argument("--port", type=int, default=9000, help="port on 127.0.0.1 (default 9000)")
+    p.add_argument("--bucket", default="lakelens", help="bucket to create (default lakelens)")
+    p.add_argument("--configure", action="store_true",
+                   help="put this home's warehouse on the server (s3://<bucket>/warehouse) in its lakelens.toml")
+    p.set_defaults(fn=cmd_s3_server)
     return parser
 
 

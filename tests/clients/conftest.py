@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import s3_toml
+
 PYSPARK_HOME = Path(__import__("pyspark").__file__).parent
 BEELINE = PYSPARK_HOME / "bin" / "beeline"
 LAKELENS = Path(sys.executable).parent / "lakelens"
@@ -88,13 +90,16 @@ def govern(home: Path, *statements: str, admins: tuple[str, ...] = ("tester",)) 
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def server(tmp_path_factory, s3):
     """`lakelens serve` (auth none, binary + HTTP) on its own home, stopped with SIGTERM at the end.
 
     Its administrator lets remote sessions PUT from this run's temporary directories
-    (`gateway.local_paths`), so the tests can stage files with SQL as a server-side job would."""
+    (`gateway.local_paths`), so the tests can stage files with SQL as a server-side job would,
+    and create external storage under s3://lake/gateway on the run's S3 server."""
     home = tmp_path_factory.mktemp("gateway-home")
-    (home / "lakelens.toml").write_text(f'[gateway]\nlocal_paths = ["{tmp_path_factory.getbasetemp()}"]\n')
+    # Remote users may put external volumes and tables under s3://lake/gateway (the run's S3 server).
+    (home / "lakelens.toml").write_text(f'[gateway]\nlocal_paths = ["{tmp_path_factory.getbasetemp()}"]\n'
+                                        + s3_toml(s3, storage='external_roots = ["s3://lake/gateway"]'))
     # `tester` administers it; everyone else (dbt, analysts) works in catalog main.
     # dbt's grants tests grant to DBT_TEST_USER_1..3 (tests/clients/test_dbt_adapter.py).
     govern(home, "GRANT ALL PRIVILEGES ON CATALOG main TO `account users`",

@@ -224,3 +224,30 @@ def test_spark_errors_arrive_in_sparks_form_with_the_users_positions(server):
         cur.execute("SHOW TABLES IN main.no_such_schema")
     assert err.value.args[0].status.errorMessage.startswith("[SCHEMA_NOT_FOUND] ")
     conn.close()
+
+
+def test_volume_on_object_storage_over_the_gateway(server, shop, s3):
+    """A remote user's external volume on S3 (under the server's allowed s3:// root) queried
+    through PyHive; s3:// paths outside the roots, and direct path queries, are refused."""
+    from pyhive.exc import OperationalError
+
+    admin = hive_connect(server).cursor()
+    admin.execute("CREATE EXTERNAL VOLUME main.default.s3shop LOCATION 's3://lake/gateway/shop'")
+    admin.execute(f"PUT '{shop}/' INTO '/Volumes/main/default/s3shop/'")
+    cur = hive_connect(server, user="analyst").cursor()
+    cur.execute("SELECT name, content FROM main.default.s3shop ORDER BY name")
+    got = cur.fetchall()
+    assert [n for n, _ in got] == ["alpha.png", "beta.png", "gamma.png"]
+    assert all(content == (shop / name).read_bytes() for name, content in got)
+    assert sorted(p.name for p in (s3.data_dir / "lake" / "gateway" / "shop").iterdir()) == [n for n, _ in got]
+    for who, statement, why in [
+        (cur, "CREATE EXTERNAL VOLUME main.default.mine LOCATION 's3://lake/gateway/mine'",
+         "lacks CREATE EXTERNAL VOLUME on external location s3://lake/gateway"),
+        (admin, "CREATE EXTERNAL VOLUME main.default.mine LOCATION 's3://lake/elsewhere'",
+         "not under an external location the server allows"),
+        (admin, "CREATE EXTERNAL VOLUME main.default.mine LOCATION 's3://lake/gateway/shop/inner'", "overlaps"),
+        (cur, "SELECT * FROM binaryFile.`s3a://lake/gateway/shop`", "direct path queries"),
+    ]:
+        with pytest.raises(OperationalError, match=why):
+            who.execute(statement)
+    admin.execute("DROP VOLUME main.default.s3shop PURGE")
