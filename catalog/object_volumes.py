@@ -189,21 +189,24 @@ class ObjectVolumeFiles:
             rel = f"{rel}/{src.name}".lstrip("/")
         pairs = [(src, rel)] if src.is_file() else [
             (f, f"{rel}/{f.relative_to(src).as_posix()}".lstrip("/")) for f in sorted(src.rglob("*")) if f.is_file()]
-        for _, r in pairs:
-            key = self.physical(r)
-            if not overwrite and self._info(key) is not None:
-                raise AlreadyExists("path", self.user_path(key), "use OVERWRITE to replace it")
-        written = []
-        for s, r in pairs:
-            key = self.physical(r)
+        keys = [self.physical(r) for _, r in pairs]
+        if not overwrite:
+            for key, info in zip(keys, _parallel(self._info, keys)):
+                if info is not None:
+                    raise AlreadyExists("path", self.user_path(key), "use OVERWRITE to replace it")
+
+        def upload(pair) -> str:
+            source, key = pair
             if overwrite:
                 self.keep(key, "OVERWRITTEN")
             try:
-                self._upload(s, key)  # a multipart upload shows the object only once complete
+                self._upload(source, key)  # a multipart upload shows the object only once complete
             except OSError as e:
-                raise self._error(r, e, "write") from None
-            written.append(self.user_path(key))
-        return written
+                raise self._error(self._rel(key), e, "write") from None
+            return self.user_path(key)
+
+        # Object stores answer many requests at once far better than one after another.
+        return _parallel(upload, [(source, key) for (source, _), key in zip(pairs, keys)])
 
     def get(self, rel: str, local: str | os.PathLike, *, overwrite: bool = False) -> list[str]:
         """Download a file or directory of the volume to a local path; returns local paths."""
@@ -377,6 +380,17 @@ class ObjectVolumeFiles:
             self.fs.delete_file(key)
         except OSError as e:
             raise self._error(rel, e, "remove") from None
+
+
+def _parallel(fn, items: list, threads: int = 16) -> list:
+    """`[fn(x) for x in items]` on up to `threads` threads (requests wait on the network, and
+    pyarrow releases the GIL); the first error is raised."""
+    if len(items) < 2:
+        return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(threads, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 def _copy_between(src_fs, src: str, dst_fs, dst: str) -> None:

@@ -279,7 +279,7 @@ class RecycleBin:
             except InvalidArgument:
                 continue  # never anything outside the bin
             except LakelensError:
-                continue  # unreachable storage: the janitor's orphan sweep is not needed for rows gone
+                continue  # unreachable storage: the copy stays behind rather than fail the purge
 
     def file_keeper(self, info: ObjectInfo, by: str):
         """The callback a volume's files call before a file is replaced or removed

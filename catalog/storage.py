@@ -299,6 +299,20 @@ class Storage:
         except OSError as e:
             raise self.error(location, e, "delete") from None
 
+    def list_files(self, location: str) -> list[tuple[str, int, float]]:
+        """(path relative to `location`, size, mtime) of every file under a prefix, in one
+        ListObjectsV2 request per 1,000 keys."""
+        from pyarrow import fs
+
+        filesystem, path = self.filesystem(location)
+        try:
+            infos = filesystem.get_file_info(fs.FileSelector(path, recursive=True, allow_not_found=True))
+        except OSError as e:
+            raise self.error(location, e, "list") from None
+        start = len(path.rstrip("/")) + 1
+        return [(i.path[start:], i.size or 0, i.mtime.timestamp() if i.mtime else 0.0)
+                for i in infos if i.type == fs.FileType.File]
+
     def children(self, location: str) -> list[str]:
         """The names directly under a directory or prefix ([] when there is none)."""
         if not is_object_store(location):

@@ -32,7 +32,7 @@ from lakelens.sql import (
     parse_statement,
     plan_statement,
 )
-from lakelens.sql.plans import Plan
+from lakelens.sql.plans import Plan, VolumeListing
 from lakelens.sql.resolve import physical_table
 
 from lakelens.engine.config import Config
@@ -358,8 +358,9 @@ class Session:
         try:
             for read in needs.system_tables:
                 from lakelens.engine.system_tables import materialise as system_rows
+                from lakelens.engine.system_tables import materialise_listing
 
-                system_rows(spark, read, self)
+                (materialise_listing if isinstance(read, VolumeListing) else system_rows)(spark, read, self)
                 views.append(read.placeholder)
             for call in needs.table_functions:
                 from lakelens.engine.table_functions import materialise

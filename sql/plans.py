@@ -32,6 +32,18 @@ class SystemTableRead:
     columns_ddl: str
 
 
+@dataclass(frozen=True)
+class VolumeListing:
+    """A volume on object storage read without its `content`: the engine lists it (one request
+    per 1,000 keys) and exposes `path, name, size, modification_time` as `placeholder`, where
+    Spark's binaryFile reader would ask the store about every object. Kept with the system
+    tables in `Needs.system_tables`: rows the engine computes before Spark runs."""
+
+    placeholder: str
+    location: str  # s3://bucket/prefix of the volume
+    user_root: str  # /Volumes/c/s/v
+
+
 @dataclass
 class TableFunctionCall:
     """`near_duplicates`/`dedup` over a query: the engine runs it and exposes `placeholder`."""
@@ -55,7 +67,7 @@ class Needs:
     reads: list[ObjectInfo] = field(default_factory=list)  # securables the statement touches
     udfs: list[UdfBinding] = field(default_factory=list)
     table_functions: list[TableFunctionCall] = field(default_factory=list)
-    system_tables: list[SystemTableRead] = field(default_factory=list)
+    system_tables: list[SystemTableRead | VolumeListing] = field(default_factory=list)
     # What the statement names itself, not what the views it reads read (lineage's sources).
     sources: list[ObjectInfo] = field(default_factory=list)
 

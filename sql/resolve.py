@@ -43,7 +43,7 @@ from lakelens.catalog.model import EXTERNAL, ICEBERG_NAMESPACE, iceberg_table_na
 from .dialect import FileRelation, to_spark
 from .names import SessionContext, full_name, table_parts
 from .functions import TVF_PLACEHOLDER, bind_functions, parse_table_function, table_function_calls
-from .plans import ICEBERG_SPARK_CATALOG, Needs, SystemTableRead, TableFunctionCall, UdfBinding
+from .plans import ICEBERG_SPARK_CATALOG, Needs, SystemTableRead, TableFunctionCall, UdfBinding, VolumeListing
 from .system import SYSTEM_CATALOG, SYSTEM_PLACEHOLDER, system_table
 
 PATH_FORMATS = {"delta", "parquet", "csv", "json", "text", "orc", "binaryfile", "avro"}
@@ -218,6 +218,22 @@ def files_subquery(location: str, user_root: str, *, recursive: bool = True,
     ).from_(FileRelation(format="binaryFile", path=location, options=tuple(opts.items())), copy=False)
 
 
+LISTING_PLACEHOLDER = "__lakelens_listing_{}__"
+
+
+def _may_read_content(statement: exp.Expression) -> bool:
+    """Whether a statement could read a volume's `content`: it names a column `content`, or
+    has a star that is not count(*)'s. Conservative: any doubt reads through binaryFile."""
+    for node in statement.walk():
+        if isinstance(node, exp.Star) and not isinstance(node.parent, exp.Count):
+            return True
+        if isinstance(node, exp.Column) and node.name.lower() == "content":
+            return True
+        if isinstance(node, exp.Identifier) and node.name.lower() == "content":
+            return True
+    return False
+
+
 def _kwargs(call: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
     positional, named = [], {}
     for arg in call.expressions:
@@ -385,8 +401,15 @@ def resolve_tables(expression: exp.Expression, res: Resolution) -> exp.Expressio
             table.replace(_keep_modifiers(table, exp.Subquery(this=view_query(res, info), alias=alias)))
         else:  # VOLUME
             check_volume_links(info)
-            table.replace(_keep_modifiers(
-                table, exp.Subquery(this=files_subquery(info.location, info.volume_path), alias=alias)))
+            if is_object_store(info.location) and not res.view_stack and not _may_read_content(expression):
+                listing = VolumeListing(LISTING_PLACEHOLDER.format(uuid.uuid4().hex), info.location,
+                                        info.volume_path)
+                res.system_tables.append(listing)
+                table.replace(_keep_modifiers(table, exp.Table(this=exp.to_identifier(listing.placeholder),
+                                                               alias=alias)))
+            else:
+                table.replace(_keep_modifiers(
+                    table, exp.Subquery(this=files_subquery(info.location, info.volume_path), alias=alias)))
         resolved[info.full_name] = alias.name
     if resolved:
         for column in expression.find_all(exp.Column):

@@ -25,10 +25,10 @@ def _objects(s3, prefix: str) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-def _gets(s3, key_part: str) -> int:
-    """GetObject requests the server logged for keys containing `key_part`."""
+def _gets(s3, key_part: str, op: str = "GetObject") -> int:
+    """`op` requests (GetObject, HeadObject, …) the server logged for keys containing `key_part`."""
     log = s3.access_log.read_text() if s3.access_log.exists() else ""
-    return sum(1 for line in log.splitlines() if " s3_GetObject " in line and key_part in line)
+    return sum(1 for line in log.splitlines() if f" s3_{op} " in line and key_part in line)
 
 
 def _wait_for(check, what: str, tries: int = 10_000):
@@ -85,15 +85,22 @@ def test_volume_files_live_on_the_object_store(s3vol, s3, tmp_path):
 
 
 def test_metadata_scan_reads_no_object_bodies(s3vol, s3):
-    s, _, prefix = s3vol
-    before = _gets(s3, prefix)
+    """A query without `content` is answered from one listing: no GET and no per-object HEAD
+    (Spark's binaryFile reader would HEAD every object)."""
+    s, root, prefix = s3vol
+    before, heads = _gets(s3, prefix), _gets(s3, prefix, "HeadObject")
     assert rows(s.sql("SELECT name, size FROM media ORDER BY name")) == [("a.png", 11), ("b.png", 12), ("c.txt", 5)]
-    s.sql("SELECT count(*) FROM media WHERE size > 0")
+    assert rows(s.sql("SELECT count(*) FROM media WHERE size > 0")) == [(3,)]
+    assert rows(s.sql("SELECT path, modification_time IS NOT NULL FROM media WHERE name = 'c.txt'")) == [
+        (f"{root}/sub/c.txt", True)]
     metadata_gets = _gets(s3, prefix) - before
+    metadata_heads = _gets(s3, prefix, "HeadObject") - heads
     # The same scan with content does read the bodies: the log does see GETs.
     s.sql("SELECT name, length(content) FROM media")
     _wait_for(lambda: _gets(s3, prefix) - before >= 3, "three GetObject requests for the bodies")
-    assert metadata_gets == 0
+    assert metadata_gets == 0 and metadata_heads == 0
+    # A star may read content: it goes through binaryFile, and rows agree.
+    assert rows(s.sql("SELECT * FROM media ORDER BY name"))[0][:3] == (f"{root}/a.png", "a.png", 11)
 
 
 def test_file_versions_are_kept_beside_the_volume(s3vol, s3, files_dir):
