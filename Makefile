@@ -96,6 +96,7 @@ bench: setup
 	$(PY) bench/gateway.py
 	$(PY) bench/functions.py
 	$(PY) bench/placement.py
+	$(PY) bench/storage.py
 
 clean:
 	rm -rf $(VENV) $(DBT_VENV) build *.egg-info bench/results

@@ -91,6 +91,8 @@ class ObjectVolumeFiles:
         return None if info.type == fs.FileType.NotFound else info
 
     def stat(self, rel: str) -> FileStat | None:
+        if not rel.strip("/"):
+            return FileStat(0, 0.0, True)  # the volume's root is there even before its first object
         info = self._info(self.physical(rel))
         if info is None:
             return None
@@ -190,10 +192,16 @@ class ObjectVolumeFiles:
         pairs = [(src, rel)] if src.is_file() else [
             (f, f"{rel}/{f.relative_to(src).as_posix()}".lstrip("/")) for f in sorted(src.rglob("*")) if f.is_file()]
         keys = [self.physical(r) for _, r in pairs]
-        if not overwrite:
-            for key, info in zip(keys, _parallel(self._info, keys)):
-                if info is not None:
-                    raise AlreadyExists("path", self.user_path(key), "use OVERWRITE to replace it")
+        if not overwrite and len(keys) > 1:
+            # One listing of the target directory (1 request per 1,000 keys), not a HEAD and a
+            # LIST per file.
+            top = self.physical(rel)
+            there = {i.path for i in self._walk(top, recursive=True)} | {top}
+            clash = next((k for k in keys if k in there), None)
+            if clash is not None:
+                raise AlreadyExists("path", self.user_path(clash), "use OVERWRITE to replace it")
+        elif not overwrite and keys and self._info(keys[0]) is not None:
+            raise AlreadyExists("path", self.user_path(keys[0]), "use OVERWRITE to replace it")
 
         def upload(pair) -> str:
             source, key = pair

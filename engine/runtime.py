@@ -47,6 +47,7 @@ class Runtime:
         self._lock = threading.RLock()
         self._spark = None                 # the root SparkSession
         self._spark_conf: dict[str, str] = {}  # spark.* settings it was started with (from configuration)
+        self.spark_has_s3a = False         # whether it started with the s3a connector (engine/spark.py)
         self._workers: ThreadPoolExecutor | None = None
         self._worker_count = 0
         self._catalogs: dict[tuple[str, str], Catalog] = {}
@@ -85,6 +86,7 @@ class Runtime:
 
                 self._spark = start_root(config)
                 self._spark_conf = dict(config.spark_conf())
+                self.spark_has_s3a = config.uses_object_storage
                 sc = self._spark.sparkContext
                 self.run_job = sc._jvm.PythonRDD.runJob
                 self.jvm_context = sc._jsc.sc()

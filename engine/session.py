@@ -32,6 +32,7 @@ from lakelens.sql import (
     parse_statement,
     plan_statement,
 )
+from lakelens.catalog.storage import is_object_store
 from lakelens.sql.plans import Plan, VolumeListing
 from lakelens.sql.resolve import physical_table
 
@@ -330,7 +331,22 @@ class Session:
         runner = _RUNNERS.get(type(plan))
         if runner is None:
             raise TypeError(f"no runner for plan {type(plan).__name__}")
+        if plan.spark_sql is not None:
+            self._check_object_storage(plan)
         return runner(self, plan, execution)
+
+    def _check_object_storage(self, plan: Plan) -> None:
+        """Spark reaches object storage only with the s3a connector, which must be on its
+        classpath from the start: say so instead of Spark's `No FileSystem for scheme`."""
+        locations = [i.location for i in plan.needs.reads if i.location]
+        locations.append(getattr(plan, "location", None))
+        if any(is_object_store(loc) for loc in locations if isinstance(loc, str)):
+            self.spark  # noqa: B018 - started with this session's configuration if not yet
+            if not self.runtime.spark_has_s3a:
+                raise LakelensError(
+                    "object storage needs Spark's s3a connector, and Spark in this process started without it: set "
+                    "storage.s3 = \"on\" (or an fs.s3a setting, an s3:// warehouse) before the first statement",
+                    error_class="CONFIG_CONFLICT", sqlstate="22023")
 
     # ------------------------------------------------------------------ preparing plans
     def _jobs(self, execution: Execution | None):

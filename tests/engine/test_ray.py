@@ -26,7 +26,7 @@ import lakelens
 from lakelens.catalog import LakelensError
 
 from ..clients.conftest import PYSPARK_HOME, free_port
-from ..conftest import rows
+from ..conftest import rows, s3_toml
 from ..media import picture, speak_wav
 
 GPU_CLASS = ("embed_text", "embed_clip_text", "embed_image", "transcribe", "transcribe_segments")
@@ -248,10 +248,30 @@ def _kill_matching(text: str) -> None:
 
 
 @pytest.mark.slow
-def test_a_statement_runs_across_a_spark_standalone_cluster_and_a_two_node_ray_cluster(home, tmp_path):
+def test_a_statement_runs_across_a_spark_standalone_cluster_and_a_two_node_ray_cluster(home, tmp_path, s3):
+    """Spark's worker and both Ray nodes run with their own working directory and LAKELENS_HOME;
+    the driver's warehouse is on the S3 server, so the data they read and write (a volume of
+    scans, a Delta CTAS with ocr and Ray-placed embed_text, an Iceberg INSERT) is reached only
+    through object storage, never through the driver's disk."""
+    from lakelens.engine.cli.demo import render_text_png
+
     # The suite's own local Ray is loopback-only; a multi-node cluster needs Ray's defaults.
     env = {k: v for k, v in os.environ.items() if k != "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"}
     env.update(RAY_AUTH_MODE="token", RAY_USAGE_STATS_ENABLED="0", SPARK_HOME=str(PYSPARK_HOME))
+
+    def own(name: str) -> dict:
+        """`env` for one cluster process: a LAKELENS_HOME and working directory of its own."""
+        (tmp_path / name / "cwd").mkdir(parents=True)
+        return {**env, "LAKELENS_HOME": str(tmp_path / name / "home")}
+
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for name, text in (("one.png", "INVOICE 7 TOTAL 12 EUR"), ("two.png", "MEET AT NOON")):
+        render_text_png(text, scans / name)
+    driver_home = tmp_path / "home"
+    driver_home.mkdir()
+    (driver_home / "lakelens.toml").write_text(f'[warehouse]\npath = "s3://lake/cluster-{tmp_path.name}"\n'
+                                               + s3_toml(s3))
     temp = tempfile.mkdtemp(prefix="/tmp/llray")  # short: Ray's unix sockets live under it
     port, master_port, worker_port = free_port(), free_port(), free_port()
     logs = open(tmp_path / "cluster.log", "w")
@@ -259,32 +279,53 @@ def test_a_statement_runs_across_a_spark_standalone_cluster_and_a_two_node_ray_c
     try:
         head = subprocess.run([BIN / "ray", "start", "--head", f"--port={port}", "--num-cpus=1", "--node-name=head",
                                "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"],
-                              env=env, capture_output=True, text=True, timeout=180)
+                              env=own("ray-head"), cwd=tmp_path / "ray-head" / "cwd", capture_output=True, text=True,
+                              timeout=180)
         address = re.search(r"--address='([^']+)'", head.stdout + head.stderr)
         assert head.returncode == 0 and address, head.stderr[-3000:]
         address = address.group(1)
         second = subprocess.run([BIN / "ray", "start", f"--address={address}", "--num-cpus=2", "--node-name=second",
-                                 "--disable-usage-stats"], env=env, capture_output=True, text=True, timeout=180)
+                                 "--disable-usage-stats"], env=own("ray-second"), cwd=tmp_path / "ray-second" / "cwd",
+                                capture_output=True, text=True, timeout=180)
         assert second.returncode == 0, second.stderr[-3000:]
         spark_class = str(PYSPARK_HOME / "bin" / "spark-class")
         spark.append(subprocess.Popen([spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                                        "--port", str(master_port), "--webui-port", str(free_port())],
                                       env=env, stdout=logs, stderr=logs))
         _wait_port(master_port, spark[-1])
+        worker_env = own("spark-worker")
         spark.append(subprocess.Popen([spark_class, "org.apache.spark.deploy.worker.Worker", "--cores", "2",
                                        "--memory", "2g", "--port", str(worker_port), "--webui-port", str(free_port()),
-                                       f"spark://127.0.0.1:{master_port}"], env=env, stdout=logs, stderr=logs))
+                                       "--work-dir", str(tmp_path / "spark-worker" / "work"),
+                                       f"spark://127.0.0.1:{master_port}"], env=worker_env,
+                                      cwd=tmp_path / "spark-worker" / "cwd", stdout=logs, stderr=logs))
         done = subprocess.run(
             [BIN / "lakelens", "--home", str(tmp_path / "home"), "--conf", f"spark.master=spark://127.0.0.1:{master_port}",
              "--conf", f"ray.address={address}", "--conf", "udf.embed_text.min_actors=2", "--conf",
              "udf.embed_text.max_actors=2", "--conf", "udf.embed_text.batch_size=50", "sql", "--format", "csv",
-             f"{SUM_QUERY}; SELECT node, actors, batches FROM system.runtime.udf_pools ORDER BY node"],
-            env=env, capture_output=True, text=True, timeout=420)
+             f"{SUM_QUERY}; SELECT node, actors, batches FROM system.runtime.udf_pools ORDER BY node; "
+             f"CREATE VOLUME scans; PUT '{scans}/' INTO '/Volumes/main/default/scans/'; "
+             "CREATE TABLE scanned AS SELECT name, ocr(content) AS text, embed_text(ocr(content)) AS e FROM scans; "
+             "CREATE TABLE words (name STRING, n INT) USING iceberg; "
+             "INSERT INTO words SELECT name, size(split(text, ' ')) FROM scanned; "
+             "SELECT s.name, s.text, w.n, size(s.e) AS dims FROM scanned s JOIN words w ON s.name = w.name "
+             "ORDER BY s.name"],
+            env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
         lines = done.stdout.strip().splitlines()
+        scanned = lines[lines.index("name,text,n,dims") + 1:]
+        assert scanned == ["one.png,INVOICE 7 TOTAL 12 EUR,5,384", "two.png,MEET AT NOON,3,384"], done.stdout
+        lines = lines[:lines.index("path")]
         n, ids, total = lines[1].split(",")
         assert (n, ids) == ("1500", "1500")
         nodes = {line.split(",")[0]: (int(line.split(",")[1]), int(line.split(",")[2])) for line in lines[3:]}
+        # The data went to the S3 server only: nothing under the driver's home, and the Spark
+        # executors (the worker's own cwd) wrote nothing beside their logs and jars.
+        stored = [p.relative_to(s3.data_dir / "lake").as_posix()
+                  for p in (s3.data_dir / "lake" / f"cluster-{tmp_path.name}").rglob("*") if p.is_file()]
+        assert {k.split("/")[1] for k in stored} >= {"tables", "iceberg", "volumes"}, stored
+        assert not (driver_home / "warehouse").exists()
+        assert not any(p.suffix == ".parquet" for p in (tmp_path / "spark-worker").rglob("*"))
         assert set(nodes) == {"head", "second"}, done.stdout
         assert all(actors == 1 and batches > 0 for actors, batches in nodes.values()), nodes  # work on both
         # The same statement in this process (local Spark, local Ray) gives the same answer.
