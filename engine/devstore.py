@@ -8,6 +8,7 @@ configuration lakelens (and Spark) need to use it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import shutil
@@ -67,6 +68,7 @@ class S3Server:
         self.process = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                         start_new_session=True)
         log.close()
+        atexit.register(self.stop)  # its own session survives us otherwise
         # Ready when it accepts connections; a process that exits first is an error at once.
         deadline = time.monotonic() + startup_timeout_s
         while True:

@@ -98,7 +98,7 @@ def cmd_demo(args) -> int:
     from lakelens.engine.cli.demo import TRY_QUERIES
 
     print("try, e.g.:")
-    command = _this_command()
+    command = _this_command() + (f" --home {args.home}" if args.home else "")
     for query in TRY_QUERIES:
         print(f'  {command} sql "{query}"')
     return 0
