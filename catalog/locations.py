@@ -16,6 +16,7 @@ from typing import Iterable
 
 from .errors import InvalidArgument, PermissionDenied
 from .storage import is_object_store, normalize, url_within
+from .volumes import GLOB_CHARS
 
 
 def real(path: str | os.PathLike) -> Path:
@@ -53,6 +54,8 @@ def check_external_location(location: str, *, remote: bool, allowed_roots: Itera
                           protected=protected, others=others)
     if not location or not Path(os.path.expanduser(location)).is_absolute():
         raise InvalidArgument(f"an external location must be an absolute path: {location!r}")
+    if GLOB_CHARS.search(location):
+        raise InvalidArgument(f"an external location may not contain glob characters * ? [ ] {{ }}: {location!r}")
     path = real(location)
     if path.exists() and not path.is_dir():
         raise InvalidArgument(f"external location is not a directory: {location!r}")

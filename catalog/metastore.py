@@ -607,7 +607,11 @@ class Catalog(RecycleBin, Workspaces):
         out = []
         for d in found:
             if _canonical(d) not in used and not d.rstrip("/").rsplit("/", 1)[-1].startswith("."):
-                self.storage.rmtree(d)
+                try:
+                    self.storage.rmtree(d)
+                except LakelensError as e:  # the next reconciliation tries again
+                    log.warning("orphan sweep: %s", e)
+                    continue
                 out.append(f"removed orphaned storage {d}")
         return out
 

@@ -28,12 +28,14 @@ from typing import Callable
 from .errors import AlreadyExists, InvalidArgument, InvalidPath, NotFound
 from .model import ObjectInfo
 from .storage import FileStat, Storage, join, normalize
-from .volumes import FileEntry
+from .volumes import GLOB_CHARS, FileEntry
 
 HIDDEN_PREFIX = ".lakelens-"
 VERSIONS_DIR = ".lakelens-versions"
 UPLOADS_DIR = ".lakelens-uploads"
 CHUNK = 8 << 20
+SMALL_OBJECT = 16 << 20  # read into memory before its upload starts (16 uploads run at once)
+MAX_SERVER_COPY = 5 << 30  # S3's CopyObject limit
 
 
 class ObjectVolumeFiles:
@@ -59,7 +61,8 @@ class ObjectVolumeFiles:
     def physical(self, rel: str) -> str:
         """The key (`bucket/prefix/rel`) of a path inside the volume; lexically checked."""
         parts = [p for p in PurePosixPath(rel or "").parts if p != "/"] if rel else []
-        if rel.startswith("/") or any(p in ("..", ".") for p in parts) or "\\" in rel or "\x00" in rel:
+        if rel.startswith("/") or any(p in ("..", ".") for p in parts) or "\\" in rel or "\x00" in rel \
+                or GLOB_CHARS.search(rel):
             raise InvalidPath(f"path escapes volume {self.info.volume_path}: {rel!r}")
         if any(p.startswith(HIDDEN_PREFIX) for p in parts):
             raise InvalidPath(f"{self.info.volume_path}/{rel}: names starting with {HIDDEN_PREFIX!r} are reserved")
@@ -126,8 +129,7 @@ class ObjectVolumeFiles:
         except OSError as e:
             raise self._error(self._rel(key), e, "list") from None
         base = len(self._base)
-        return [i for i in infos
-                if not any(p.startswith(HIDDEN_PREFIX) for p in i.path[base:].strip("/").split("/"))]
+        return [i for i in infos if _listable(i.path[base:].strip("/"))]
 
     def list(self, rel: str = "") -> list[FileEntry]:
         """Immediate children of a directory (or the file itself), like Databricks `LIST`:
@@ -144,6 +146,16 @@ class ObjectVolumeFiles:
         out = [self._entry(i) for i in self._walk(key, recursive=False)]
         out.sort(key=lambda f: f.path)
         return out
+
+    def _no_file_above(self, key: str) -> None:
+        """Refuse to put something under a path whose parent is a file (an object store would
+        let `a` and `a/b` both exist; a file system, and LIST, cannot)."""
+        from pyarrow import fs
+
+        for ancestor in _ancestors(key, self._base):
+            info = self._info(ancestor)
+            if info is not None and info.type == fs.FileType.File:
+                raise AlreadyExists("path", self.user_path(ancestor), "a file has that name")
 
     def _files_under(self, key: str):
         from pyarrow import fs
@@ -168,16 +180,42 @@ class ObjectVolumeFiles:
             raise NotFound("path", f"{self.info.volume_path}/{rel}")
         dfs, dkey = self.storage.filesystem(dest)
         try:
-            self.fs.copy_file(self.physical(rel), dkey) if dfs is self.fs else _copy_between(
-                self.fs, self.physical(rel), dfs, dkey)
+            if dfs is self.fs and st.size <= MAX_SERVER_COPY:
+                self.fs.copy_file(self.physical(rel), dkey)
+            else:  # another store, or past CopyObject's 5 GiB: through this process
+                _copy_between(self.fs, self.physical(rel), dfs, dkey)
         except OSError as e:
             raise self._error(rel, e, "copy") from None
         return st
 
     # ------------------------------------------------------------------ writing
     def _upload(self, source: str | os.PathLike, key: str) -> None:
-        with open(source, "rb") as src, self.fs.open_output_stream(key) as out:
-            shutil.copyfileobj(src, out, CHUNK)
+        """Upload a local file so that no partial object ever shows at `key`: closing a pyarrow
+        S3 stream completes its upload, even on an exception (there is no abort). A small file
+        is read whole first, then written in one PutObject; a larger one is staged under the
+        hidden uploads prefix and copied into place on the server."""
+        size = os.path.getsize(source)
+        if size <= SMALL_OBJECT:
+            data = Path(source).read_bytes()  # a failing read never opens the object
+            with self.fs.open_output_stream(key) as out:
+                out.write(data)
+            return
+        staged = f"{self._base}/{UPLOADS_DIR}/{uuid.uuid4().hex}"
+        try:
+            with open(source, "rb") as src, self.fs.open_output_stream(staged) as out:
+                shutil.copyfileobj(src, out, CHUNK)
+            self._place(staged, key, size)
+        finally:
+            _delete_quietly(self.fs, staged)
+
+    def _place(self, staged: str, key: str, size: int) -> None:
+        """Copy a complete staged object to `key` on the server (CopyObject is atomic), or past
+        its 5 GiB limit through this process (then an interruption could leave a partial
+        object: see docs/operations.md)."""
+        if size <= MAX_SERVER_COPY:
+            self.fs.copy_file(staged, key)
+        else:
+            _copy_between(self.fs, staged, self.fs, key)
 
     def put(self, local: str | os.PathLike, rel: str, *, overwrite: bool = False) -> list[str]:
         """Upload a local file or directory tree into the volume; returns the volume paths written."""
@@ -192,12 +230,19 @@ class ObjectVolumeFiles:
         pairs = [(src, rel)] if src.is_file() else [
             (f, f"{rel}/{f.relative_to(src).as_posix()}".lstrip("/")) for f in sorted(src.rglob("*")) if f.is_file()]
         keys = [self.physical(r) for _, r in pairs]
+        if keys:
+            self._no_file_above(keys[0])  # the target directory and what leads to it
         if not overwrite and len(keys) > 1:
             # One listing of the target directory (1 request per 1,000 keys), not a HEAD and a
             # LIST per file.
             top = self.physical(rel)
-            there = {i.path for i in self._walk(top, recursive=True)} | {top}
-            clash = next((k for k in keys if k in there), None)
+            listed = self._walk(top, recursive=True)
+            there = {i.path for i in listed} | {top}
+            from pyarrow import fs
+
+            files_there = {i.path for i in listed if i.type == fs.FileType.File}
+            clash = next((k for k in keys if k in there or any(a in files_there for a in _ancestors(k, top))),
+                         None)
             if clash is not None:
                 raise AlreadyExists("path", self.user_path(clash), "use OVERWRITE to replace it")
         elif not overwrite and keys and self._info(keys[0]) is not None:
@@ -311,23 +356,25 @@ class ObjectVolumeFiles:
             self.size += len(chunk)
 
         def __exit__(self, exc_type, exc, tb) -> None:
-            fs_ = self.files.fs
             try:
-                self._out.close()
+                try:
+                    self._out.close()  # completes the hidden staged object, even on an error
+                except OSError as e:
+                    if exc_type is not None:
+                        return  # the caller's error is the one to see
+                    raise self.files._error(self.files._rel(self.key), e, "write") from None
                 if exc_type is not None:
                     return
                 if not self.overwrite and self.files._info(self.key) is not None:
                     raise AlreadyExists("path", self.path, "use overwrite to replace it")
                 if self.overwrite:
                     self.files.keep(self.key, "OVERWRITTEN")
-                fs_.copy_file(self._tmp, self.key)
-            except OSError as e:
-                raise self.files._error(self.files._rel(self.key), e, "write") from None
-            finally:
                 try:
-                    fs_.delete_file(self._tmp)
-                except OSError:
-                    pass
+                    self.files._place(self._tmp, self.key, self.size)
+                except OSError as e:
+                    raise self.files._error(self.files._rel(self.key), e, "write") from None
+            finally:
+                _delete_quietly(self.files.fs, self._tmp)
 
     def open_write(self, rel: str, *, overwrite: bool = False) -> "ObjectVolumeFiles.Writer":
         """A writer for a file of the volume (see `Writer`); refuses an existing file unless
@@ -340,6 +387,7 @@ class ObjectVolumeFiles:
             raise InvalidArgument(f"{self.user_path(key)} is a directory")
         if st is not None and not overwrite:
             raise AlreadyExists("path", self.user_path(key), "use overwrite to replace it")
+        self._no_file_above(key)
         return ObjectVolumeFiles.Writer(self, key, overwrite)
 
     def mkdir(self, rel: str) -> str:
@@ -349,6 +397,7 @@ class ObjectVolumeFiles:
         if st is not None and not st.is_dir:
             raise AlreadyExists("path", self.user_path(key), "a file has that name")
         if st is None and rel.strip("/"):
+            self._no_file_above(key)
             try:
                 self.fs.create_dir(key, recursive=True)
             except OSError as e:
@@ -399,6 +448,26 @@ def _parallel(fn, items: list, threads: int = 16) -> list:
 
     with ThreadPoolExecutor(min(threads, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+def _ancestors(key: str, base: str) -> list[str]:
+    """The keys strictly between `base` and `key` (`base/a`, `base/a/b` for `base/a/b/c`)."""
+    parts = key[len(base):].strip("/").split("/")[:-1]
+    return ["/".join([base, *parts[:i]]) for i in range(1, len(parts) + 1)]
+
+
+def _listable(rel: str) -> bool:
+    """A key (relative to the volume) lakelens shows: none of its parts is lakelens' own, empty,
+    `.` or `..` (another tool may write such keys; `GET` would otherwise write outside its
+    destination)."""
+    return not any(p.startswith(HIDDEN_PREFIX) or p in ("", ".", "..") for p in rel.split("/"))
+
+
+def _delete_quietly(filesystem, key: str) -> None:
+    try:
+        filesystem.delete_file(key)
+    except OSError:
+        pass  # never there, or gone: a leftover under the hidden uploads prefix is harmless
 
 
 def _copy_between(src_fs, src: str, dst_fs, dst: str) -> None:

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import shutil
@@ -41,6 +42,7 @@ DEFAULT_RETENTION_DAYS = 7.0  # Unity Catalog's UNDROP window
 MAX_RETENTION_DAYS = 36500.0
 
 
+log = logging.getLogger(__name__)
 _BLOB = re.compile(r"[0-9a-f]{32}(\.[A-Za-z0-9]{1,15})?")
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,15}")
 
@@ -278,8 +280,8 @@ class RecycleBin:
                 self.storage.delete_file(self._blob_path(blob))
             except InvalidArgument:
                 continue  # never anything outside the bin
-            except LakelensError:
-                continue  # unreachable storage: the copy stays behind rather than fail the purge
+            except LakelensError as e:  # unreachable storage: the copy stays rather than fail the purge
+                log.warning("a kept file version was not deleted (%s): %s", blob, e)
 
     def file_keeper(self, info: ObjectInfo, by: str):
         """The callback a volume's files call before a file is replaced or removed

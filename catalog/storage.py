@@ -62,11 +62,16 @@ def normalize(location: str | os.PathLike) -> str:
     if scheme not in S3_SCHEMES:
         raise InvalidArgument(f"unsupported storage location {text!r}: use a local path, file://, s3:// or s3a://")
     bucket, _, key = m.group("rest").partition("/")
+    if "@" in bucket:
+        raise InvalidArgument(f"a storage location carries no credentials ({describe(text)!r}): they come from "
+                              "the fs.s3a settings of its bucket or the AWS chain")
     if not _BUCKET.fullmatch(bucket):
         raise InvalidArgument(f"invalid bucket name {bucket!r} in {text!r}")
     parts = [p for p in key.split("/") if p != ""]
-    if any(p in (".", "..") for p in parts) or "\x00" in key or "\\" in key:
-        raise InvalidArgument(f"storage location {text!r} may not contain '.', '..', NUL or backslashes")
+    if any(p in (".", "..") for p in parts) or re.search(r"[\x00\\*?\[\]{}]", key):
+        # Spark expands glob characters in the paths it is given: `{../x}` would leave the prefix.
+        raise InvalidArgument(f"storage location {describe(text)!r} may not contain '.', '..', NUL, backslashes "
+                              "or glob characters * ? [ ] { }")
     return "s3://" + "/".join([bucket, *parts])
 
 
@@ -90,8 +95,8 @@ def url_within(path: str, root: str) -> bool:
 
 
 def describe(location: str) -> str:
-    """A location fit for a message (URLs with user info lose it)."""
-    return re.sub(r"://[^/@]*@", "://", str(location))
+    """A location fit for a message (user info, `key:secret@`, is cut from URLs and names)."""
+    return re.sub(r"^[^/@]*@", "", re.sub(r"://[^/@]*@", "://", str(location)))
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,13 @@ class Storage:
             if opt["session.token"]:
                 kwargs["session_token"] = opt["session.token"]
         region = opt["endpoint.region"] or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not region and not endpoint:  # AWS itself: ask where the bucket is, as s3a does
+            try:
+                from pyarrow import fs
+
+                region = fs.resolve_s3_region(bucket)
+            except (OSError, ValueError):
+                region = None
         kwargs["region"] = region or "us-east-1"
         # s3a's default is virtual-host addressing; path style is what most self-hosted servers want.
         kwargs["force_virtual_addressing"] = (opt["path.style.access"] or "false").lower() != "true"
@@ -190,7 +202,7 @@ class Storage:
         return filesystem, f"{bucket}/{key}".rstrip("/")
 
     # ------------------------------------------------------------------ errors
-    def error(self, location: str, exc: BaseException, doing: str = "reach") -> StorageError:
+    def error(self, location: str, exc: BaseException, doing: str = "use") -> StorageError:
         """A clear error for a failed request on `location`: what, where, why (no secrets,
         no stack trace)."""
         text = str(exc)

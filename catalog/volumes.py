@@ -9,6 +9,7 @@ can reach outside it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +21,8 @@ from .model import ObjectInfo
 from .storage import FileStat
 
 VOLUMES_ROOT = "/Volumes"
+# Characters Hadoop's path globbing expands: never in a path lakelens hands to Spark.
+GLOB_CHARS = re.compile(r"[*?\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ def parse_volume_path(text: str) -> VolumePath:
     for p in parts:
         if p in ("", ".", ".."):
             raise InvalidPath(f"volume path {text!r} may not contain empty, '.' or '..' components")
+    if GLOB_CHARS.search(raw):
+        # Spark expands globs in the paths it is given ({../..} walks out of the volume).
+        raise InvalidPath(f"volume path {text!r} may not contain glob characters * ? [ ] {{ }}; "
+                          "read_files(…, glob => '*.png') filters names")
     cat, sch, vol = (p.lower() for p in parts[:3])
     return VolumePath(cat, sch, vol, "/".join(parts[3:]))
 
@@ -124,7 +131,7 @@ class VolumeFiles:
 
     def physical(self, rel: str) -> Path:
         rel_path = PurePosixPath(rel) if rel else PurePosixPath()
-        if rel_path.is_absolute() or any(p in ("..", ".") for p in rel_path.parts):
+        if rel_path.is_absolute() or any(p in ("..", ".") for p in rel_path.parts) or GLOB_CHARS.search(rel):
             raise InvalidPath(f"path escapes volume {self.info.volume_path}: {rel!r}")
         candidate = self.root.joinpath(*rel_path.parts)
         resolved = candidate.resolve()

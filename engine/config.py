@@ -145,7 +145,8 @@ class Config:
 # A key names a secret when its last part holds one of these words (spark.authenticate.secret,
 # spark.ssl.keyPassword, *.token, *.credentials) or two of its parts read as one (fs.s3a.access.key).
 _SECRET_WORD = re.compile(r"pass(word|wd|phrase)|secret|token|credential|^pwd$", re.IGNORECASE)
-_SECRET_PAIRS = {"access.key", "secret.key", "private.key", "api.key", "auth.key", "session.key", "account.key"}
+_SECRET_PAIRS = {"access.key", "secret.key", "private.key", "api.key", "auth.key", "session.key", "account.key",
+                 "encryption.key"}  # fs.s3a.encryption.key: an SSE-C key
 # scheme://user:PASSWORD@host — the password part of a URL's user info.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^\s/]*)(?P<at>@)")
 # ?password=...&token=... in URLs and connection strings.

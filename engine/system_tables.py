@@ -73,10 +73,13 @@ def materialise(spark, read: SystemTableRead, session) -> None:
 
 
 def _hidden(rel: str) -> bool:
-    """What Spark's file listing leaves out (so the rows match binaryFile's): names starting
-    with `.` or `_` (unless `_` names a partition, `k=v`) anywhere in the path."""
-    return any(p.startswith(".") or (p.startswith("_") and "=" not in p) or p.endswith("._COPYING_")
-               for p in rel.split("/"))
+    """What Spark's file listing leaves out (HadoopFSUtils.shouldFilterOutPathName), so the rows
+    match binaryFile's: names starting with `.` or `_` (but `_metadata*`, `_common_metadata*`
+    and partition names `_k=v`) and `*._COPYING_`, anywhere in the path."""
+    def out(p: str) -> bool:
+        exclude = (p.startswith("_") and "=" not in p) or p.startswith(".") or p.endswith("._COPYING_")
+        return exclude and not (p.startswith("_metadata") or p.startswith("_common_metadata"))
+    return any(out(p) for p in rel.split("/"))
 
 
 def materialise_listing(spark, listing: VolumeListing, session) -> None:

@@ -82,6 +82,10 @@ def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) 
                 raise PermissionDenied("RESET of every setting is not available to remote sessions; RESET <key>")
             if key:
                 check_setting(ctx.principal, ctx.policy, key)
+        elif key and not key.startswith("-") and ctx.remote and not ctx.policy.setting_allowed(key):
+            # `SET key` shows a value: the server's settings (credentials among them) are not
+            # a remote session's to read, only those it may change.
+            raise PermissionDenied(f"reading setting {key[:100]!r} is not available to remote sessions")
         return SparkQuery(spark_sql=stmt.sql(dialect="spark"), access=ctx.access)
     if handler is None:
         text = stmt.sql(dialect="spark") if not isinstance(stmt, exp.Command) else f"{stmt.this} {stmt.expression}"

@@ -247,6 +247,7 @@ def test_volume_on_object_storage_over_the_gateway(server, shop, s3):
          "not under an external location the server allows"),
         (admin, "CREATE EXTERNAL VOLUME main.default.mine LOCATION 's3://lake/gateway/shop/inner'", "overlaps"),
         (cur, "SELECT * FROM binaryFile.`s3a://lake/gateway/shop`", "direct path queries"),
+        (cur, "SET spark.hadoop.fs.s3a.secret.key", "reading setting"),
     ]:
         with pytest.raises(OperationalError, match=why):
             who.execute(statement)

@@ -103,6 +103,37 @@ def test_metadata_scan_reads_no_object_bodies(s3vol, s3):
     assert rows(s.sql("SELECT * FROM media ORDER BY name"))[0][:3] == (f"{root}/a.png", "a.png", 11)
 
 
+def test_listing_and_binaryfile_agree_on_what_is_a_row(s3vol, files_dir):
+    """Spark hides `.x` and `_x` names but keeps `_metadata*` and partition-like `_k=v`; the
+    listing that answers content-free queries must hide the same, and skip empty files."""
+    s, root, _ = s3vol
+    for rel in ("_metadata/m.bin", "_hidden/h.bin", "_k=1/p.bin", ".dot.bin", "empty.bin"):
+        (files_dir / "extra").mkdir(exist_ok=True)
+        (files_dir / "extra" / "f").write_bytes(b"" if rel == "empty.bin" else b"xy")
+        s.sql(f"PUT '{files_dir}/extra/f' INTO '{root}/{rel}'")
+    listed = sorted(r[0] for r in rows(s.sql("SELECT name FROM media")))
+    scanned = sorted(r[0] for r in rows(s.sql("SELECT name, length(content) FROM media")))
+    assert listed == scanned == ["a.png", "b.png", "c.txt", "m.bin", "p.bin"]
+
+
+def test_glob_characters_never_reach_spark(s3vol):
+    """Hadoop expands globs in the paths Spark is given: `{../..}` would walk out of a volume."""
+    s, root, prefix = s3vol
+    for statement in (f"SELECT * FROM read_files('{root}/{{../{{../*,q}},r}}')",
+                      f"PUT '/tmp/x' INTO '{root}/a[1].png'",
+                      "CREATE EXTERNAL VOLUME g LOCATION 's3://lake/ext/*'",
+                      "CREATE EXTERNAL VOLUME g LOCATION 's3://lake/{../warehouse,q}'"):
+        with pytest.raises(LakelensError, match="glob characters"):
+            s.sql(statement)
+    with pytest.raises(InvalidArgument, match="carries no credentials") as e:
+        s.sql("CREATE EXTERNAL VOLUME g LOCATION 's3a://AKIAEXAMPLE:wJalrSECRET@lake/x'")
+    assert "wJalrSECRET" not in str(e.value) and "AKIAEXAMPLE" not in str(e.value)
+    files, _ = s.catalog.open_volume(root)
+    with pytest.raises(LakelensError, match="a file has that name"):
+        with files.open_write("a.png/inside.txt") as w:
+            w.write(b"x")
+
+
 def test_file_versions_are_kept_beside_the_volume(s3vol, s3, files_dir):
     s, root, prefix = s3vol
     (files_dir / "new.txt").write_text("second")
@@ -224,7 +255,7 @@ def test_storage_down_during_ctas_leaves_no_table(s3, s3_flaky, tmp_path):
     assert rows(s.sql("SELECT * FROM kept")) == [(1,)]
 
 
-def test_a_broken_upload_never_shows_a_partial_object(s3vol, s3):
+def test_a_broken_upload_never_shows_a_partial_object(s3vol, s3, files_dir):
     s, root, prefix = s3vol
     files, rel = s.catalog.open_volume(f"{root}/big.bin")
     with pytest.raises(RuntimeError, match="sender went away"):
@@ -238,6 +269,11 @@ def test_a_broken_upload_never_shows_a_partial_object(s3vol, s3):
         w.write(payload[: 7 << 20])
         w.write(payload[7 << 20:])
     assert (s3.data_dir / "lake" / prefix / "big.bin").read_bytes() == payload
+    # A large PUT is staged under the hidden uploads prefix and copied into place.
+    (files_dir / "large.bin").write_bytes(payload * 2)
+    s.sql(f"PUT '{files_dir}/large.bin' INTO '{root}/large.bin'")
+    assert (s3.data_dir / "lake" / prefix / "large.bin").read_bytes() == payload * 2
+    assert not [k for k in _objects(s3, prefix) if k.startswith(".lakelens-uploads/")]
 
 
 def test_files_api_on_object_storage(s3, tmp_path):
