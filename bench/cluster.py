@@ -52,10 +52,13 @@ def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
 
 
 def env_for(home: Path, cwd: Path) -> dict:
+    """The environment of one process of the cluster: a LAKELENS_HOME of its own. A multi-node
+    Ray cluster uses Ray's defaults (not the loopback-only local mode) with token auth."""
     cwd.mkdir(parents=True, exist_ok=True)
     home.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, LAKELENS_HOME=str(home), PYSPARK_PYTHON=sys.executable,
-               RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_DISABLE_FAILURE_SIGNAL_HANDLER="1")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"}
+    env.update(LAKELENS_HOME=str(home), PYSPARK_PYTHON=sys.executable, RAY_AUTH_MODE="token",
+               RAY_USAGE_STATS_ENABLED="0", SPARK_HOME=str(SPARK_CLASS.parent.parent))
     return env
 
 
@@ -75,6 +78,7 @@ q("rows", "SELECT name, text, size(embedding) AS dims FROM scanned ORDER BY name
 q("iceberg", "CREATE TABLE IF NOT EXISTS words (name STRING, words INT) USING iceberg")
 q("insert", "INSERT INTO words SELECT name, size(split(text, ' ')) FROM scanned")
 q("pools", "SELECT function, node, actors, rows FROM system.runtime.udf_pools")
+q("grant", "GRANT USE SCHEMA, SELECT ON SCHEMA main.default TO `account users`")
 q("executors", "SELECT 1")
 print("RESULT " + json.dumps(out, default=str))
 '''
@@ -113,27 +117,29 @@ def main() -> int:
 
         # -- Ray: a head and a second node, each with its own LAKELENS_HOME.
         ray = str(VENV_BIN / "ray")
-        head = subprocess.run([ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(ray_port),
-                               "--num-cpus", "1", "--include-dashboard=false", "--disable-usage-stats"],
+        temp = tempfile.mkdtemp(prefix="/tmp/llray")  # short: Ray's unix sockets live under it
+        head = subprocess.run([ray, "start", "--head", "--port", str(ray_port), "--node-name=head",
+                               "--num-cpus", "1", "--include-dashboard=false", "--disable-usage-stats",
+                               f"--temp-dir={temp}"],
                               env=env_for(base / "ray-head-home", base / "ray-head-cwd"), cwd=base / "ray-head-cwd",
                               capture_output=True, text=True)
         if head.returncode:
             raise SystemExit(head.stdout + head.stderr)
-        node = subprocess.run([ray, "start", "--address", f"127.0.0.1:{ray_port}", "--node-ip-address", "127.0.0.1",
+        address = re.search(r"--address='([^']+)'", head.stdout + head.stderr).group(1)
+        node = subprocess.run([ray, "start", f"--address={address}", "--node-name=second",
                                "--num-cpus", "1", "--disable-usage-stats"],
                               env=env_for(base / "ray-node-home", base / "ray-node-cwd"), cwd=base / "ray-node-cwd",
                               capture_output=True, text=True)
         if node.returncode:
             raise SystemExit(node.stdout + node.stderr)
-        status = subprocess.run([ray, "status", "--address", f"127.0.0.1:{ray_port}"], capture_output=True, text=True)
-        print("ray:", " ".join(line.strip() for line in status.stdout.splitlines() if "node_" in line or "CPU" in line))
+        print(f"ray: head and a second node at {address}")
 
         # -- The driver's home: warehouse on S3, Spark and Ray clusters.
         home = base / "driver-home"
         home.mkdir()
         conf = "".join(f'"{k}" = "{v}"\n' for k, v in server.s3a_conf(prefix="hadoop.").items())
         (home / "lakelens.toml").write_text(
-            f'[warehouse]\npath = "s3://lake/cluster"\n[ray]\naddress = "127.0.0.1:{ray_port}"\n'
+            f'[warehouse]\npath = "s3://lake/cluster"\n[ray]\naddress = "{address}"\n'
             f'[udf.embed_text]\nplacement = "ray"\nmin_actors = 2\nmax_actors = 2\nnum_cpus = 1\n'
             f'[spark]\nmaster = "spark://127.0.0.1:{master_port}"\n"executor.memory" = "2g"\n'
             f'"cores.max" = "2"\n{conf}')
@@ -198,7 +204,12 @@ def main() -> int:
                 p.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 p.kill()
-        subprocess.run([str(VENV_BIN / "ray"), "stop", "--force"], capture_output=True)
+        for pid in os.listdir("/proc"):  # this run's Ray processes (their temp dir names them)
+            try:
+                if pid.isdigit() and str(base) in Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace"):
+                    os.kill(int(pid), 9)
+            except OSError:
+                pass
         server.stop()
         shutil.rmtree(base, ignore_errors=True) if os.environ.get("KEEP") is None else print("kept", base)
 
