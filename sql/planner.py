@@ -8,6 +8,7 @@ catalog, table DDL and DML become Spark plans over physical references, queries 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import replace
 
@@ -67,6 +68,10 @@ from .resolve import (
 )
 
 QUERY_TYPES = (exp.Query, exp.Values)
+# Settings a remote session may not read with `SET key`: Hadoop's (fs.s3a.* credentials) and
+# whatever is named like a secret.
+_SECRET_SETTING = re.compile(r"^\s*spark\.hadoop\.|secret|password|token|credential|\.key\b|keystore|encryption",
+                             re.IGNORECASE)
 
 
 def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) -> Plan:
@@ -82,9 +87,9 @@ def plan_statement(stmt: exp.Expression, catalog: Catalog, ctx: SessionContext) 
                 raise PermissionDenied("RESET of every setting is not available to remote sessions; RESET <key>")
             if key:
                 check_setting(ctx.principal, ctx.policy, key)
-        elif key and not key.startswith("-") and ctx.remote and not ctx.policy.setting_allowed(key):
-            # `SET key` shows a value: the server's settings (credentials among them) are not
-            # a remote session's to read, only those it may change.
+        elif key and ctx.remote and _SECRET_SETTING.search(key):
+            # `SET key` shows a value: Hadoop's (storage credentials) and anything named like a
+            # secret are not a remote session's to read; Spark redacts only what its regex knows.
             raise PermissionDenied(f"reading setting {key[:100]!r} is not available to remote sessions")
         return SparkQuery(spark_sql=stmt.sql(dialect="spark"), access=ctx.access)
     if handler is None:
