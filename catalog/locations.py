@@ -44,55 +44,39 @@ def overlaps(a: str | os.PathLike, b: str | os.PathLike) -> bool:
 
 def check_external_location(location: str, *, remote: bool, allowed_roots: Iterable[str],
                             protected: Iterable[tuple[str, str | os.PathLike]],
-                            others: Iterable[tuple[str, str]]) -> Path:
-    """The resolved directory for an external volume or table at `location`, or an error.
+                            others: Iterable[tuple[str, str]]) -> Path | str:
+    """The resolved directory (or canonical `s3://` prefix) for an external volume or table at
+    `location`, or an error. `within`/`overlaps` compare URLs by key prefix and never match a
+    URL against a local path, so one set of rules serves both.
 
     `protected`: (what, path) pairs no location may overlap (the warehouse, the home);
     `others`: (object name, location) of every other object with storage."""
     if is_object_store(location):
-        return _check_url(normalize(location), remote=remote, allowed_roots=allowed_roots,
-                          protected=protected, others=others)
-    if not location or not Path(os.path.expanduser(location)).is_absolute():
-        raise InvalidArgument(f"an external location must be an absolute path: {location!r}")
-    if GLOB_CHARS.search(location):
-        raise InvalidArgument(f"an external location may not contain glob characters * ? [ ] {{ }}: {location!r}")
-    path = real(location)
-    if path.exists() and not path.is_dir():
-        raise InvalidArgument(f"external location is not a directory: {location!r}")
+        path = shown = normalize(location)
+        if path.count("/") < 3:
+            raise InvalidArgument(f"an external location needs a prefix inside its bucket, not the whole bucket: "
+                                  f"{path!r}")
+    else:
+        if not location or not Path(os.path.expanduser(location)).is_absolute():
+            raise InvalidArgument(f"an external location must be an absolute path: {location!r}")
+        if GLOB_CHARS.search(location):
+            raise InvalidArgument(f"an external location may not contain glob characters * ? [ ] {{ }}: {location!r}")
+        path, shown = real(location), location
+        if path.exists() and not path.is_dir():
+            raise InvalidArgument(f"external location is not a directory: {location!r}")
     roots = [str(r) for r in allowed_roots]
-    if remote and not any(within(path, root) for root in roots if not is_object_store(root)):
+    if remote and not any(within(path, root) for root in roots):
         hint = (f"allowed roots: {', '.join(roots)}" if roots else
                 "no external roots are configured (an administrator sets storage.external_roots)")
-        raise PermissionDenied(f"location {location!r} is not under an external location the server allows; {hint}")
+        raise PermissionDenied(f"location {shown!r} is not under an external location the server allows; {hint}")
     for what, p in protected:
-        if not is_object_store(p) and overlaps(path, p):
-            raise PermissionDenied(f"location {location!r} overlaps {what}; choose a directory of its own")
+        if overlaps(path, p):
+            raise PermissionDenied(f"location {shown!r} overlaps {what}; choose a directory of its own")
     for name, other in others:
-        if other and not is_object_store(other) and overlaps(path, other):
-            raise PermissionDenied(f"location {location!r} overlaps the storage of {name}; "
+        if other and overlaps(path, other):
+            raise PermissionDenied(f"location {shown!r} overlaps the storage of {name}; "
                                    "every object needs a directory of its own")
     return path
-
-
-def _check_url(url: str, *, remote: bool, allowed_roots: Iterable[str],
-               protected: Iterable[tuple[str, str | os.PathLike]], others: Iterable[tuple[str, str]]) -> str:
-    """`check_external_location` for an object-store URL: the same rules, by key prefix (an
-    object store has no links to resolve)."""
-    roots = [str(r) for r in allowed_roots]
-    if url.count("/") < 3:
-        raise InvalidArgument(f"an external location needs a prefix inside its bucket, not the whole bucket: {url!r}")
-    if remote and not any(is_object_store(r) and url_within(url, r) for r in roots):
-        hint = (f"allowed roots: {', '.join(roots)}" if roots else
-                "no external roots are configured (an administrator sets storage.external_roots)")
-        raise PermissionDenied(f"location {url!r} is not under an external location the server allows; {hint}")
-    for what, p in protected:
-        if is_object_store(p) and (url_within(url, str(p)) or url_within(str(p), url)):
-            raise PermissionDenied(f"location {url!r} overlaps {what}; choose a prefix of its own")
-    for name, other in others:
-        if other and is_object_store(other) and (url_within(url, other) or url_within(other, url)):
-            raise PermissionDenied(f"location {url!r} overlaps the storage of {name}; "
-                                   "every object needs a prefix of its own")
-    return url
 
 
 def escaping_link(root: str | os.PathLike) -> str | None:

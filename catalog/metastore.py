@@ -682,8 +682,7 @@ class Catalog(RecycleBin, Workspaces):
 
     def _check_object_location(self, location: str) -> None:
         """An object-store location answers (bucket, credentials) and is not a file."""
-        self.storage.check(location)
-        st = self.storage.stat(location)
+        st = self.storage.check(location)
         if st is not None and not st.is_dir:
             raise InvalidArgument(f"external location is an object, not a prefix: {location!r}")
 

@@ -27,7 +27,7 @@ from typing import Callable
 
 from .errors import AlreadyExists, InvalidArgument, InvalidPath, NotFound
 from .model import ObjectInfo
-from .storage import FileStat, Storage, join, normalize
+from .storage import FileStat, Storage, file_stat, join, normalize
 from .volumes import GLOB_CHARS, FileEntry
 
 HIDDEN_PREFIX = ".lakelens-"
@@ -40,8 +40,6 @@ MAX_SERVER_COPY = 5 << 30  # S3's CopyObject limit
 
 class ObjectVolumeFiles:
     """File operations inside one volume stored on S3-compatible object storage."""
-
-    versions_dir = VERSIONS_DIR
 
     def __init__(self, info: ObjectInfo, storage: Storage,
                  keep: Callable[["ObjectVolumeFiles", str, str], None] | None = None):
@@ -97,12 +95,7 @@ class ObjectVolumeFiles:
         if not rel.strip("/"):
             return FileStat(0, 0.0, True)  # the volume's root is there even before its first object
         info = self._info(self.physical(rel))
-        if info is None:
-            return None
-        from pyarrow import fs
-
-        return FileStat(info.size or 0, info.mtime.timestamp() if info.mtime else 0.0,
-                        info.type == fs.FileType.Directory)
+        return None if info is None else file_stat(info)
 
     def is_dir(self, rel: str) -> bool:
         if not rel.strip("/"):
@@ -325,7 +318,7 @@ class ObjectVolumeFiles:
         info = self._info(key)
         if info is None:
             raise NotFound("path", f"{self.info.volume_path}/{rel}".rstrip("/"))
-        st = self.stat(rel)
+        st = file_stat(info)
         if st.is_dir:
             raise InvalidArgument(f"{self.info.volume_path}/{rel} is a directory")
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -114,16 +115,11 @@ class VolumeFiles:
 
     def stat(self, rel: str) -> FileStat | None:
         """Size and time of a file or directory of the volume; None when nothing is there."""
-        p = self.physical(rel.rstrip("/"))
         try:
-            st = p.stat()
+            st = self.physical(rel.rstrip("/")).stat()
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return FileStat(st.st_size, st.st_mtime, p.is_dir())
-
-    def is_dir(self, rel: str) -> bool:
-        p = self.physical(rel.rstrip("/"))
-        return p.is_dir() and not p.is_symlink()
+        return FileStat(st.st_size, st.st_mtime, stat.S_ISDIR(st.st_mode))
 
     def location_of(self, rel: str) -> str:
         """The local path of a path of the volume (what Spark reads)."""

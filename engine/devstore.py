@@ -57,7 +57,7 @@ class S3Server:
                 f"{prefix}fs.s3a.secret.key": self.secret_key, f"{prefix}fs.s3a.path.style.access": "true",
                 f"{prefix}fs.s3a.endpoint.region": "us-east-1"}
 
-    def start(self, *, startup_timeout_s: float = 120.0) -> "S3Server":
+    def start(self) -> "S3Server":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [binary(), "--access", self.access_key, "--secret", self.secret_key,
                 "--port", f"127.0.0.1:{self.port}", "--quiet"]
@@ -69,8 +69,8 @@ class S3Server:
                                         start_new_session=True)
         log.close()
         atexit.register(self.stop)  # its own session survives us otherwise
-        # Ready when it accepts connections; a process that exits first is an error at once.
-        deadline = time.monotonic() + startup_timeout_s
+        # Ready when it accepts connections (however long a busy machine takes); a process
+        # that exits first is an error at once.
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"versitygw exited with code {self.process.returncode} "
@@ -79,9 +79,6 @@ class S3Server:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return self
             except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"versitygw did not listen on port {self.port}") from None
                 time.sleep(0.05)
 
     def create_bucket(self, name: str) -> str:

@@ -227,9 +227,7 @@ def _may_read_content(statement: exp.Expression) -> bool:
     for node in statement.walk():
         if isinstance(node, exp.Star) and not isinstance(node.parent, exp.Count):
             return True
-        if isinstance(node, exp.Column) and node.name.lower() == "content":
-            return True
-        if isinstance(node, exp.Identifier) and node.name.lower() == "content":
+        if isinstance(node, exp.Identifier) and node.name.lower() == "content":  # a column, alias, …
             return True
     return False
 

@@ -344,9 +344,10 @@ class FilesApi:
 
     # ------------------------------------------------------------------ directories
     def _directory(self, files, rel: str) -> None:
-        if rel.strip("/") and files.stat(rel) is None:
+        st = files.stat(rel)
+        if st is None:
             raise NotFound("path", f"{files.info.volume_path}/{rel}".rstrip("/"))
-        if not files.is_dir(rel):
+        if not st.is_dir:
             raise ApiError("NOT_FOUND", f"{files.info.volume_path}/{rel.rstrip('/')} is not a directory")
 
     def _get_directories(self, h, user, volume_path, query) -> None:

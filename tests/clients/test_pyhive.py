@@ -248,6 +248,9 @@ def test_volume_on_object_storage_over_the_gateway(server, shop, s3):
         (admin, "CREATE EXTERNAL VOLUME main.default.mine LOCATION 's3://lake/gateway/shop/inner'", "overlaps"),
         (cur, "SELECT * FROM binaryFile.`s3a://lake/gateway/shop`", "direct path queries"),
         (cur, "SET spark.hadoop.fs.s3a.secret.key", "reading setting"),
+        # Spark would expand the glob: {..} would walk out of the volume into the warehouse.
+        (cur, "SELECT name FROM read_files('/Volumes/main/default/s3shop/{../x,y}')", "glob characters"),
+        (admin, "CREATE EXTERNAL VOLUME main.default.mine LOCATION 's3://lake/gateway/{../w,x}'", "glob characters"),
     ]:
         with pytest.raises(OperationalError, match=why):
             who.execute(statement)
