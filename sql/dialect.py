@@ -17,6 +17,12 @@ from sqlglot import exp
 from sqlglot.dialects.spark import Spark
 from sqlglot.tokens import TokenType
 
+from ..udfs import FUNCTIONS as _LIBRARY
+
+# Library function names (and their try_ twins), upper-case as sqlglot keys its parsers.
+LIBRARY_NAMES = frozenset(n.upper() for spec in _LIBRARY.values()
+                          for n in (spec.name, *((f"try_{spec.name}",) if spec.reads_media else ())))
+
 
 class LakelensStatement(exp.Expression):
     """Base of lakelens-only statements (answered by the catalog, never sent to Spark)."""
@@ -280,10 +286,10 @@ class Lakelens(Spark):
         COMMANDS = Spark.Tokenizer.COMMANDS - {TokenType.SHOW}
 
     class Parser(Spark.Parser):
-        # sqlglot knows Snowflake's MINHASH(k, expr); lakelens' minhash(text [, num_perm, ngram])
-        # is a library function, parsed like any other call.
+        # sqlglot knows other dialects' MINHASH(k, expr), DOT_PRODUCT, EUCLIDEAN_DISTANCE, …; the
+        # library's functions of those names are parsed like any other call (and then bound).
         FUNCTIONS = {k: v for k, v in Spark.Parser.FUNCTIONS.items()
-                     if k != "MINHASH" and k not in VERBATIM_FUNCTIONS}
+                     if k not in LIBRARY_NAMES and k not in VERBATIM_FUNCTIONS}
         FUNCTION_PARSERS = {**Spark.Parser.FUNCTION_PARSERS,
                             "SUBSTR": lambda self: _named(self._parse_substring(), "SUBSTR")}
         TYPE_LITERAL_PARSERS = {**Spark.Parser.TYPE_LITERAL_PARSERS,

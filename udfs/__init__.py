@@ -6,7 +6,8 @@ Implementations import their heavy libraries (torch, faster-whisper, …) only w
 loaded, so reading the specs is cheap.
 """
 
-from . import document, embed, hashing, image, media, text  # noqa: F401  (registers the functions)
+from . import (audio_video, document, documents, embed, hashing, image, image_ops, media,  # noqa: F401  (registers)
+               text, text_clean, text_signals)
 from .runtime import arrow_type, evaluate, instance, load_count
 from .spec import FUNCTIONS, KINDS, FunctionError, FunctionSpec, Param, lookup
 

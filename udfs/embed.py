@@ -178,3 +178,55 @@ class CosineSimilarity:
         ok = both & (norms > 0)
         out = np.where(ok, (ma * mb).sum(axis=1) / np.where(norms > 0, norms, 1), np.nan)
         return pa.array(out, type=pa.float64(), mask=~ok)
+
+
+VECTORS = [Param("a", "array<float>"), Param("b", "array<float>")]
+
+
+def _pairs(a: pa.Array, b: pa.Array, fn: str):
+    ma, mb, both = paired_matrices(a, b, f"{fn}: vectors must have the same length")
+    if ma is None:
+        return None, None, both
+    return ma.astype(np.float64), mb.astype(np.float64), both
+
+
+@function("dot_product", params=VECTORS, returns="double", kind="embed", modality="any",
+          description="Sum of the element-wise products of two vectors of the same length (for L2-normalised "
+                      "embeddings, equal to cosine_similarity and cheaper).",
+          example="SELECT dot_product(array(1.0, 2.0), array(3.0, 4.0))  -- 11.0")
+class DotProduct:
+    def __call__(self, a: pa.Array, b: pa.Array) -> pa.Array:
+        ma, mb, both = _pairs(a, b, "dot_product")
+        if ma is None:
+            return pa.nulls(len(a), pa.float64())
+        return pa.array((ma * mb).sum(axis=1), type=pa.float64(), mask=~both)
+
+
+@function("euclidean_distance", params=VECTORS, returns="double", kind="embed", modality="any",
+          description="L2 (Euclidean) distance between two vectors of the same length.",
+          example="SELECT euclidean_distance(array(0.0, 0.0), array(3.0, 4.0))  -- 5.0")
+class EuclideanDistance:
+    def __call__(self, a: pa.Array, b: pa.Array) -> pa.Array:
+        ma, mb, both = _pairs(a, b, "euclidean_distance")
+        if ma is None:
+            return pa.nulls(len(a), pa.float64())
+        return pa.array(np.linalg.norm(ma - mb, axis=1), type=pa.float64(), mask=~both)
+
+
+@function("vector_normalize", params=[Param("v", "array<float>")], returns="array<float>", kind="embed",
+          modality="any",
+          description="The vector scaled to unit L2 length (NULL for a zero vector), so dot_product becomes cosine "
+                      "similarity; normalise embeddings from other tools before comparing them.",
+          example="SELECT vector_normalize(array(3.0, 4.0))  -- [0.6, 0.8]")
+class VectorNormalize:
+    def __call__(self, v: pa.Array) -> pa.Array:
+        from .arrays import list_matrix
+
+        m, valid = list_matrix(v)
+        if m is None:
+            raise FunctionError("vector_normalize: vectors in one batch must have the same length")
+        m = m.astype(np.float64)
+        norms = np.linalg.norm(m, axis=1)
+        ok = valid & (norms > 0)
+        rows = (m[ok] / norms[ok, None]).astype(np.float32)
+        return fixed_lists(rows, ok, pa.float32())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pyarrow as pa
 
 from .arrays import fixed_lists, paired_matrices
 from .image import open_image
+from .runtime import bounded, rowwise
 from .spec import FunctionError, Param, function
 
 MINHASH_SEED = 0x5EED
@@ -148,3 +150,32 @@ class HammingDistance:
         x = a.fill_null(0).to_numpy().astype(np.int64) ^ b.fill_null(0).to_numpy().astype(np.int64)
         counts = _POPCOUNT[x.view(np.uint8).reshape(-1, 8)].sum(axis=1).astype(np.int32)
         return pa.array(counts, type=pa.int32(), mask=~valid)
+
+
+def simhash_of(text: str, ngram: int) -> int:
+    """Charikar's 64-bit SimHash of the text's word n-grams (lower-cased), each weighted by its count."""
+    tokens = re.findall(r"\w+", text.lower())
+    grams = [" ".join(tokens[i:i + ngram]) for i in range(max(1, len(tokens) - ngram + 1))] if tokens else []
+    if not grams:
+        return 0
+    hashes = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams],
+                      dtype=np.uint64)
+    bits = (hashes[:, None] >> np.arange(63, -1, -1, dtype=np.uint64)) & np.uint64(1)
+    votes = (bits.astype(np.int64) * 2 - 1).sum(axis=0)
+    value = 0
+    for v in votes:
+        value = (value << 1) | int(v > 0)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+@rowwise("simhash", params=[Param("text", "string"), Param("ngram", "int", literal=True, default=3,
+                                                            doc="words per shingle")],
+         returns="bigint", kind="dedup", modality="text",
+         check=lambda ngram: bounded("simhash", "ngram", ngram, 1, 16),
+         description="64-bit SimHash (Charikar) of the text's word n-grams, lower-cased: near-duplicate documents "
+                     "differ in few bits (compare with hamming_distance; use ngram 1 for texts of a few sentences). "
+                     "One BIGINT per document, cheaper to store and compare than a MinHash signature.",
+         example="SELECT a.id, b.id FROM demo.media.articles a JOIN demo.media.articles b ON a.id < b.id "
+                 "WHERE hamming_distance(simhash(a.body, 1), simhash(b.body, 1)) <= 10")
+def simhash(text, ngram):
+    return simhash_of(text, ngram)

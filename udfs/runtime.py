@@ -122,6 +122,9 @@ def arrow_type(ddl: str) -> pa.DataType:
         return _ARROW[low]
     if low.startswith("array<") and low.endswith(">"):
         return pa.list_(arrow_type(ddl[6:-1]))
+    if low.startswith("map<") and low.endswith(">"):
+        key, _, value = ddl[4:-1].partition(",")
+        return pa.map_(arrow_type(key), arrow_type(value))
     if low.startswith("struct<") and low.endswith(">"):
         fields, depth, start, body = [], 0, 0, ddl[7:-1]
         for i, ch in enumerate(body + ","):
@@ -152,3 +155,45 @@ def positive_int(value, fn: str, key: str) -> int:
     if number < 1:
         raise FunctionError(f"{fn}: {key} must be a positive integer, got {value!r}")
     return number
+
+
+def rowwise(name: str, *, params, returns: str, check: Callable[..., None] | None = None, **spec):
+    """Declare a function computed row by row by a plain Python function.
+
+        @rowwise("word_count", params=[Param("text", "string")], returns="int", kind="filter", …)
+        def word_count(text): ...
+
+    The function gets one value per column argument (never None: NULL in any column gives NULL
+    out) and the literal options as keywords, defaults filled in. `check(**options)` validates
+    the options once, when the implementation is created, and raises FunctionError."""
+    from .spec import function
+
+    defaults = {p.name: p.default for p in params if p.literal and p.optional}
+
+    def register(fn: Callable[..., Any]):
+        class Rowwise:
+            def __init__(self, **options):
+                self.options = {**defaults, **options}
+                if check is not None:
+                    check(**self.options)
+                self.type = arrow_type(returns)
+
+            def __call__(self, *arrays: pa.Array) -> pa.Array:
+                opts = self.options
+                columns = [a.to_pylist() for a in arrays]
+                return pa.array([None if any(v is None for v in values) else fn(*values, **opts)
+                                 for values in zip(*columns)], type=self.type)
+
+        Rowwise.__name__ = Rowwise.__qualname__ = "".join(part.title() for part in name.split("_"))
+        Rowwise.__doc__ = fn.__doc__
+        function(name, params=params, returns=returns, **spec)(Rowwise)
+        return fn
+
+    return register
+
+
+def bounded(fn: str, key: str, value, low, high):
+    """An option that must lie in [low, high]: say which function, which option and the range."""
+    if value is None or not low <= value <= high:
+        raise FunctionError(f"{fn}: {key} must be between {low} and {high}, got {value!r}")
+    return value

@@ -98,29 +98,43 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card(match: re.Match) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    return "<CARD>" if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
-
-
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 
 
-def _phone(match: re.Match) -> str:
-    text = match.group(0)
+def _is_card(text: str) -> bool:
     digits = re.sub(r"\D", "", text)
+    return 13 <= len(digits) <= 19 and _luhn(digits)
+
+
+def _is_phone(text: str) -> bool:
     if _DATE.fullmatch(text.strip()):
-        return text  # 2024-01-15, 15.01.2024: dates, not phone numbers
-    return "<PHONE>" if 7 <= len(digits) <= 15 else text
+        return False  # 2024-01-15, 15.01.2024: dates, not phone numbers
+    return 7 <= len(re.sub(r"\D", "", text)) <= 15
+
+
+# In priority order: a span found by an earlier detector is not searched again by a later one.
+_DETECTORS = [("email", _EMAIL, None), ("iban", _IBAN, None), ("ip", _IPV4, None), ("card", _CARD, _is_card),
+              ("id", _SSN, None), ("phone", _PHONE, _is_phone)]
+_PLACEHOLDER = {"email": "<EMAIL>", "iban": "<IBAN>", "ip": "<IP>", "card": "<CARD>", "id": "<ID>", "phone": "<PHONE>"}
+
+
+def find_pii(text: str) -> list[dict]:
+    """Personal data in `text`: kind, matched text and [start, end) offsets, in order of position."""
+    found: list[dict] = []
+    for kind, pattern, accept in _DETECTORS:
+        for m in pattern.finditer(text):
+            if accept is not None and not accept(m.group(0)):
+                continue
+            if any(m.start() < f["end"] and f["start"] < m.end() for f in found):
+                continue
+            found.append({"kind": kind, "text": m.group(0), "start": m.start(), "end": m.end()})
+    return sorted(found, key=lambda f: f["start"])
 
 
 def mask(text: str) -> str:
-    text = _EMAIL.sub("<EMAIL>", text)
-    text = _IBAN.sub("<IBAN>", text)
-    text = _IPV4.sub("<IP>", text)
-    text = _CARD.sub(_card, text)
-    text = _SSN.sub("<ID>", text)
-    return _PHONE.sub(_phone, text)
+    for f in reversed(find_pii(text)):
+        text = text[:f["start"]] + _PLACEHOLDER[f["kind"]] + text[f["end"]:]
+    return text
 
 
 @function("mask_pii", params=[Param("text", "string")], returns="string", kind="clean", modality="text",

@@ -3,7 +3,8 @@
 Catalog `demo`, schema `media`:
   volume `scans`       PNG images rendered with known text (for OCR)
   volume `recordings`  WAV speech made by espeak-ng (for transcription)
-  volume `docs`        PDFs and text files with known text
+  volume `docs`        PDFs and text files with known text; a scanned PDF (no text layer), a Word
+                       document, a PowerPoint deck, an Excel workbook, a web page and an EPUB
   volume `photos`      synthetic pictures, three of them also as resized JPEG copies (for dedup)
   volume `clips`       an MP4 video: one text slide per second and a spoken sentence
   table  `assets`      (Delta) one row per file: path, kind, expected text, label id
@@ -33,6 +34,15 @@ DOCS = [
     ("notes.pdf", "Meeting notes: ship the gateway next week.", 6),
     ("readme.txt", "Plain text notes about the demo lakehouse.", 6),
 ]
+# Office, web and e-book documents and a scanned PDF, for the document functions (not in `assets`).
+OFFICE = {
+    "letter.docx": "Dear team, the lakehouse migration finished on time.",
+    "deck.pptx": "Roadmap: Flight SQL and a web console",
+    "budget.xlsx": "Budget 2027",
+    "article.html": "Lake levels rose for the third year in a row, the survey found.",
+    "story.epub": "Once upon a time a lake kept every version of its water.",
+    "scanned.pdf": "SCANNED CONTRACT SIGNED IN MAY",
+}
 CLIPS = [("slides.mp4", ["SLIDE ONE", "SLIDE TWO", "SLIDE THREE"], "please send the report by friday")]
 PHOTOS = 6  # photo_0.png … photo_5.png; photos 0, 2 and 4 also as photo_<n>_small.jpg
 ARTICLES = [
@@ -96,6 +106,65 @@ def write_text_pdf(text: str, path: Path) -> None:
     path.write_bytes(bytes(out))
 
 
+def write_office(name: str, text: str, path: Path) -> None:
+    """A small real document of the type its name says, holding `text` (python-docx, python-pptx,
+    openpyxl; HTML and EPUB written as text; a scanned PDF is an image of the text, no text layer)."""
+    if name.endswith(".docx"):
+        import docx
+
+        d = docx.Document()
+        d.add_heading("Status", level=1)
+        d.add_paragraph(text)
+        table = d.add_table(rows=2, cols=2)
+        for r, row in enumerate((("phase", "state"), ("migration", "done"))):
+            for c, value in enumerate(row):
+                table.cell(r, c).text = value
+        d.save(path)
+    elif name.endswith(".pptx"):
+        import pptx
+
+        deck = pptx.Presentation()
+        for title in ("Planning 2027", text):
+            slide = deck.slides.add_slide(deck.slide_layouts[1])
+            slide.shapes.title.text = title
+        deck.save(path)
+    elif name.endswith(".xlsx"):
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = text
+        for row in (("item", "cost"), ("storage", 1200), ("compute", 3400)):
+            sheet.append(row)
+        book.save(path)
+    elif name.endswith(".html"):
+        nav = "".join(f"<li><a href='/{x}'>{x.title()}</a></li>" for x in ("home", "news", "sport", "weather"))
+        path.write_text(f"<html><head><title>Lake news</title></head><body><nav><ul>{nav}</ul></nav><article>"
+                        f"<h1>Survey results</h1><p>{text}</p><p>Researchers measured the water level at twelve "
+                        "points around the shore every month and compared it with records from earlier years.</p>"
+                        "</article><footer>Copyright 2026 Lake News. All rights reserved.</footer></body></html>")
+    elif name.endswith(".epub"):
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+            z.writestr("META-INF/container.xml", '<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:'
+                       'names:tc:opendocument:xmlns:container"><rootfiles><rootfile full-path="OEBPS/content.opf" '
+                       'media-type="application/oebps-package+xml"/></rootfiles></container>')
+            z.writestr("OEBPS/content.opf", '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" '
+                       'version="3.0"><manifest><item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/>'
+                       '</manifest><spine><itemref idref="c1"/></spine></package>')
+            z.writestr("OEBPS/c1.xhtml", f"<html><body><h1>Chapter 1</h1><p>{text}</p></body></html>")
+    elif name.endswith(".pdf"):
+        from PIL import Image, ImageDraw, ImageFont
+
+        img = Image.new("RGB", (1700, 2200), "white")
+        ImageDraw.Draw(img).text((150, 300), text, fill="black", font=ImageFont.load_default(size=56))
+        img.save(path, format="PDF", resolution=200)
+    else:
+        raise ValueError(name)
+
+
 def video_with_audio(frame_at, size: tuple[int, int], wav: bytes, *, seconds: int = 0, fps: int = 5,
                      fmt: str = "mp4") -> bytes:
     """A video (MPEG-4, `size`) showing the RGB array `frame_at(second)` each second, for as long
@@ -132,14 +201,17 @@ def video_with_audio(frame_at, size: tuple[int, int], wav: bytes, *, seconds: in
 
 
 def write_clip(slides: list[str], speech: str, path: Path) -> None:
-    """An MP4: each slide's text for one second (the last one held), `speech` spoken."""
+    """An MP4: each slide's text on its own pale background for one second (the last one held),
+    `speech` spoken."""
     import numpy as np
     from PIL import Image, ImageDraw, ImageFont
 
     font = ImageFont.load_default(size=48)
 
+    backgrounds = ["white", (255, 240, 170), (190, 220, 255)]  # a shot per slide, for video_scenes
+
     def slide(second: int):
-        img = Image.new("RGB", (640, 160), "white")
+        img = Image.new("RGB", (640, 160), backgrounds[min(second, len(slides) - 1) % len(backgrounds)])
         ImageDraw.Draw(img).text((24, 50), slides[min(second, len(slides) - 1)], fill="black", font=font)
         return np.asarray(img)
 
@@ -216,11 +288,13 @@ def build_demo(session, force: bool = False, log=lambda *_: None) -> None:
                 write_text_pdf(text, tmp / "docs" / name)
             else:
                 (tmp / "docs" / name).write_text(text + "\n")
+        for name, text in OFFICE.items():
+            write_office(name, text, tmp / "docs" / name)
 
         session.sql("CREATE CATALOG demo COMMENT 'lakelens demo lakehouse'")
         session.sql("CREATE SCHEMA demo.media COMMENT 'images, audio and documents'")
         for vol, comment in (("scans", "PNG scans with known text"), ("recordings", "WAV speech"),
-                             ("docs", "PDF and text documents"), ("photos", "pictures, some with resized copies"),
+                             ("docs", "PDF, office, web and text documents"), ("photos", "pictures, some with resized copies"),
                              ("clips", "a video with text slides and speech")):
             session.sql(f"CREATE VOLUME demo.media.{vol} COMMENT '{comment}'")
             session.sql(f"PUT '{tmp / vol}/' INTO '/Volumes/demo/media/{vol}/'")

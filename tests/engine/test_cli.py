@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from lakelens.engine.cli.demo import build_demo
+from lakelens.engine.cli.demo import ARTICLES, OFFICE, build_demo
 
 from ..conftest import rows
 
@@ -88,6 +88,14 @@ def test_every_documented_function_example_runs_on_the_demo(demo_home, tiny_clip
     assert [text for _, text in frames] == ["SLIDE ONE", "SLIDE TWO", "SLIDE THREE", "SLIDE THREE"]
     dupes = rows(s.sql(FUNCTIONS["minhash"].example))
     assert sorted(dupes) == [(1, 101), (2, 102), (7, 103)]
+    assert sorted(rows(s.sql(FUNCTIONS["simhash"].example))) == [(1, 101), (2, 102), (7, 103)]
+    # every document type of the demo, sniffed and read (the scanned PDF through OCR)
+    texts = {name: (kind, text) for name, kind, text in rows(s.sql(FUNCTIONS["document_text"].example))}
+    assert all(want in texts[name][1] for name, want in OFFICE.items()), texts
+    assert texts["scanned.pdf"][0] == "application/pdf" and texts["readme.txt"][0] == "text/plain"
+    assert [start for _, start, _ in rows(s.sql(FUNCTIONS["video_scenes"].example))] == [0.0, 1.0, 2.0]  # a slide each
+    chunks = rows(s.sql(FUNCTIONS["chunk_text"].example))
+    assert all(len(c) <= 60 for _, _, c in chunks) and {i for i, _, _ in chunks} == {i for i, _ in ARTICLES}
 
 
 def test_cli_sql_script_json_and_csv(demo_home, tmp_path):

@@ -154,10 +154,13 @@ def test_show_and_describe_functions(lake):
     listed = lake.sql("SHOW FUNCTIONS LIKE '*ocr*'")
     assert listed.column_names == ["function", "class", "modality", "device", "signature", "model"]
     names = [r[0] for r in rows(listed)]
-    assert names == ["ocr", "ocr_words", "try_ocr", "try_ocr_words"]
-    assert rows(listed)[0][1:5] == ("extract", "image", "cpu", "ocr(image BINARY [, lang STRING]) → STRING")
+    assert names == ["ocr", "ocr_words", "pdf_ocr", "try_ocr", "try_ocr_words", "try_pdf_ocr"]
+    assert rows(listed)[0][1:5] == ("extract", "image", "cpu",
+                                    "ocr(image BINARY [, lang STRING] [, engine STRING]) → STRING")
     every = [r[0] for r in rows(lake.sql("SHOW FUNCTIONS"))]
     assert {"transcribe", "embed_text", "dedup", "near_duplicates"} - set(every) == {"dedup", "near_duplicates"}
+    # The library never shadows one of Spark's built-ins: a user's upper() or sentences() stays Spark's.
+    assert not set(every) & {r[0] for r in rows(lake.sql("SHOW SYSTEM FUNCTIONS"))}
     desc = [r[0] for r in rows(lake.sql("DESCRIBE FUNCTION EXTENDED embed_text"))]
     assert "Device: gpu" in desc and any(line.startswith("Model: all-MiniLM-L6-v2") for line in desc)
     assert any(line.startswith("Config: udf.embed_text.model") for line in desc)

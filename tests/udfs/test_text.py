@@ -67,4 +67,4 @@ def test_every_spec_is_complete_and_gpu_class_is_declared():
         assert spec.description and name in spec.example.lower(), name
         assert spec.kind in ("extract", "clean", "filter", "dedup", "embed")
     gpu = {n for n, s in FUNCTIONS.items() if s.device == "gpu"}
-    assert gpu == {"embed_text", "embed_image", "embed_clip_text", "transcribe", "transcribe_segments"}
+    assert gpu == {"embed_text", "embed_image", "embed_clip_text", "transcribe", "transcribe_segments", "spoken_language"}
