@@ -25,6 +25,7 @@ from lakelens.engine.errors import reporting
 from lakelens.engine.functions import function_options, make_udf
 
 SIG = "__lakelens_sig"
+HASH64 = ("simhash", "phash", "dhash", "ahash")  # 64-bit hashes compared by Hamming distance
 MAX_ROUNDS = 64
 
 
@@ -54,13 +55,26 @@ def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
             raise InvalidArgument(f"{call.function}: method 'minhash' needs a STRING column; {call.on_column} is {on_type}")
         opts = tuple(sorted((k, v) for k, v in call.options.items() if k in ("num_perm", "ngram")))
         binding = UdfBinding("ll_minhash", "minhash", opts, "raise")
-    elif method == "phash":
-        if on_type == "bigint":
-            return None, "bigint"  # already a pHash
-        if on_type != "binary":
-            raise InvalidArgument(f"{call.function}: method 'phash' needs image bytes (BINARY) or a BIGINT pHash; "
+    elif method == "exact":
+        if on_type not in ("binary", "string"):
+            raise InvalidArgument(f"{call.function}: method 'exact' needs a BINARY or STRING column; "
                                   f"{call.on_column} is {on_type}")
-        binding = UdfBinding("ll_phash", "phash", (), "raise")
+        binding = UdfBinding("ll_content_hash", "content_hash", (), "raise")
+    elif method == "simhash":
+        if on_type == "bigint":
+            return None, "bigint"  # already a SimHash
+        if on_type != "string":
+            raise InvalidArgument(f"{call.function}: method 'simhash' needs a STRING column or a BIGINT SimHash; "
+                                  f"{call.on_column} is {on_type}")
+        opts = tuple(sorted((k, v) for k, v in call.options.items() if k == "ngram"))
+        binding = UdfBinding("ll_simhash", "simhash", opts, "raise")
+    elif method in ("phash", "dhash", "ahash"):
+        if on_type == "bigint":
+            return None, "bigint"  # already a hash
+        if on_type != "binary":
+            raise InvalidArgument(f"{call.function}: method '{method}' needs image bytes (BINARY) or a BIGINT "
+                                  f"{method}; {call.on_column} is {on_type}")
+        binding = UdfBinding(f"ll_{method}", method, (), "raise")
     else:
         if on_type.startswith("array<"):
             return None, "vector"
@@ -76,7 +90,7 @@ def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
 
         raise PermissionDenied(f"user {call.user} lacks EXECUTE on function {binding.function} "
                                f"({call.function} with method '{method}' computes it)")
-    return make_udf(binding, function_options(binding, config)), method
+    return make_udf(binding, function_options(binding, config)), "bigint" if method in HASH64 else method
 
 
 def _simhash_band_udf(function: str, bands: int, bits: int, dim_seed: int = 0x51A7):
@@ -143,11 +157,16 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str):
             raise InvalidArgument(f"{call.function}: bands must be between 1 and num_perm ({num_perm}), got {bands}")
         r = num_perm // bands
         band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> xxhash64(slice(sig, i * {r} + 1, {r})))")
-    elif kind in ("bigint", "phash"):
+    elif kind == "exact":
+        band_values = F.array(F.xxhash64("sig"))
+    elif kind == "bigint":
+        # Pigeonhole: two hashes differing in at most max_bits bits agree on one of max_bits + 1
+        # bands, so every pair above the threshold is a candidate (recall 1 up to 16 bands).
         max_bits = int(math.floor((1 - t) * 64 + 1e-9))
         bands = int(call.options.get("bands", 0)) or min(max_bits + 1, 16)
         if not 1 <= bands <= 64:
-            raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method 'phash', got {bands}")
+            raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method "
+                                  f"'{call.method}', got {bands}")
         width = 64 // bands
         mask = "-1L" if width == 64 else f"{(1 << width) - 1}L"
         band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> shiftright(sig, i * {width}) & {mask})")
@@ -169,7 +188,9 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str):
         similarity = _exact_jaccard_udf(int(call.options.get("ngram", 5)))(F.col("sig_a"), F.col("sig_b"))
     else:
         values = rows.select("id", F.col("sig").alias("v"))
-        if kind in ("bigint", "phash"):
+        if kind == "exact":
+            similarity = F.expr("CASE WHEN sig_a = sig_b THEN 1.0 ELSE 0.0 END")
+        elif kind == "bigint":
             similarity = F.expr("1.0 - bit_count(sig_a ^ sig_b) / 64.0")
         else:
             similarity = F.expr("aggregate(zip_with(sig_a, sig_b, (x, y) -> x * y), 0D, (acc, v) -> acc + v)")
@@ -253,7 +274,11 @@ def materialise(spark, call: TableFunctionCall, config: Config) -> None:
     if call.function == "near_duplicates":
         pairs.localCheckpoint().createOrReplaceTempView(call.placeholder)
         return
-    labels = connected_components(pairs.select("id_a", "id_b"))
+    if kind == "exact":  # equal hashes are the groups already: no pairs, no rounds
+        keyed = base.select(_col(call.id_column).alias("node"), F.col(SIG).alias("h")).where("h IS NOT NULL")
+        labels = keyed.join(keyed.groupBy("h").agg(F.min("node").alias("label")), "h").select("node", "label")
+    else:
+        labels = connected_components(pairs.select("id_a", "id_b"))
     id_type = types[call.id_column.lower()]
     rep = F.coalesce(F.col("__label"), _col(call.id_column))
     group = rep.cast("bigint") if id_type in ("tinyint", "smallint", "int", "bigint") else F.xxhash64(rep)

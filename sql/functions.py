@@ -27,7 +27,11 @@ from lakelens.udfs import FUNCTIONS, FunctionSpec, lookup
 from .plans import Rows, UdfBinding
 
 TABLE_FUNCTIONS = ("near_duplicates", "dedup")
-DEDUP_METHODS = {"minhash": 0.8, "phash": 0.9, "embedding": 0.9}
+# method → default similarity threshold (exact: equal content hashes; simhash/phash/dhash/ahash:
+# 1 − Hamming distance / 64, so 0.9 allows 6 differing bits and simhash's 0.95 allows 3, the
+# setting Manku et al. used for 64-bit SimHash of web pages).
+DEDUP_METHODS = {"minhash": 0.8, "exact": 1.0, "simhash": 0.95, "phash": 0.9, "dhash": 0.9, "ahash": 0.9,
+                 "embedding": 0.9}
 # Unique per statement: two statements of one session may run at once (HiveServer2 async).
 TVF_PLACEHOLDER = "__lakelens_tvf_{}_{}__"
 

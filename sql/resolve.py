@@ -52,7 +52,7 @@ PATH_FORMATS = {"delta", "parquet", "csv", "json", "text", "orc", "binaryfile", 
 RESERVED_PREFIX = "__lakelens_"
 UDF_PREFIX = "ll_"  # registered multimodal UDFs (sql/functions.py udf_name)
 # Library functions dedup/near_duplicates compute signatures with (engine/table_functions.py).
-SIGNATURE_FUNCTIONS = ("minhash", "phash", "embed_text", "embed_image")
+SIGNATURE_FUNCTIONS = ("minhash", "content_hash", "simhash", "phash", "dhash", "ahash", "embed_text", "embed_image")
 # Table functions that reach Spark: ours (rewritten by later rules) and Spark's generators,
 # which read nothing but their arguments. Any other (table_changes, *_by_path, …) names
 # storage behind the catalog's back and is refused.

@@ -152,12 +152,13 @@ class HammingDistance:
         return pa.array(counts, type=pa.int32(), mask=~valid)
 
 
-def simhash_of(text: str, ngram: int) -> int:
-    """Charikar's 64-bit SimHash of the text's word n-grams (lower-cased), each weighted by its count."""
+def simhash_of(text: str, ngram: int) -> int | None:
+    """Charikar's 64-bit SimHash of the text's word n-grams (lower-cased), each weighted by its
+    count; None for a text without words (blank texts are not near-duplicates of each other)."""
     tokens = re.findall(r"\w+", text.lower())
     grams = [" ".join(tokens[i:i + ngram]) for i in range(max(1, len(tokens) - ngram + 1))] if tokens else []
     if not grams:
-        return 0
+        return None
     hashes = np.array([int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "big") for g in grams],
                       dtype=np.uint64)
     bits = (hashes[:, None] >> np.arange(63, -1, -1, dtype=np.uint64)) & np.uint64(1)
@@ -174,7 +175,8 @@ def simhash_of(text: str, ngram: int) -> int:
          check=lambda ngram: bounded("simhash", "ngram", ngram, 1, 16),
          description="64-bit SimHash (Charikar) of the text's word n-grams, lower-cased: near-duplicate documents "
                      "differ in few bits (compare with hamming_distance; use ngram 1 for texts of a few sentences). "
-                     "One BIGINT per document, cheaper to store and compare than a MinHash signature.",
+                     "One BIGINT per document, cheaper to store and compare than a MinHash signature; NULL for "
+                     "text without words.",
          example="SELECT a.id, b.id FROM demo.media.articles a JOIN demo.media.articles b ON a.id < b.id "
                  "WHERE hamming_distance(simhash(a.body, 1), simhash(b.body, 1)) <= 10")
 def simhash(text, ngram):

@@ -1,4 +1,4 @@
-"""The `lakelens` command: sql, shell, serve, user, demo, config, cp."""
+"""The `lakelens` command: sql, recipes, shell, serve, user, demo, config, cp, s3-server."""
 
 from __future__ import annotations
 
@@ -46,6 +46,41 @@ def cmd_sql(args) -> int:
         for result in session.run_script(text):
             if args.format == "table" or result.table.num_columns:
                 print(render(result.table, args.format))
+    except LakelensError as e:
+        _print_error(e)
+        return 1
+    return 0
+
+
+def cmd_recipes(args) -> int:
+    """`lakelens recipes [list|show|run] [NAME] [--set k=v]`: the ready-made SQL pipelines."""
+    from lakelens.catalog import LakelensError
+    from lakelens.engine.cli.output import render
+    from lakelens.engine.recipes import recipe, recipes
+
+    try:
+        if args.action == "list" or args.name is None:
+            if args.action != "list":
+                print(f"Error: recipes {args.action} needs a recipe name", file=sys.stderr)
+                return 2
+            for r in recipes().values():
+                print(f"{r.name}\n    {r.description}")
+                for p in r.params:
+                    print(f"    {p.name + ' = ' + p.default:<40} {p.doc}")
+            return 0
+        chosen = recipe(args.name)
+        values = _conf_pairs(args.set)
+        if args.action == "show":
+            print(chosen.dbt_model(values) if args.dbt else chosen.render(values) + ";")
+            return 0
+        sql = chosen.render(values)
+        session = _session(args)
+        for result in session.run_script(sql):
+            if result.table.num_columns:
+                print(render(result.table, "table"))
+        target = values.get("target") or next((p.default for p in chosen.params if p.name == "target"), None)
+        if target:
+            print(render(session.sql(f"SELECT count(*) AS rows FROM {target}"), "table"))
     except LakelensError as e:
         _print_error(e)
         return 1
@@ -438,6 +473,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--workspace", help="run in this workspace (sees only what is bound to it)")
     p.set_defaults(fn=cmd_sql)
+
+    p = sub.add_parser("recipes", help="ready-made SQL pipelines: list, show (filled in, or as a dbt model), run")
+    p.add_argument("action", nargs="?", choices=["list", "show", "run"], default="list")
+    p.add_argument("name", nargs="?", help="recipe name (see `lakelens recipes`)")
+    p.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE", help="a recipe parameter (repeatable)")
+    p.add_argument("--dbt", action="store_true", help="show: print the recipe as a dbt model (its SELECT)")
+    p.add_argument("--workspace", help="run in this workspace")
+    p.set_defaults(fn=cmd_recipes)
 
     p = sub.add_parser("shell", help="interactive SQL shell")
     p.add_argument("--connect", metavar="HOST:PORT", help="be a client of a running `lakelens serve`")

@@ -154,3 +154,56 @@ def test_demo_suggests_commands_a_new_user_can_paste(demo_home, tmp_path):
         command = shlex.split(suggested[0])[0]
         found = shutil.which(command, path=bare_path) if os.sep not in command else os.path.join(cwd, command)
         assert found and os.access(found, os.X_OK), (cwd, suggested[0])
+
+
+def test_recipes_run_end_to_end_on_the_demo(demo_home):
+    """The four shipped pipelines, filled in and run on the demo (one as `lakelens recipes show` prints it)."""
+    import lakelens
+    from lakelens.engine.recipes import recipe, recipes
+
+    from lakelens.engine.cli.demo import CLIPS, RECORDINGS
+
+    assert sorted(recipes()) == ["documents_to_chunks", "images_to_dataset", "speech_to_transcripts", "video_to_scenes"]
+    listed = run(demo_home, "recipes")
+    assert listed.returncode == 0 and "documents_to_chunks" in listed.stdout and "chunk_chars = 400" in listed.stdout
+    shown = run(demo_home, "recipes", "show", "documents_to_chunks", "--set", "target=main.default.chunks",
+                "--set", "chunk_chars=120", "--set", "overlap=30")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("CREATE OR REPLACE TABLE main.default.chunks AS") and "${" not in shown.stdout
+    dbt = run(demo_home, "recipes", "show", "documents_to_chunks", "--dbt")
+    assert "{{ config(materialized='table'" in dbt.stdout and "CREATE" not in dbt.stdout.split("\n", 2)[2]
+    bad = run(demo_home, "recipes", "show", "documents_to_chunks", "--set", "min_words=1; DROP TABLE x")
+    assert bad.returncode == 1 and "recipe parameter min_words must be a number" in bad.stderr
+    s = lakelens.connect(home=demo_home)
+    list(s.run_script(shown.stdout))
+    chunks = rows(s.sql("SELECT path, chunk_index, chunk, size(embedding) FROM main.default.chunks "
+                        "ORDER BY path, chunk_index"))
+    by_doc = {}
+    for path, _, chunk, dims in chunks:
+        assert len(chunk) <= 120 and dims == 384
+        by_doc.setdefault(path.rsplit("/", 1)[1], []).append(chunk)
+    for name, text in OFFICE.items():  # every document type, the scanned PDF through OCR
+        assert text.split(",")[0] in " ".join(by_doc[name]), (name, by_doc.get(name))
+    assert "Copyright 2026 Lake News" not in " ".join(by_doc["article.html"])  # boilerplate removed
+
+    list(s.run_script(recipe("speech_to_transcripts").render({"target": "main.default.speech"})))
+    speech = dict((p.rsplit("/", 1)[1], (lang, t)) for p, lang, t in rows(s.sql(
+        "SELECT path, language, transcript FROM main.default.speech")))
+    assert set(speech) == {n for n, _, _ in RECORDINGS} and all(lang == "en" for lang, _ in speech.values())
+    list(s.run_script(recipe("speech_to_transcripts").render({"target": "main.default.speech_de", "language": "de"})))
+    assert rows(s.sql("SELECT count(*) FROM main.default.speech_de")) == [(0,)]
+
+    list(s.run_script(recipe("images_to_dataset").render({"target": "main.default.images"})))
+    kept = {p.rsplit("/", 1)[1] for (p,) in rows(s.sql("SELECT path FROM main.default.images"))}
+    sharp = {n for n, v in rows(s.sql("SELECT name, image_quality(content).sharpness FROM demo.media.photos"))
+             if v >= 0.001}
+    # the resized copies are dropped as duplicates, smooth (blurry) pictures by the sharpness filter
+    assert kept == {n for n in sharp if not n.endswith("_small.jpg")} and len(kept) >= 4
+
+    list(s.run_script(recipe("video_to_scenes").render({"target": "main.default.scenes"})))
+    scenes = rows(s.sql("SELECT start, screen_text, transcript FROM main.default.scenes ORDER BY start"))
+    assert [(start, text) for start, text, _ in scenes] == [(0.0, "SLIDE ONE"), (1.0, "SLIDE TWO"), (2.0, "SLIDE THREE")]
+    said = " ".join(t for _, _, t in scenes).lower()
+    assert "report" in said and "friday" in said and CLIPS[0][2].split()[0] in said
+    with pytest.raises(Exception, match="recipe parameter target must be a table or volume name"):
+        recipe("video_to_scenes").render({"target": "x; DROP TABLE y"})

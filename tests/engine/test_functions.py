@@ -242,6 +242,39 @@ def test_dedup_by_phash_groups_resized_copies_of_pictures(fresh, files_dir):
     assert {name for name, _, rep in out if not rep} == {"p0_small.jpg", "p3_small.jpg", "p6_small.jpg"}
 
 
+def test_dedup_by_exact_hash_simhash_and_dhash(fresh, files_dir):
+    docs, planted = _corpus()
+    copies = [(5000 + i, text) for i, text in docs[:3]]  # byte-identical copies of documents 0, 1, 2
+    values = ", ".join(f"({i}, '{text}')" for i, text in docs + copies)
+    fresh.sql("CREATE TABLE corpus (id INT, body STRING)")
+    fresh.sql(f"INSERT INTO corpus VALUES {values}")
+    exact = rows(fresh.sql("SELECT id, dup_group FROM dedup(TABLE(corpus), id => 'id', on => 'body', "
+                           "method => 'exact') WHERE NOT is_representative ORDER BY id"))
+    assert exact == [(5000, 0), (5001, 1), (5002, 2)]  # edited copies are not exact duplicates
+    # Short documents (60–100 words, 2 words edited): word pairs and 12 bits (0.8125) separate
+    # them here; the default (trigrams, 3 bits) suits web pages (bench/dedup.py measures it).
+    pairs = {(a, b) for a, b in rows(fresh.sql(
+        "SELECT id_a, id_b FROM near_duplicates(TABLE(corpus), id => 'id', on => 'body', method => 'simhash', "
+        "ngram => 2, threshold => 0.8125)"))}
+    family = {i: i for i, _ in docs} | {b: a for a, b in planted if a < 1000} | {5000 + i: i for i in range(3)}
+    truth = {(a, b) for a in family for b in family if a < b and family[a] == family[b]}
+    assert pairs == truth
+    for seed in range(4):
+        original = picture(seed)
+        (files_dir / f"q{seed}.png").write_bytes(original)
+        (files_dir / f"q{seed}_small.jpg").write_bytes(variant(original, scale=0.5, quality=60))
+    fresh.sql("CREATE VOLUME qpics")
+    fresh.sql(f"PUT '{files_dir}/' INTO '/Volumes/{fresh.current_catalog}/default/qpics/'")
+    for method in ("dhash", "ahash"):
+        out = rows(fresh.sql(f"SELECT name, dup_group FROM dedup(TABLE(SELECT name, content FROM qpics), "
+                             f"id => 'name', on => 'content', method => '{method}')"))
+        group = dict(out)
+        assert all(group[f"q{s}.png"] == group[f"q{s}_small.jpg"] for s in range(4)), method
+        assert len(set(group.values())) == 4, method
+    with pytest.raises(LakelensError, match="method 'dhash' needs image bytes"):
+        fresh.sql("SELECT * FROM dedup(TABLE(corpus), id => 'id', on => 'body', method => 'dhash')")
+
+
 def test_near_duplicates_by_embedding_and_argument_errors(fresh):
     fresh.sql("CREATE TABLE s (id INT, t STRING)")
     fresh.sql("INSERT INTO s VALUES (1, 'The cat sleeps on the sofa.'), (2, 'The cat is sleeping on the sofa.'), "
@@ -251,7 +284,8 @@ def test_near_duplicates_by_embedding_and_argument_errors(fresh):
     assert pairs == [(1, 2)]
     with pytest.raises(LakelensError, match=r"near_duplicates: on => 'nope' is not a column of the input"):
         fresh.sql("SELECT * FROM near_duplicates(TABLE(s), id => 'id', on => 'nope')")
-    with pytest.raises(LakelensError, match="dedup: method must be one of minhash, phash, embedding"):
+    with pytest.raises(LakelensError, match="dedup: method must be one of minhash, exact, simhash, phash, dhash, "
+                                            "ahash, embedding"):
         fresh.sql("SELECT * FROM dedup(TABLE(s), id => 'id', on => 't', method => 'magic')")
     with pytest.raises(LakelensError, match="method 'minhash' needs a STRING column; id is int"):
         fresh.sql("SELECT * FROM dedup(TABLE(s), id => 't', on => 'id')")
