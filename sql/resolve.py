@@ -56,7 +56,9 @@ SIGNATURE_FUNCTIONS = ("minhash", "content_hash", "simhash", "phash", "dhash", "
 # Table functions that reach Spark: ours (rewritten by later rules) and Spark's generators,
 # which read nothing but their arguments. Any other (table_changes, *_by_path, …) names
 # storage behind the catalog's back and is refused.
-OUR_TABLE_FUNCTIONS = {"read_files", "near_duplicates", "dedup"}
+OUR_TABLE_FUNCTIONS = {"read_files", "near_duplicates", "dedup", "chunks", "vector_top_k"}
+# Table functions that are plain SQL over their input: rewritten into a subquery (rewrite_sql_table_functions).
+SQL_TABLE_FUNCTIONS = ("chunks", "vector_top_k")
 SPARK_TABLE_FUNCTIONS = {"range", "explode", "explode_outer", "inline", "inline_outer", "posexplode",
                          "posexplode_outer", "stack", "json_tuple", "variant_explode", "variant_explode_outer"}
 # Functions that call into the server's JVM or read server files: refused for remote principals.
@@ -554,6 +556,96 @@ def table_arguments(expression: exp.Expression, res: Resolution) -> exp.Expressi
     return expression
 
 
+def _table_input(name: str, positional: list[exp.Expression]) -> exp.Expression:
+    """The query inside `TABLE(…)`, the first argument: a query, or a name read whole."""
+    first = positional[0] if positional else None
+    if not (isinstance(first, exp.Anonymous) and first.name.upper() == "TABLE" and first.expressions):
+        raise InvalidArgument(f"{name}: the first argument must be TABLE(<query or table>)")
+    inner = first.expressions[0]
+    if isinstance(inner, exp.Column):
+        return exp.select("*").from_(exp.to_table(inner.sql(dialect="spark"), dialect="spark"))
+    if isinstance(inner, exp.Query):
+        return inner
+    raise InvalidArgument(f"{name}: TABLE(...) must contain a query or a table name")
+
+
+def _option(name: str, named: dict, key: str, kind, default=None, low=None, high=None):
+    if key not in named:
+        if default is None:
+            raise InvalidArgument(f"{name}: needs {key} => …")
+        return default
+    node = named.pop(key)
+    value = node.this if isinstance(node, exp.Literal) else None
+    try:
+        value = kind(value) if value is not None else None
+    except ValueError:
+        value = None
+    if value is None or (low is not None and not low <= value <= high):
+        bounds = f" between {low} and {high}" if low is not None else ""
+        raise InvalidArgument(f"{name}: {key} must be a constant {kind.__name__}{bounds}, got {node.sql('spark')}")
+    return value
+
+
+def _quoted(column: str) -> str:
+    return "`" + column.replace("`", "``") + "`"
+
+
+def rewrite_sql_table_functions(expression: exp.Expression, res: Resolution) -> exp.Expression:
+    """`chunks(TABLE(q), on => 'body'[, max_chars, overlap, by])` → q's rows, one per chunk, with
+    `chunk_index` and `chunk`; `vector_top_k(TABLE(q), column => 'v', query => <vector>, k => 10
+    [, metric => 'cosine'|'dot'|'euclidean'])` → q's k rows nearest to the query vector, with
+    `score` (`distance` for euclidean). Both are subqueries over q: the query vector is computed
+    once (a one-row cross join), and the top k is Spark's bounded sort (TakeOrderedAndProject)."""
+    from .dialect import parse_one
+
+    found = [t for t in expression.find_all(exp.Table)
+             if isinstance(t.this, exp.Anonymous) and t.this.name.lower() in SQL_TABLE_FUNCTIONS]
+    for table in reversed(found):  # innermost first
+        call = table.this
+        name = call.name.lower()
+        positional, named = _kwargs(call)
+        inner = _table_input(name, positional)
+        if name == "chunks":
+            on = _option(name, named, "on", str)
+            max_chars = _option(name, named, "max_chars", int, 1000, 1, 10_000_000)
+            overlap = _option(name, named, "overlap", int, 0, 0, max_chars - 1)
+            by = _option(name, named, "by", str, "sentence")
+            if by not in ("sentence", "paragraph", "word", "char"):
+                raise InvalidArgument(f"chunks: by must be 'sentence', 'paragraph', 'word' or 'char', got {by!r}")
+            template = (f"SELECT __q.*, __c.chunk_index, __c.chunk FROM __input AS __q LATERAL VIEW "
+                        f"posexplode(chunk_text(__q.{_quoted(on)}, max_chars => {max_chars}, overlap => {overlap}, "
+                        f"by => '{by}')) __c AS chunk_index, chunk")
+            query_vector = None
+        else:
+            column = _option(name, named, "column", str)
+            k = _option(name, named, "k", int, 10, 1, 100_000)
+            metric = _option(name, named, "metric", str, "cosine").lower()
+            if "query" not in named:
+                raise InvalidArgument("vector_top_k: needs query => <vector expression>, e.g. embed_text('…')")
+            query_vector = named.pop("query")
+            score = {"cosine": "cosine_similarity", "dot": "dot_product", "euclidean": "euclidean_distance"}.get(metric)
+            if score is None:
+                raise InvalidArgument(f"vector_top_k: metric must be 'cosine', 'dot' or 'euclidean', got {metric!r}")
+            label, order = ("distance", "ASC") if metric == "euclidean" else ("score", "DESC")
+            template = (f"SELECT __q.*, {score}(__q.{_quoted(column)}, __v.__query) AS {label} "
+                        f"FROM __input AS __q CROSS JOIN (SELECT 1 AS __query) AS __v "
+                        f"ORDER BY {label} {order} LIMIT {k}")
+        if named:
+            raise InvalidArgument(f"{name}: unknown argument(s) {', '.join(sorted(named))}")
+        select = parse_one(template)
+        for t in select.find_all(exp.Table):
+            if t.name == "__input":
+                t.replace(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("__q"))))
+                break
+        if query_vector is not None:
+            for sub in select.find_all(exp.Subquery):
+                if sub.alias == "__v":
+                    sub.this.expressions[0].set("this", query_vector)
+        alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(name))
+        table.replace(_keep_modifiers(table, exp.Subquery(this=select, alias=alias)))
+    return expression
+
+
 def rewrite_library_calls(expression: exp.Expression, res: Resolution) -> exp.Expression:
     """Multimodal calls (`ocr(content)`) → registered UDFs; see functions.py. Each needs EXECUTE
     for the invoker, inside views too: whoever runs the statement spends the model's time."""
@@ -585,7 +677,7 @@ def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.
 # The order matters: table functions become subqueries before names are resolved, the
 # session functions are bound so that view bodies see their own values too, and library
 # calls are bound once every view body is in place.
-QUERY_RULES = (guard, table_arguments, rewrite_read_files, resolve_tables, bind_session_functions, rewrite_library_calls,
+QUERY_RULES = (guard, rewrite_sql_table_functions, table_arguments, rewrite_read_files, resolve_tables, bind_session_functions, rewrite_library_calls,
                extract_table_functions)
 
 

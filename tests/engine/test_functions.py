@@ -335,3 +335,27 @@ def test_table_function_edge_cases(fresh):
     fresh.sql("INSERT INTO t VALUES (4, 'again', 1)")
     with pytest.raises(LakelensError, match="dedup: id => 'id' must identify rows, but 6 rows have only 5 distinct"):
         fresh.sql("SELECT * FROM dedup(TABLE(t), id => 'id', on => 'body')")
+
+
+def test_chunks_and_vector_top_k_table_functions(fresh):
+    fresh.sql("CREATE TABLE kb (id INT, body STRING)")
+    fresh.sql("INSERT INTO kb VALUES (1, 'Invoices are due in thirty days. Late payments cost two percent.'), "
+              "(2, 'The cat sleeps on the warm sofa all afternoon.'), (3, 'Trains to the coast leave every hour.')")
+    chunks = rows(fresh.sql("SELECT id, chunk_index, chunk FROM chunks(TABLE(kb), on => 'body', max_chars => 40) "
+                            "ORDER BY id, chunk_index"))
+    assert chunks[:2] == [(1, 0, "Invoices are due in thirty days."), (1, 1, "Late payments cost two percent.")]
+    assert {i for i, _, _ in chunks} == {1, 2, 3} and all(len(c) <= 40 for _, _, c in chunks)
+    fresh.sql("CREATE TABLE kb_vectors AS SELECT c.id, c.chunk, embed_text(c.chunk) AS v "
+              "FROM chunks(TABLE(SELECT id, body FROM kb), on => 'body', max_chars => 40) c")
+    top = rows(fresh.sql("SELECT id, chunk, score FROM vector_top_k(TABLE(kb_vectors), column => 'v', "
+                         "query => embed_text('when do I have to pay the bill?'), k => 2)"))
+    assert [i for i, _, _ in top] == [1, 1] and top[0][2] >= top[1][2]  # both invoice sentences, best first
+    near = rows(fresh.sql("SELECT id, distance FROM vector_top_k(TABLE(SELECT id, array(CAST(id AS FLOAT), 0.0F) AS v "
+                          "FROM kb), column => 'v', query => array(2.9F, 0.0F), k => 1, metric => 'euclidean')"))
+    assert near == [(3, pytest.approx(0.1, abs=1e-6))]
+    with pytest.raises(LakelensError, match="chunks: unknown argument\\(s\\) size"):
+        fresh.sql("SELECT * FROM chunks(TABLE(kb), on => 'body', size => 3)")
+    with pytest.raises(LakelensError, match="vector_top_k: needs query => <vector expression>"):
+        fresh.sql("SELECT * FROM vector_top_k(TABLE(kb_vectors), column => 'v')")
+    with pytest.raises(LakelensError, match="vector_top_k: k must be a constant int between 1 and 100000, got 0"):
+        fresh.sql("SELECT * FROM vector_top_k(TABLE(kb_vectors), column => 'v', query => array(1.0F), k => 0)")

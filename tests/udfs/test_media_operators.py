@@ -116,7 +116,7 @@ def test_faces_are_found_in_a_real_photo_and_not_in_text():
 
 
 def test_image_signals():
-    photo, copy = picture(1), variant(picture(1))
+    photo = picture(1)
     assert one("colorfulness", photo) > 50
     grey = one("image_grayscale", photo)
     assert one("colorfulness", grey) == pytest.approx(0.0, abs=1e-6) and info(grey)["mode"] == "L"
