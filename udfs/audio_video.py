@@ -274,7 +274,7 @@ def video_scenes(video, threshold, every_s):
 
 @rowwise("video_keyframes", params=[Param("video", "binary"), Param("max_frames", "int", literal=True, default=100)],
          returns="array<struct<time double, image binary>>", kind="extract", modality="video", reads_media=True,
-         batch_size=4, check=lambda max_frames: bounded("video_keyframes", "max_frames", max_frames, 1, 10_000),
+         batch_size=4, check=lambda max_frames: bounded("video_keyframes", "max_frames", max_frames, 1, 1000),
          description="The video's key frames (the encoder's I-frames, decoded without the frames between them: "
                      "fast) with their time in seconds, as PNG, at most max_frames.",
          example="SELECT name, k.time, ocr(k.image) FROM demo.media.clips LATERAL VIEW inline(video_keyframes(content)) k")

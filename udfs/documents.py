@@ -15,6 +15,8 @@ from .spec import FunctionError, Param
 
 DOC = [Param("doc", "binary")]
 MAX_PAGES = 2000  # a PDF claiming more pages fails the row instead of rendering for hours
+MAX_UNZIPPED = 256 << 20  # an Office/EPUB package inflating to more fails the row (a zip bomb)
+MAX_PIXELS = 100_000_000  # a rendered page larger than this fails the row (as images do)
 
 
 def _zip(data: bytes, fn: str, kind: str, member: str) -> zipfile.ZipFile:
@@ -26,6 +28,10 @@ def _zip(data: bytes, fn: str, kind: str, member: str) -> zipfile.ZipFile:
         raise FunctionError(f"{fn}: input is not a {kind} file ({len(data)} bytes, not a ZIP package)") from None
     if member not in z.namelist():
         raise FunctionError(f"{fn}: input is not a {kind} file ({len(data)} bytes, no {member})")
+    inflated = sum(info.file_size for info in z.infolist())
+    if inflated > MAX_UNZIPPED:
+        raise FunctionError(f"{fn}: the {kind} file inflates to {inflated >> 20} MiB, more than the "
+                            f"{MAX_UNZIPPED >> 20} MiB limit")
     return z
 
 
@@ -234,7 +240,12 @@ def _pdf(data: bytes, fn: str):
     return pdf
 
 
-def render_page(page, dpi: int) -> bytes:
+def render_page(page, dpi: int, fn: str = "pdf_render") -> bytes:
+    width, height = page.get_size()  # points (1/72 inch)
+    pixels = (width * dpi / 72) * (height * dpi / 72)
+    if pixels > MAX_PIXELS:
+        raise FunctionError(f"{fn}: a {width:.0f}x{height:.0f} pt page at {dpi} dpi would be {pixels / 1e6:.0f} "
+                            f"megapixels, more than {MAX_PIXELS // 1_000_000}")
     out = io.BytesIO()
     page.render(scale=dpi / 72).to_pil().save(out, format="PNG")
     return out.getvalue()
@@ -287,7 +298,7 @@ def pdf_pages(doc, dpi):
         for i in range(len(pdf)):
             page = pdf[i]
             text = page.get_textpage().get_text_bounded().replace("\r\n", "\n").strip()
-            out.append({"page": i + 1, "text": text, "image": render_page(page, dpi) if dpi else None})
+            out.append({"page": i + 1, "text": text, "image": render_page(page, dpi, "pdf_pages") if dpi else None})
         return out
     finally:
         pdf.close()
@@ -324,7 +335,7 @@ def pdf_text_with_ocr(doc: bytes, lang: str, min_chars: int, fn: str) -> str:
             if len(text) < min_chars:
                 from PIL import Image
 
-                img = Image.open(io.BytesIO(render_page(page, 300)))
+                img = Image.open(io.BytesIO(render_page(page, 300, fn)))
                 text = ocr_image(img, lang, fn)
             pages.append(text)
         return "\f".join(pages)

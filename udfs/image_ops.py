@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .image import grey_array, open_image
+from .image import MAX_PIXELS, grey_array, open_image
 from .runtime import bounded, rowwise
 from .spec import FunctionError, Param
 
@@ -182,6 +182,8 @@ def image_orientation(image):
 def _check_resize(width, height, fit, format):
     bounded("image_resize", "width", width, 1, 16384)
     bounded("image_resize", "height", height, 1, 16384)
+    if width * height > MAX_PIXELS:
+        raise FunctionError(f"image_resize: {width}x{height} is more than {MAX_PIXELS // 1_000_000} megapixels")
     if fit not in ("contain", "cover", "stretch"):
         raise FunctionError(f"image_resize: fit must be 'contain', 'cover' or 'stretch', got {fit!r}")
     _format("image_resize", format)

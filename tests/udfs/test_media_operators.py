@@ -265,3 +265,22 @@ def test_spoken_language_with_whisper_base(speech, tmp_path):
     assert [o and o["language"] for o in out] == ["en", "de", None]
     assert out[0]["probability"] > 0.5
     assert FUNCTIONS["spoken_language"].device == "gpu"
+
+
+def test_bombs_fail_the_row_instead_of_the_worker(tmp_path):
+    import zipfile
+
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("word/media/blob.bin", b"\0" * (300 << 20))  # 300 MiB of zeros: a few hundred KB zipped
+    assert bomb.stat().st_size < 2 << 20
+    for fn in ("docx_text", "document_text"):
+        with pytest.raises(FunctionError, match=f"{fn}: the DOCX file inflates to 300 MiB, more than the 256 MiB"):
+            one(fn, bomb.read_bytes())
+    huge = tmp_path / "huge.pdf"  # a 200 x 200 inch page
+    Image.new("L", (20, 20), 255).save(huge, format="PDF", resolution=0.1)
+    with pytest.raises(FunctionError, match="pdf_render: a 14400x14400 pt page at 150 dpi would be 900 megapixels"):
+        one("pdf_render", huge.read_bytes())
+    with pytest.raises(FunctionError, match="image_resize: 16000x16000 is more than 100 megapixels"):
+        one("image_resize", picture(0), width=16000, height=16000)
