@@ -103,6 +103,24 @@ def _identifier_clause(call: exp.Anonymous, what: str) -> str:
     return args[0].this
 
 
+def _table_names_to_queries(expression: exp.Expression) -> None:
+    """`f(TABLE(name), …)` in FROM → `f(TABLE(SELECT * FROM name), …)`: the name becomes a table
+    reference that the guard and the resolver see (as a bare argument it would be a column)."""
+    for table in list(expression.find_all(exp.Table)):
+        call = table.this
+        if not (isinstance(call, exp.Anonymous) and call.expressions):
+            continue
+        first = call.expressions[0]
+        if isinstance(first, exp.Anonymous) and first.name.upper() == "TABLE" and first.expressions \
+                and isinstance(first.expressions[0], exp.Column):
+            name = first.expressions[0]
+            parts = [p.name for p in name.parts]
+            first.set("expressions", [exp.select("*").from_(exp.Table(
+                this=exp.to_identifier(parts[-1]), db=exp.to_identifier(parts[-2]) if len(parts) > 1 else None,
+                catalog=exp.to_identifier(parts[-3]) if len(parts) > 2 else None)
+                if len(parts) <= 3 else exp.Table(this=exp.Dot.build([exp.to_identifier(p) for p in parts])))])
+
+
 def guard(expression: exp.Expression, res: Resolution) -> exp.Expression:
     """Refuse what resolution does not understand, before any other rule runs.
 
@@ -111,6 +129,7 @@ def guard(expression: exp.Expression, res: Resolution) -> exp.Expression:
     resolved like any other; names of four or more parts (`lakelens_iceberg.tables.t_x.files`),
     unknown table functions and user names with the reserved prefix are refused; for remote
     principals, functions that reach into the server's JVM or files too (docs/security.md)."""
+    _table_names_to_queries(expression)  # so that a name inside TABLE(…) is guarded like any other
     for node in list(expression.walk()):
         if isinstance(node, exp.Table):
             this = node.this
@@ -445,6 +464,7 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
                        view_stack=res.view_stack + (info.full_name,), acting=definer,
                        definer_of=res.definer_of or info.full_name)
     try:
+        query = rewrite_sql_table_functions(query, inner)
         query = table_arguments(query, inner)
         query = rewrite_read_files(query, inner)
         query = resolve_tables(query, inner)
@@ -487,7 +507,8 @@ def temp_view_query(res: Resolution, name: str) -> exp.Expression:
         raise InvalidArgument(f"{key} refers to itself")
     inner = Resolution(res.ctx, res.catalog, view_stack=res.view_stack + (key,), acting=res.acting,
                        definer_of=res.definer_of)
-    query = rewrite_read_files(table_arguments(guard(parse_one(res.ctx.temp_views[name]), inner), inner), inner)
+    query = guard(parse_one(res.ctx.temp_views[name]), inner)
+    query = rewrite_read_files(table_arguments(rewrite_sql_table_functions(query, inner), inner), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
     res.direct.extend(inner.direct)  # a temporary view is no catalog object: what it reads is the source
@@ -608,7 +629,7 @@ def rewrite_sql_table_functions(expression: exp.Expression, res: Resolution) -> 
         if name == "chunks":
             on = _option(name, named, "on", str)
             max_chars = _option(name, named, "max_chars", int, 1000, 1, 10_000_000)
-            overlap = _option(name, named, "overlap", int, 0, 0, max_chars - 1)
+            overlap = _option(name, named, "overlap", int, 0, 0, max_chars // 2)
             by = _option(name, named, "by", str, "sentence")
             if by not in ("sentence", "paragraph", "word", "char"):
                 raise InvalidArgument(f"chunks: by must be 'sentence', 'paragraph', 'word' or 'char', got {by!r}")
@@ -626,7 +647,7 @@ def rewrite_sql_table_functions(expression: exp.Expression, res: Resolution) -> 
             score = {"cosine": "cosine_similarity", "dot": "dot_product", "euclidean": "euclidean_distance"}.get(metric)
             if score is None:
                 raise InvalidArgument(f"vector_top_k: metric must be 'cosine', 'dot' or 'euclidean', got {metric!r}")
-            label, order = ("distance", "ASC") if metric == "euclidean" else ("score", "DESC")
+            label, order = ("distance", "ASC NULLS LAST") if metric == "euclidean" else ("score", "DESC NULLS LAST")
             template = (f"SELECT __q.*, {score}(__q.{_quoted(column)}, __v.__query) AS {label} "
                         f"FROM __input AS __q CROSS JOIN (SELECT 1 AS __query) AS __v "
                         f"ORDER BY {label} {order} LIMIT {k}")

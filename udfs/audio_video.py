@@ -13,19 +13,18 @@ import wave
 import numpy as np
 import pyarrow as pa
 
-from .media import WHISPER_RATE, _Whisper, _video, decode_audio
+from .image import MAX_PIXELS
+from .media import MAX_AUDIO_SECONDS, WHISPER_RATE, _Whisper, _video, decode_audio
 from .runtime import bounded, map_rows, return_arrow_type, rowwise
 from .spec import FUNCTIONS, FunctionError, Param, function
 
 AUDIO = [Param("audio", "binary")]
-MAX_SECONDS = 4 * 3600  # decoded audio longer than this fails the row instead of filling memory
+MAX_FRAMES = 200_000  # decoded video frames per row (an hour at 55 fps)
 
 
 def _samples(data: bytes, fn: str, rate: int | None = None) -> tuple[np.ndarray, int]:
-    samples, rate, container, _ = decode_audio(data, fn, rate)
+    samples, rate, container, _ = decode_audio(data, fn, rate)  # bounded by MAX_AUDIO_SECONDS
     container.close()
-    if len(samples) > MAX_SECONDS * rate:
-        raise FunctionError(f"{fn}: audio is longer than {MAX_SECONDS // 3600} hours")
     return samples, rate
 
 
@@ -156,8 +155,13 @@ def _decode_channels(data: bytes, fn: str, rate: int, channels: int) -> np.ndarr
         if not container.streams.audio:
             raise FunctionError(f"{fn}: input has no audio stream ({len(data)} bytes)")
         resampler = av.AudioResampler(format="flt", layout="stereo", rate=rate)
-        chunks = [p.to_ndarray().reshape(-1) for f in container.decode(container.streams.audio[0])
-                  for p in resampler.resample(f)]
+        chunks, total = [], 0
+        for f in container.decode(container.streams.audio[0]):
+            for p in resampler.resample(f):
+                chunks.append(p.to_ndarray().reshape(-1))
+                total += len(chunks[-1])
+            if total > 2 * MAX_AUDIO_SECONDS * rate:
+                raise FunctionError(f"{fn}: audio is longer than {MAX_AUDIO_SECONDS // 3600} hours")
         chunks += [p.to_ndarray().reshape(-1) for p in resampler.resample(None)]
     return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
 
@@ -203,6 +207,10 @@ def trim_silence(audio, threshold_db):
          example="SELECT name, s.start, transcribe(audio_clip(content, s.start, s.end)) FROM demo.media.recordings "
                  "LATERAL VIEW explode(vad_segments(content)) AS s")
 def audio_clip(audio, start_s, end_s):
+    import math
+
+    if not (math.isfinite(start_s) and math.isfinite(end_s)):
+        raise FunctionError(f"audio_clip: start_s and end_s must be finite numbers, got {start_s} and {end_s}")
     samples, rate = _samples(audio, "audio_clip")
     a, b = max(0, int(round(start_s * rate))), min(len(samples), int(round(end_s * rate)))
     if b <= a:
@@ -228,9 +236,15 @@ def _frames(data: bytes, fn: str, every_s: float, size: int = 64, keyframes_only
     container, stream = _video(data, fn)
     if keyframes_only:
         stream.codec_context.skip_frame = "NONKEY"
-    next_t = 0.0
+    next_t, decoded = 0.0, 0
     try:
         for frame in container.decode(stream):
+            decoded += 1
+            if frame.width * frame.height > MAX_PIXELS:
+                raise FunctionError(f"{fn}: video frames of {frame.width}x{frame.height} are more than "
+                                    f"{MAX_PIXELS // 1_000_000} megapixels")
+            if decoded > MAX_FRAMES:
+                raise FunctionError(f"{fn}: the video has more than {MAX_FRAMES:,} frames")
             t = frame.time if frame.time is not None else 0.0
             if every_s <= 0 or t + 1e-6 >= next_t:
                 small = frame.to_image().convert("RGB").resize((size, size))

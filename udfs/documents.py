@@ -17,6 +17,8 @@ DOC = [Param("doc", "binary")]
 MAX_PAGES = 2000  # a PDF claiming more pages fails the row instead of rendering for hours
 MAX_UNZIPPED = 256 << 20  # an Office/EPUB package inflating to more fails the row (a zip bomb)
 MAX_PIXELS = 100_000_000  # a rendered page larger than this fails the row (as images do)
+MAX_ROW_PIXELS = 400_000_000  # all pages pdf_pages renders for one document
+MAX_CHARS = 64_000_000  # extracted text longer than this fails the row
 
 
 def _zip(data: bytes, fn: str, kind: str, member: str) -> zipfile.ZipFile:
@@ -39,17 +41,26 @@ def _failed(fn: str, kind: str, data: bytes, e: Exception) -> FunctionError:
     return FunctionError(f"{fn}: {kind} could not be read ({len(data)} bytes): {type(e).__name__}: {e}")
 
 
+def _capped(text: str, fn: str) -> str:
+    if len(text) > MAX_CHARS:
+        raise FunctionError(f"{fn}: the document's text is longer than {MAX_CHARS:,} characters")
+    return text
+
+
 def docx_text_of(data: bytes, fn: str = "docx_text") -> str:
     import docx
+    from docx.oxml.ns import qn
 
     _zip(data, fn, "DOCX", "word/document.xml")
     try:
         d = docx.Document(io.BytesIO(data))
         parts = [p.text for p in d.paragraphs]
         for table in d.tables:
-            for row in table.rows:
-                parts.append("\t".join(cell.text for cell in row.cells))
-        return "\n".join(parts).strip()
+            for tr in table._tbl.tr_lst:  # the row's own cells: row.cells repeats a merged cell gridSpan times
+                parts.append("\t".join("".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.tc_lst))
+        return _capped("\n".join(parts).strip(), fn)
+    except FunctionError:
+        raise
     except Exception as e:
         raise _failed(fn, "DOCX", data, e) from None
 
@@ -93,11 +104,21 @@ def xlsx_text_of(data: bytes, fn: str = "xlsx_text") -> str:
     _zip(data, fn, "XLSX", "xl/workbook.xml")
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheets = []
+        sheets, size = [], 0
         for sheet in book.worksheets:
-            rows = ["\t".join("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True)]
-            sheets.append(f"# {sheet.title}\n" + "\n".join(r for r in rows if r.strip()))
+            sheet.reset_dimensions()  # the declared <dimension> would pad every row to its width
+            rows = []
+            for row in sheet.iter_rows(values_only=True):
+                line = "\t".join("" if v is None else str(v) for v in row).rstrip("\t")
+                size += len(line) + 1
+                if size > MAX_CHARS:
+                    raise FunctionError(f"{fn}: the workbook's text is longer than {MAX_CHARS:,} characters")
+                if line.strip():
+                    rows.append(line)
+            sheets.append(f"# {sheet.title}\n" + "\n".join(rows))
         return "\n\n".join(sheets)
+    except FunctionError:
+        raise
     except Exception as e:
         raise _failed(fn, "XLSX", data, e) from None
 
@@ -158,9 +179,16 @@ def epub_text_of(data: bytes, fn: str = "epub_text") -> str:
         base = posixpath.dirname(rootfile)
         from .text import strip
 
-        chapters = [strip(z.read(posixpath.join(base, items[i])).decode("utf-8", errors="replace"))
-                    for i in spine if i in items]
+        chapters, size = [], 0
+        for i in dict.fromkeys(spine):  # each chapter once, however often the spine lists it
+            if i in items:
+                chapters.append(strip(z.read(posixpath.join(base, items[i])).decode("utf-8", errors="replace")))
+                size += len(chapters[-1])
+                if size > MAX_CHARS:
+                    raise FunctionError(f"{fn}: the book's text is longer than {MAX_CHARS:,} characters")
         return re.sub(r"\n{3,}", "\n\n", "\n\n".join(c for c in chapters if c)).strip()
+    except FunctionError:
+        raise
     except Exception as e:
         raise _failed(fn, "EPUB", data, e) from None
 
@@ -205,6 +233,13 @@ def sniff(data: bytes) -> str:
             if member in names:
                 return mime
         return "application/zip"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte-order mark
+        try:
+            sample = data[2:4098 - (4096 % 2)].decode("utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be",
+                                                      errors="strict")
+            return "text/html" if sample.lstrip().lower().startswith(("<!doctype html", "<html")) else "text/plain"
+        except UnicodeDecodeError:
+            pass
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
         return "text/html"
@@ -294,9 +329,16 @@ DPI = Param("dpi", "int", literal=True, default=72, doc="rendering resolution; 0
 def pdf_pages(doc, dpi):
     pdf = _pdf(doc, "pdf_pages")
     try:
-        out = []
+        out, pixels = [], 0
         for i in range(len(pdf)):
             page = pdf[i]
+            if dpi:
+                w, h = page.get_size()
+                pixels += (w * dpi / 72) * (h * dpi / 72)
+                if pixels > MAX_ROW_PIXELS:
+                    raise FunctionError(f"pdf_pages: rendering the pages up to {i + 1} at {dpi} dpi passes "
+                                        f"{MAX_ROW_PIXELS // 1_000_000} megapixels; use a lower dpi, or dpi 0 "
+                                        "and pdf_render for the pages you need")
             text = page.get_textpage().get_text_bounded().replace("\r\n", "\n").strip()
             out.append({"page": i + 1, "text": text, "image": render_page(page, dpi, "pdf_pages") if dpi else None})
         return out

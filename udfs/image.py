@@ -130,12 +130,13 @@ class _Tesseract:
                          Param("lang", "string", literal=True, default="eng",
                                doc="Tesseract language(s), e.g. 'deu' or 'eng+deu'"),
                          Param("engine", "string", literal=True, default="tesseract",
-                               doc="'tesseract' or 'rapidocr' (PP-OCRv4: Chinese and English)")],
+                               doc="'tesseract' or 'rapidocr' (PP-OCRv4: Chinese and English; lang is not used)")],
           returns="string", kind="extract", modality="image", reads_media=True, batch_size=16,
           model="Tesseract 5 LSTM (Debian tesseract-ocr, tesseract-ocr-<lang>); engine => 'rapidocr': PP-OCRv4 "
                 "detection, angle classifier and recognition (ONNX models bundled in rapidocr-onnxruntime)",
           description="Text in an image (printed text; lines separated by newlines), via Tesseract, or via "
-                      "PP-OCR (rapidocr) for Chinese and rotated text lines.",
+                      "PP-OCR (engine => 'rapidocr': Chinese and English whatever lang says, rotated lines; it may "
+                      "drop the spaces between Latin words).",
           example="SELECT name, ocr(content), ocr(content, engine => 'rapidocr') FROM demo.media.scans")
 class Ocr:
     def __init__(self, lang: str = "eng", engine: str = "tesseract"):

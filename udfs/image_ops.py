@@ -273,7 +273,7 @@ def _hash_bits(bits: np.ndarray) -> int:
 
 
 @rowwise("dhash", params=IMAGE, returns="bigint", kind="dedup", modality="image", reads_media=True,
-         description="64-bit difference hash: whether each pixel of a 9×8 greyscale copy is brighter than its "
+         description="64-bit difference hash: whether each pixel of a 9×8 greyscale copy is darker than its "
                      "right neighbour. Cheaper than phash and robust to scaling and brightness; compare with "
                      "hamming_distance.",
          example="SELECT a.name, b.name FROM demo.media.photos a JOIN demo.media.photos b ON a.name < b.name "

@@ -25,6 +25,9 @@ def _container(data: bytes, fn: str, kind: str):
     return container
 
 
+MAX_AUDIO_SECONDS = 4 * 3600  # decoded audio longer than this fails the row instead of filling memory
+
+
 def decode_audio(data: bytes, fn: str, rate: int | None = None) -> tuple[np.ndarray, int, object, object]:
     """Mono float32 samples in [-1, 1] (resampled to `rate` if given), the rate, container and stream."""
     import av
@@ -36,10 +39,13 @@ def decode_audio(data: bytes, fn: str, rate: int | None = None) -> tuple[np.ndar
         stream = container.streams.audio[0]
         out_rate = rate or stream.codec_context.sample_rate or 16000
         resampler = av.AudioResampler(format="flt", layout="mono", rate=out_rate)
-        chunks = []
+        chunks, total, limit = [], 0, MAX_AUDIO_SECONDS * out_rate
         for frame in container.decode(stream):
             for piece in resampler.resample(frame):
                 chunks.append(piece.to_ndarray().reshape(-1))
+                total += len(chunks[-1])
+            if total > limit:  # counted while decoding: a small file may claim hours
+                raise FunctionError(f"{fn}: audio is longer than {MAX_AUDIO_SECONDS // 3600} hours")
         for piece in resampler.resample(None):
             chunks.append(piece.to_ndarray().reshape(-1))
         samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)

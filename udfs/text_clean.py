@@ -60,12 +60,13 @@ def normalize_punctuation(text):
     return text.translate(_PUNCT)
 
 
-_ANY_SPACE = re.compile(r"[^\S\n]+|[\u200b\u200c\u200d\u2060\ufeff]+")
+# Zero-width space, word joiner and BOM go; ZWJ/ZWNJ stay (emoji sequences, Persian and Indic words).
+_ANY_SPACE = re.compile(r"[^\S\n]+|[\u200b\u2060\ufeff]+")
 
 
 @rowwise("normalize_whitespace", params=TEXT, returns="string", kind="clean", modality="text",
-         description="Every kind of horizontal space (tabs, no-break, thin, ideographic, zero-width) becomes "
-                     "one ASCII space, lines are trimmed, line breaks (\\r\\n, \\r) become \\n; text is "
+         description="Every kind of horizontal space (tabs, no-break, thin, ideographic, zero-width space) "
+                     "becomes one ASCII space (zero-width joiners stay: emoji and scripts need them), lines are trimmed, line breaks (\\r\\n, \\r) become \\n; text is "
                      "otherwise unchanged.",
          example="SELECT normalize_whitespace('a\\u00a0\\u00a0b\\t c\\r\\nnext ')  -- 'a b c\\nnext'")
 def normalize_whitespace(text):
@@ -183,12 +184,15 @@ def remove_repeated_lines(text):
     return "\n".join(out)
 
 
-_SENTENCE = re.compile(r"[^.!?。！？\n]+(?:[.!?。！？]+|\n|$)")
+# A sentence ends at . ! ? (runs of them, closing quotes and brackets included) followed by
+# whitespace or the line's end, after a CJK full stop, or at a line break: "$5.99",
+# "example.com" and "(note.)" stay inside their sentence.
+_SENTENCE = re.compile(r"\S.*?(?:[.!?]+[\"'”’)\]]*(?=\s|$)|[。！？]+|$)")
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences: runs ending in . ! ? (or their CJK forms) or a line break; trimmed, empty ones dropped."""
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    """The text's sentences, trimmed, empty ones dropped, their characters unchanged."""
+    return [m.group(0).strip() for line in text.split("\n") for m in _SENTENCE.finditer(line) if m.group(0).strip()]
 
 
 @rowwise("remove_repeated_sentences", params=TEXT, returns="string", kind="clean", modality="text",
@@ -217,7 +221,8 @@ def remove_repeated_sentences(text):
          returns="string", kind="clean", modality="text",
          check=lambda max_len: bounded("remove_long_words", "max_len", max_len, 1, 10_000),
          description="Drops whitespace-separated tokens longer than max_len characters (hashes, base64 blobs, "
-                     "run-together junk), surrounding punctuation not counted.",
+                     "run-together junk), surrounding punctuation not counted; the kept words of each line are "
+                     "joined by single spaces.",
          example="SELECT remove_long_words('ok aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa fine', 20)  -- 'ok fine'")
 def remove_long_words(text, max_len):
     def keep(token):
@@ -250,7 +255,7 @@ def split_sentences(text):
 
 def _check_chunk(max_chars, overlap, by):
     bounded("chunk_text", "max_chars", max_chars, 1, 10_000_000)
-    bounded("chunk_text", "overlap", overlap, 0, max_chars - 1)
+    bounded("chunk_text", "overlap", overlap, 0, max_chars // 2)  # more would repeat text quadratically
     if by not in ("sentence", "paragraph", "word", "char"):
         raise FunctionError(f"chunk_text: by must be 'sentence', 'paragraph', 'word' or 'char', got {by!r}")
 
@@ -272,14 +277,20 @@ def chunk(text: str, max_chars: int, overlap: int, by: str) -> list[str]:
     pieces = []
     for unit in units:  # a unit that alone is too long is cut by characters
         pieces += [unit[i:i + max_chars] for i in range(0, len(unit), max_chars)] if len(unit) > max_chars else [unit]
-    chunks, current = [], []
+    chunks: list[str] = []
+    current: list[str] = []
+    length = 0  # len(sep.join(current)), kept as units come and go (joining each time is quadratic)
     for unit in pieces:
-        if current and len(sep.join(current + [unit])) > max_chars:
+        if current and length + len(sep) + len(unit) > max_chars:
             chunks.append(sep.join(current))
-            tail = []
-            while current and len(sep.join([current[-1]] + tail)) <= overlap:
+            tail: list[str] = []
+            tail_length = -len(sep)
+            while current and tail_length + len(sep) + len(current[-1]) <= overlap:
+                tail_length += len(sep) + len(current[-1])
                 tail.insert(0, current.pop())
-            current = tail if len(sep.join(tail + [unit])) <= max_chars else []
+            current = tail if tail and tail_length + len(sep) + len(unit) <= max_chars else []
+            length = tail_length if current else 0
+        length = length + len(sep) + len(unit) if current else len(unit)
         current.append(unit)
     if current:
         chunks.append(sep.join(current))

@@ -270,8 +270,11 @@ def symbol_word_ratio(text):
          description="Share of the characters that belong to URLs and e-mail addresses: link farms score high.",
          example="SELECT link_ratio('see https://example.com')")
 def link_ratio(text):
-    covered = sum(len(m.group(0)) for m in URL.finditer(text)) + sum(len(m.group(0)) for m in EMAIL.finditer(text))
-    return _ratio(covered, len(text))
+    covered = bytearray(len(text))  # a character inside both a URL and an e-mail address counts once
+    for pattern in (URL, EMAIL):
+        for m in pattern.finditer(text):
+            covered[m.start():m.end()] = b"\1" * (m.end() - m.start())
+    return _ratio(sum(covered), len(text))
 
 
 _CODE_LINE = re.compile(r"[;{}]\s*$|^\s*(def|class|import|from|return|if|for|while|function|const|let|var|public|"

@@ -350,9 +350,14 @@ def test_chunks_and_vector_top_k_table_functions(fresh):
     top = rows(fresh.sql("SELECT id, chunk, score FROM vector_top_k(TABLE(kb_vectors), column => 'v', "
                          "query => embed_text('when do I have to pay the bill?'), k => 2)"))
     assert [i for i, _, _ in top] == [1, 1] and top[0][2] >= top[1][2]  # both invoice sentences, best first
-    near = rows(fresh.sql("SELECT id, distance FROM vector_top_k(TABLE(SELECT id, array(CAST(id AS FLOAT), 0.0F) AS v "
-                          "FROM kb), column => 'v', query => array(2.9F, 0.0F), k => 1, metric => 'euclidean')"))
-    assert near == [(3, pytest.approx(0.1, abs=1e-6))]
+    near = rows(fresh.sql("SELECT id, distance FROM vector_top_k(TABLE(SELECT id, IF(id = 1, NULL, array(CAST(id AS FLOAT), "
+                          "0.0F)) AS v FROM kb), column => 'v', query => array(2.9F, 0.0F), k => 1, metric => 'euclidean')"))
+    assert near == [(3, pytest.approx(0.1, abs=1e-6))]  # a NULL vector is nobody's neighbour
+    fresh.sql("CREATE VIEW kb_chunks AS SELECT id, chunk FROM chunks(TABLE(kb), on => 'body', max_chars => 40)")
+    fresh.sql("CREATE TEMPORARY VIEW kb_top AS SELECT id FROM vector_top_k(TABLE(kb_vectors), column => 'v', "
+              "query => embed_text('a sleepy cat'), k => 1)")
+    assert rows(fresh.sql("SELECT count(*) FROM kb_chunks")) == [(len(chunks),)]
+    assert rows(fresh.sql("SELECT id FROM kb_top")) == [(2,)]
     with pytest.raises(LakelensError, match="chunks: unknown argument\\(s\\) size"):
         fresh.sql("SELECT * FROM chunks(TABLE(kb), on => 'body', size => 3)")
     with pytest.raises(LakelensError, match="vector_top_k: needs query => <vector expression>"):

@@ -267,8 +267,30 @@ def test_spoken_language_with_whisper_base(speech, tmp_path):
     assert FUNCTIONS["spoken_language"].device == "gpu"
 
 
-def test_bombs_fail_the_row_instead_of_the_worker(tmp_path):
+def test_bombs_fail_the_row_instead_of_the_worker(tmp_path, docs):
+    import re
     import zipfile
+
+    def repacked(data: bytes, member: str, edit) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                body = src.read(item)
+                dst.writestr(item, edit(body.decode()) if item.filename == member else body)
+        return out.getvalue()
+
+    # a spine listing one chapter 5,000 times reads it once
+    book = repacked(docs["story.epub"], "OEBPS/content.opf",
+                    lambda x: x.replace('<itemref idref="c1"/>', '<itemref idref="c1"/>' * 5000))
+    assert one("epub_text", book) == one("epub_text", docs["story.epub"])
+    # a sheet declaring 16,384 columns and a million rows is read as the cells it has
+    sheet = repacked(docs["budget.xlsx"], "xl/worksheets/sheet1.xml",
+                     lambda x: re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', x))
+    assert one("xlsx_text", sheet) == one("xlsx_text", docs["budget.xlsx"])
+    # a table cell claiming to span a million grid columns is one cell
+    wide = repacked(docs["letter.docx"], "word/document.xml",
+                    lambda x: x.replace("<w:tcPr>", '<w:tcPr><w:gridSpan w:val="1000000"/>', 1))
+    assert one("docx_text", wide) == one("docx_text", docs["letter.docx"])
 
     bomb = tmp_path / "bomb.docx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
