@@ -233,7 +233,8 @@ def test_getinfo_and_metadata_calls(server, shop):
     names, fns = rows(c.GetFunctions(T.TGetFunctionsReq(sessionHandle=s, functionName="array_%")))
     assert names[2] == "FUNCTION_NAME" and "array_contains" in {r[2] for r in fns}
     names, fns = rows(c.GetFunctions(T.TGetFunctionsReq(sessionHandle=s, functionName="%ocr%")))
-    assert {r[2]: r[3] for r in fns}["try_ocr"] == "lakelens extract function: try_ocr(image BINARY [, lang STRING]) → STRING"
+    assert {r[2]: r[3] for r in fns}["try_ocr"] == ("lakelens extract function: "
+                                                    "try_ocr(image BINARY [, lang STRING] [, engine STRING]) → STRING")
     names, typeinfo = rows(c.GetTypeInfo(T.TGetTypeInfoReq(sessionHandle=s)))
     assert {"BIGINT", "STRING", "BINARY", "DECIMAL"} <= {r[0] for r in typeinfo}
     names, pks = rows(c.GetPrimaryKeys(T.TGetPrimaryKeysReq(sessionHandle=s, schemaName="shop", tableName="items")))
