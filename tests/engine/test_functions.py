@@ -108,8 +108,8 @@ def test_literal_options_are_folded_and_must_be_constants(scans):
     assert "udf=ocr placement=spark device=cpu batch_size=16 actors=- as ll_ocr\n" in plan
     with pytest.raises(LakelensError, match="ocr: argument lang must be a constant, got name"):
         s.sql("SELECT ocr(content, name) FROM scans")
-    with pytest.raises(LakelensError, match=r"ocr takes at most 2 argument\(s\), got 3"):
-        s.sql("SELECT ocr(content, 'eng', 'x') FROM scans")
+    with pytest.raises(LakelensError, match=r"ocr takes at most 3 argument\(s\), got 4"):
+        s.sql("SELECT ocr(content, 'eng', 'tesseract', 'x') FROM scans")
     with pytest.raises(LakelensError, match=r"thumbnail: argument px must be INT, got 'big'"):
         s.sql("SELECT thumbnail(content, 'big') FROM scans")
 
