@@ -165,7 +165,7 @@ def parse_table_function(table: exp.Table) -> tuple[exp.Expression, dict]:
         raise InvalidArgument(f"{name}: the first argument must be TABLE(<query or table>), e.g. "
                               f"{name}(TABLE(SELECT id, body FROM docs), id => 'id', on => 'body')")
     inner = positional[0].expressions[0] if positional[0].expressions else None
-    if not isinstance(inner, exp.Query):  # TABLE(name) was made a query by resolve.table_arguments
+    if not isinstance(inner, exp.Query):  # TABLE(name) was made a query by resolve.guard
         raise InvalidArgument(f"{name}: TABLE(...) must contain a query or a table name")
     extra = positional[1:]
     keys = ["id", "on", "method", "threshold"]

@@ -465,7 +465,6 @@ def view_query(res: Resolution, info: ObjectInfo) -> exp.Expression:
                        definer_of=res.definer_of or info.full_name)
     try:
         query = rewrite_sql_table_functions(query, inner)
-        query = table_arguments(query, inner)
         query = rewrite_read_files(query, inner)
         query = resolve_tables(query, inner)
     except NotFound:
@@ -508,7 +507,7 @@ def temp_view_query(res: Resolution, name: str) -> exp.Expression:
     inner = Resolution(res.ctx, res.catalog, view_stack=res.view_stack + (key,), acting=res.acting,
                        definer_of=res.definer_of)
     query = guard(parse_one(res.ctx.temp_views[name]), inner)
-    query = rewrite_read_files(table_arguments(rewrite_sql_table_functions(query, inner), inner), inner)
+    query = rewrite_read_files(rewrite_sql_table_functions(query, inner), inner)
     query = resolve_tables(query, inner)
     res.reads.extend(inner.reads)
     res.direct.extend(inner.direct)  # a temporary view is no catalog object: what it reads is the source
@@ -566,28 +565,13 @@ def qualify_names(expression: exp.Expression, ctx: SessionContext) -> exp.Expres
     return expression
 
 
-def table_arguments(expression: exp.Expression, res: Resolution) -> exp.Expression:
-    """`dedup(TABLE(docs), …)` → `dedup(TABLE(SELECT * FROM docs), …)`, so the name gets resolved."""
-    for table in table_function_calls(expression):
-        first = table.this.expressions[0] if table.this.expressions else None
-        if isinstance(first, exp.Anonymous) and first.name.upper() == "TABLE" and first.expressions \
-                and isinstance(first.expressions[0], exp.Column):
-            name = first.expressions[0].sql(dialect="spark")
-            first.set("expressions", [exp.select("*").from_(exp.to_table(name, dialect="spark"))])
-    return expression
-
-
 def _table_input(name: str, positional: list[exp.Expression]) -> exp.Expression:
-    """The query inside `TABLE(…)`, the first argument: a query, or a name read whole."""
+    """The query inside `TABLE(…)`, the first argument (`guard` made a name into a query)."""
     first = positional[0] if positional else None
-    if not (isinstance(first, exp.Anonymous) and first.name.upper() == "TABLE" and first.expressions):
+    if not (isinstance(first, exp.Anonymous) and first.name.upper() == "TABLE" and first.expressions
+            and isinstance(first.expressions[0], exp.Query)):
         raise InvalidArgument(f"{name}: the first argument must be TABLE(<query or table>)")
-    inner = first.expressions[0]
-    if isinstance(inner, exp.Column):
-        return exp.select("*").from_(exp.to_table(inner.sql(dialect="spark"), dialect="spark"))
-    if isinstance(inner, exp.Query):
-        return inner
-    raise InvalidArgument(f"{name}: TABLE(...) must contain a query or a table name")
+    return first.expressions[0]
 
 
 def _option(name: str, named: dict, key: str, kind, default=None, low=None, high=None):
@@ -698,7 +682,7 @@ def extract_table_functions(expression: exp.Expression, res: Resolution) -> exp.
 # The order matters: table functions become subqueries before names are resolved, the
 # session functions are bound so that view bodies see their own values too, and library
 # calls are bound once every view body is in place.
-QUERY_RULES = (guard, rewrite_sql_table_functions, table_arguments, rewrite_read_files, resolve_tables, bind_session_functions, rewrite_library_calls,
+QUERY_RULES = (guard, rewrite_sql_table_functions, rewrite_read_files, resolve_tables, bind_session_functions, rewrite_library_calls,
                extract_table_functions)
 
 

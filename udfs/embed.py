@@ -163,23 +163,6 @@ class EmbedClipText:
         return vectors_to_arrow(self.clip.embed(items, image=False), valid)
 
 
-@function("cosine_similarity", params=[Param("a", "array<float>"), Param("b", "array<float>")],
-          returns="double", kind="embed", modality="any",
-          description="Cosine of the angle between two vectors of the same length (1 = same direction); "
-                      "NULL if either is NULL or all zeros.",
-          example="SELECT cosine_similarity(embed_text('cat'), embed_text('kitten'))")
-class CosineSimilarity:
-    def __call__(self, a: pa.Array, b: pa.Array) -> pa.Array:
-        ma, mb, both = paired_matrices(a, b, "cosine_similarity: vectors must have the same length")
-        if ma is None:
-            return pa.nulls(len(a), pa.float64())
-        ma, mb = ma.astype(np.float64), mb.astype(np.float64)
-        norms = np.linalg.norm(ma, axis=1) * np.linalg.norm(mb, axis=1)
-        ok = both & (norms > 0)
-        out = np.where(ok, (ma * mb).sum(axis=1) / np.where(norms > 0, norms, 1), np.nan)
-        return pa.array(out, type=pa.float64(), mask=~ok)
-
-
 VECTORS = [Param("a", "array<float>"), Param("b", "array<float>")]
 
 
@@ -188,6 +171,22 @@ def _pairs(a: pa.Array, b: pa.Array, fn: str):
     if ma is None:
         return None, None, both
     return ma.astype(np.float64), mb.astype(np.float64), both
+
+
+@function("cosine_similarity", params=[Param("a", "array<float>"), Param("b", "array<float>")],
+          returns="double", kind="embed", modality="any",
+          description="Cosine of the angle between two vectors of the same length (1 = same direction); "
+                      "NULL if either is NULL or all zeros.",
+          example="SELECT cosine_similarity(embed_text('cat'), embed_text('kitten'))")
+class CosineSimilarity:
+    def __call__(self, a: pa.Array, b: pa.Array) -> pa.Array:
+        ma, mb, both = _pairs(a, b, "cosine_similarity")
+        if ma is None:
+            return pa.nulls(len(a), pa.float64())
+        norms = np.linalg.norm(ma, axis=1) * np.linalg.norm(mb, axis=1)
+        ok = both & (norms > 0)
+        out = np.where(ok, (ma * mb).sum(axis=1) / np.where(norms > 0, norms, 1), np.nan)
+        return pa.array(out, type=pa.float64(), mask=~ok)
 
 
 @function("dot_product", params=VECTORS, returns="double", kind="embed", modality="any",

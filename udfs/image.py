@@ -117,12 +117,16 @@ class _Tesseract:
             img = img.convert("RGB")
         return img
 
-    def run(self, method, data: bytes, **kwargs):
-        """Call a pytesseract function; Tesseract's own failures name the function too."""
+    def run(self, method, data, **kwargs):
+        """Call a pytesseract function on image bytes or a decoded image; Tesseract's own
+        failures name the function too."""
+        img = self.image(data) if isinstance(data, bytes) else data
+        if img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
         try:
-            return method(self.image(data), lang=self.lang, **kwargs)
+            return method(img, lang=self.lang, **kwargs)
         except self.tess.TesseractError as e:
-            raise FunctionError(f"{self.fn}: Tesseract failed on the image ({len(data)} bytes): "
+            raise FunctionError(f"{self.fn}: Tesseract failed on the image ({img.width}x{img.height}): "
                                 f"{e.message.strip() or e.status}") from None
 
 
@@ -189,14 +193,15 @@ class OcrWords:
 _TESSERACTS: dict[tuple[str, str], _Tesseract] = {}
 
 
-def ocr_image(img, lang: str, fn: str) -> str:
-    """Tesseract's text of a decoded PIL image (other functions' OCR step: PDF pages, frames)."""
+def tesseract(lang: str, fn: str) -> _Tesseract:
+    """Tesseract for `fn`, checked once per process (installed, language present)."""
     t = _TESSERACTS.get((lang, fn))
     if t is None:
         t = _TESSERACTS[(lang, fn)] = _Tesseract(lang, fn)
-    if img.mode not in ("RGB", "L"):
-        img = img.convert("RGB")
-    try:
-        return t.tess.image_to_string(img, lang=lang).strip()
-    except t.tess.TesseractError as e:
-        raise FunctionError(f"{fn}: Tesseract failed on the image: {e.message.strip() or e.status}") from None
+    return t
+
+
+def ocr_image(img, lang: str, fn: str) -> str:
+    """Tesseract's text of a decoded PIL image (other functions' OCR step: PDF pages, frames)."""
+    t = tesseract(lang, fn)
+    return t.run(t.tess.image_to_string, img).strip()

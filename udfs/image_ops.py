@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .image import MAX_PIXELS, grey_array, open_image
+from .image import MAX_PIXELS, grey_array, open_image, tesseract
 from .runtime import bounded, rowwise
 from .spec import FunctionError, Param
 
@@ -145,12 +145,9 @@ def nsfw_score(image):
                      "confidence ≥ 30): screenshots, memes, slides and watermarked pictures score high.",
          example="SELECT name, text_area_ratio(content) FROM demo.media.scans")
 def text_area_ratio(image):
-    import pytesseract
-
+    t = tesseract("eng", "text_area_ratio")
     img = open_image(image, "text_area_ratio")
-    if img.mode not in ("RGB", "L"):
-        img = img.convert("RGB")
-    d = pytesseract.image_to_data(img, output_type=pytesseract.Output.DICT)
+    d = t.run(t.tess.image_to_data, img, output_type=t.tess.Output.DICT)
     mask = np.zeros((img.height, img.width), dtype=bool)
     for text, conf, x, y, w, h in zip(d["text"], d["conf"], d["left"], d["top"], d["width"], d["height"]):
         if str(text).strip() and float(conf) >= 30:
@@ -166,14 +163,11 @@ def text_area_ratio(image):
                      "image_rotate(content, orientation.rotate) before ocr.",
          example="SELECT name, image_orientation(content) FROM demo.media.scans")
 def image_orientation(image):
-    import pytesseract
-
-    img = open_image(image, "image_orientation")
-    if img.mode not in ("RGB", "L"):
-        img = img.convert("RGB")
+    t = tesseract("osd", "image_orientation")
     try:
-        osd = pytesseract.image_to_osd(img, output_type=pytesseract.Output.DICT, config="--psm 0 -c min_characters_to_try=5")
-    except pytesseract.TesseractError as e:
+        osd = t.tess.image_to_osd(t.image(image), output_type=t.tess.Output.DICT,
+                                  config="--psm 0 -c min_characters_to_try=5")
+    except t.tess.TesseractError as e:
         raise FunctionError(f"image_orientation: too little text to tell the orientation "
                             f"({e.message.strip() or e.status})") from None
     return {"rotate": int(osd["rotate"]), "confidence": float(osd["orientation_conf"]), "script": str(osd["script"])}
