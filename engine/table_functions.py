@@ -4,7 +4,8 @@ connected components, never an all-pairs comparison.
 1. The input query runs once, with a signature column added (MinHash of text, pHash of images,
    or SimHash band codes of embeddings), and is checkpointed.
 2. Each signature is cut into bands; rows that share a band value are candidate pairs (a
-   self-join on (band, value)), which are then scored: exact Jaccard of the two texts'
+   self-join on (band, value)); the join's size is counted first and refused over
+   `dedup.max_candidate_pairs`. The candidates are then scored: exact Jaccard of the two texts'
    character n-gram sets for MinHash (so precision is 1), 1 − Hamming/64 for pHash, cosine
    for embeddings.
 3. `dedup` joins the pairs into groups (connected components by alternating large-star and
@@ -45,6 +46,21 @@ def minhash_bands(threshold: float, num_perm: int, recall: float = 0.98) -> tupl
         if 1 - (1 - threshold ** r) ** b >= recall:
             return b, r
     return num_perm, 1
+
+
+def embedding_bands(threshold: float, bands: int = 0, recall: float = 0.95) -> tuple[int, int]:
+    """(bands, bits per band) of random-hyperplane LSH for cosine ≥ `threshold`: the most bits
+    per band (fewest false candidates) for which a pair at exactly the threshold still shares
+    one of ≤ 64 bands (or the given number) with probability ≥ `recall`. One hyperplane keeps
+    two vectors on the same side with probability 1 − angle/π."""
+    p = 1 - math.acos(max(-1.0, min(1.0, threshold))) / math.pi
+    best = (bands or 64, 1)
+    for bits in range(1, 33):
+        for b in ([bands] if bands else range(1, 65)):
+            if 1 - (1 - p ** bits) ** b >= recall:
+                best = (b, bits)
+                break
+    return best
 
 
 def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
@@ -109,13 +125,13 @@ def _simhash_band_udf(function: str, bands: int, bits: int, dim_seed: int = 0x51
             raise FunctionError(f"{function}: embedding vectors of different lengths in one column")
         planes = np.random.default_rng(dim_seed).standard_normal((matrix.shape[1], bands * bits))
         signs = (matrix.astype(np.float64) @ planes) > 0
-        weights = 1 << np.arange(bits)
-        band_codes = (signs.reshape(len(matrix), bands, bits) * weights).sum(axis=2).astype(np.int32)
-        return fixed_lists(band_codes[valid], valid, pa.int32())
+        weights = np.left_shift(np.int64(1), np.arange(bits, dtype=np.int64))
+        band_codes = (signs.reshape(len(matrix), bands, bits) * weights).sum(axis=2, dtype=np.int64)
+        return fixed_lists(band_codes[valid], valid, pa.int64())
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return arrow_udf(reporting(codes), returnType="array<int>", functionType=ArrowUDFType.SCALAR)
+        return arrow_udf(reporting(codes), returnType="array<bigint>", functionType=ArrowUDFType.SCALAR)
 
 
 def _exact_jaccard_udf(ngram: int):
@@ -140,7 +156,26 @@ def _exact_jaccard_udf(ngram: int):
         return arrow_udf(exact, returnType="double", functionType=ArrowUDFType.SCALAR)
 
 
-def candidate_pairs(base, call: TableFunctionCall, kind: str):
+def _bound_candidates(keyed, call: TableFunctionCall, max_pairs: int) -> None:
+    """Refuse before the self-join when it would make more than `max_pairs` candidate pairs: a
+    bucket of c rows sharing a band value makes c(c−1)/2 of them, so a low threshold, few bands
+    or many identical rows would otherwise turn the join quadratic (10⁵ equal rows: 5·10⁹ pairs)."""
+    from pyspark.sql import functions as F
+
+    sizes = keyed.groupBy("band", "key").count().where("count > 1")
+    pairs = sizes.agg(F.sum(F.col("count") * (F.col("count") - 1) / 2).alias("pairs"),
+                      F.max("count").alias("largest")).first()
+    total, largest = int(pairs["pairs"] or 0), int(pairs["largest"] or 0)
+    if total > max_pairs:
+        hint = "group exact copies with dedup(…, method => 'exact') instead" if call.method == "exact" else \
+            "raise the threshold, or drop exact copies first with dedup(…, method => 'exact')"
+        raise LakelensError(
+            f"{call.function}: method '{call.method}' would compare up to {total:,} candidate pairs (the largest "
+            f"group of rows sharing a band value has {largest:,} rows), over dedup.max_candidate_pairs "
+            f"({max_pairs:,}); {hint}", error_class="DEDUP_TOO_MANY_CANDIDATES", sqlstate="54000")
+
+
+def candidate_pairs(base, call: TableFunctionCall, kind: str, max_pairs: int):
     """Pairs (id_a < id_b) with similarity ≥ threshold: rows sharing a band value are candidates
     (a self-join on (band, value)), then each candidate pair is scored exactly."""
     from pyspark.sql import functions as F
@@ -171,13 +206,15 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str):
         mask = "-1L" if width == 64 else f"{(1 << width) - 1}L"
         band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> shiftright(sig, i * {width}) & {mask})")
     else:  # vectors: SimHash band codes of the normalised vectors
-        bands, bits = int(call.options.get("bands", 0)) or 16, 8
-        if not 1 <= bands <= 64:
+        bands = int(call.options.get("bands", 0))
+        if not 0 <= bands <= 64:
             raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method 'embedding', got {bands}")
+        bands, bits = embedding_bands(t, bands)
         norms = rows.withColumn("norm", F.expr("sqrt(aggregate(sig, 0D, (acc, x) -> acc + x * x))"))
         rows = norms.where("norm > 0").select("id", F.expr("transform(sig, x -> x / norm)").alias("sig"))
         band_values = _simhash_band_udf(call.function, bands, bits)(F.col("sig"))
-    keyed = rows.select("id", F.posexplode(band_values).alias("band", "key"))
+    keyed = rows.select("id", F.posexplode(band_values).alias("band", "key")).localCheckpoint()
+    _bound_candidates(keyed, call, max_pairs)
     a, b = keyed.alias("a"), keyed.alias("b")
     candidates = a.join(b, (F.col("a.band") == F.col("b.band")) & (F.col("a.key") == F.col("b.key"))
                         & (F.col("a.id") < F.col("b.id"))) \
@@ -270,15 +307,15 @@ def materialise(spark, call: TableFunctionCall, config: Config) -> None:
     if ids != distinct:
         raise InvalidArgument(f"{call.function}: id => {call.id_column!r} must identify rows, but {ids:,} rows "
                               f"have only {distinct:,} distinct values")
-    pairs = candidate_pairs(base, call, kind)
+    max_pairs = config.number("dedup.max_candidate_pairs", 100_000_000, int, 1)
     if call.function == "near_duplicates":
-        pairs.localCheckpoint().createOrReplaceTempView(call.placeholder)
+        candidate_pairs(base, call, kind, max_pairs).localCheckpoint().createOrReplaceTempView(call.placeholder)
         return
-    if kind == "exact":  # equal hashes are the groups already: no pairs, no rounds
+    if kind == "exact":  # equal hashes are the groups already: no pairs, no rounds, no bound
         keyed = base.select(_col(call.id_column).alias("node"), F.col(SIG).alias("h")).where("h IS NOT NULL")
         labels = keyed.join(keyed.groupBy("h").agg(F.min("node").alias("label")), "h").select("node", "label")
     else:
-        labels = connected_components(pairs.select("id_a", "id_b"))
+        labels = connected_components(candidate_pairs(base, call, kind, max_pairs).select("id_a", "id_b"))
     id_type = types[call.id_column.lower()]
     rep = F.coalesce(F.col("__label"), _col(call.id_column))
     group = rep.cast("bigint") if id_type in ("tinyint", "smallint", "int", "bigint") else F.xxhash64(rep)

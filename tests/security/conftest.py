@@ -23,7 +23,9 @@ def secure(tmp_path_factory):
     for d in (home, external, outside):
         d.mkdir()
     (outside / "secret.txt").write_text(SECRET)
-    (home / "lakelens.toml").write_text(f'[storage]\nexternal_roots = ["{external}"]\n')
+    # A low bound on dedup's candidate pairs, so that a quadratic request is cheap to try.
+    (home / "lakelens.toml").write_text(f'[storage]\nexternal_roots = ["{external}"]\n'
+                                        '[dedup]\nmax_candidate_pairs = 20000\n')
     # Its users work in catalog main and may create external volumes and tables under the
     # external root: the attacks below are tried with ordinary rights, not without any.
     govern(home, "GRANT ALL PRIVILEGES ON CATALOG main TO `account users`",

@@ -129,6 +129,25 @@ def test_no_calls_into_the_jvm(lake, call):
     alive(lake)
 
 
+def test_quadratic_dedup_is_refused_before_it_runs(lake):
+    """1,000 identical rows pair up 499,500 ways: over dedup.max_candidate_pairs (20,000 on this
+    server) near_duplicates refuses before the self-join, naming the bound; grouping exact
+    copies needs no pairs and still works, and so does a request under the bound."""
+    same = "TABLE(SELECT id, 'the same words' AS body FROM (SELECT explode(sequence(1, {n})) AS id))"
+    for method in ("exact", "minhash", "simhash"):
+        message = refused(lake, f"SELECT count(*) FROM near_duplicates({same.format(n=1000)}, id => 'id', "
+                                f"on => 'body', method => '{method}')", "DEDUP_TOO_MANY_CANDIDATES", "54000")
+        assert "dedup.max_candidate_pairs (20,000)" in message and "has 1,000 rows" in message, message
+        assert method != "exact" or "up to 499,500 candidate pairs" in message, message
+    rows, error = execute(lake, f"SELECT count(*), count(DISTINCT dup_group) FROM dedup({same.format(n=1000)}, "
+                                "id => 'id', on => 'body', method => 'exact')")
+    assert rows == [(1000, 1)], error
+    rows, error = execute(lake, f"SELECT count(*) FROM near_duplicates({same.format(n=40)}, id => 'id', "
+                                "on => 'body', method => 'minhash')")
+    assert rows == [(780,)], error
+    alive(lake)
+
+
 def test_statement_text_is_not_expanded_with_server_environment(lake):
     rows, error = execute(lake, "SELECT '${env:PATH}' AS a, '${system:user.home}' AS b")
     assert rows == [("${env:PATH}", "${system:user.home}")], error
