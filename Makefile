@@ -8,8 +8,9 @@ PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DBT_VENV ?= .venv-dbt
 # Debian packages: espeak-ng speaks the demo's recordings, tesseract-ocr (English and German
-# models) backs ocr(), postgresql backs the PostgreSQL metastore tests, a Java 17 JDK runs
-# Spark and compiles the JDBC client test.
+# models) backs ocr(), fonts-wqy-microhei (1.6 MB) renders the Chinese text rapidocr is tested
+# on, postgresql backs the PostgreSQL metastore tests, a Java 17 JDK runs Spark and compiles
+# the JDBC client test.
 
 .PHONY: setup system venv dbt-venv s3-server run run-s3 demo serve shell test bench clean
 
@@ -22,6 +23,7 @@ system:
 	command -v espeak-ng >/dev/null || need="$$need espeak-ng"; \
 	command -v tesseract >/dev/null || need="$$need tesseract-ocr"; \
 	for l in eng deu; do [ -e /usr/share/tesseract-ocr/5/tessdata/$$l.traineddata ] || need="$$need tesseract-ocr-$$l"; done; \
+	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need="$$need fonts-wqy-microhei"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	command -v javac >/dev/null || need="$$need openjdk-17-jdk-headless"; \
 	command -v openssl >/dev/null || need="$$need openssl"; \
@@ -95,6 +97,7 @@ bench: setup
 	$(PY) bench/listing.py
 	$(PY) bench/gateway.py
 	$(PY) bench/functions.py
+	$(PY) bench/quality.py
 	$(PY) bench/placement.py
 	$(PY) bench/storage.py
 

@@ -55,16 +55,33 @@ def speech_frames(samples: np.ndarray, aggressiveness: int) -> np.ndarray:
 
 
 def speech_segments(samples: np.ndarray, aggressiveness: int, min_silence_s: float = 0.3,
-                    pad_s: float = 0.1) -> list[tuple[float, float]]:
-    """Speech regions in seconds: VAD frames joined across pauses shorter than min_silence_s, padded."""
+                    pad_s: float = 0.05) -> list[tuple[float, float]]:
+    """Speech regions in seconds: runs of VAD frames, each edge moved to the first and last 10 ms
+    window within 35 dB of the run's loudest (and over 3× the recording's noise floor) — WebRTC
+    holds its decision ~100 ms past the end of speech (its hangover) and decides per 30 ms frame —
+    then joined across pauses shorter than min_silence_s and padded by pad_s."""
     frames = speech_frames(samples, aggressiveness)
     step = VAD_FRAME_MS / 1000
     duration = len(samples) / VAD_RATE
-    segments: list[list[float]] = []
+    win = VAD_RATE // 100
+    n = len(samples) // win
+    rms = np.sqrt(np.mean(samples[:n * win].reshape(n, win).astype(np.float64) ** 2, axis=1)) if n else np.zeros(0)
+    floor = float(np.percentile(rms, 10)) if n else 0.0
+    runs: list[list[float]] = []
     for i in np.flatnonzero(frames):
         start, end = i * step, (i + 1) * step
+        if runs and abs(start - runs[-1][1]) < 1e-9:
+            runs[-1][1] = end
+        else:
+            runs.append([start, end])
+    segments: list[list[float]] = []
+    for start, end in runs:
+        a, b = int(round(start * 100)), min(n, int(round(end * 100)))
+        loud = np.flatnonzero(rms[a:b] > max(rms[a:b].max(initial=0.0) * 10 ** (-35 / 20), 3 * floor)) if b > a else []
+        if len(loud):
+            start, end = (a + loud[0]) / 100, (a + loud[-1] + 1) / 100
         if segments and start - segments[-1][1] < min_silence_s:
-            segments[-1][1] = end
+            segments[-1][1] = max(segments[-1][1], end)
         else:
             segments.append([start, end])
     return [(max(0.0, s - pad_s), min(duration, e + pad_s)) for s, e in segments]
@@ -82,7 +99,8 @@ def _check_aggr(fn):
          kind="filter", modality="audio", reads_media=True, batch_size=16, check=_check_aggr("vad_segments"),
          model="WebRTC voice activity detector (webrtcvad-wheels)",
          description="Where people speak: segments (seconds from the start) of voice activity found by WebRTC's VAD "
-                     "on 30 ms frames at 16 kHz, joined across pauses under 0.3 s and padded by 0.1 s.",
+                     "on 30 ms frames at 16 kHz, each edge sharpened to 10 ms by loudness (WebRTC's decision lags the end "
+                     "of speech by ~100 ms), joined across pauses under 0.3 s and padded by 0.05 s.",
          example="SELECT name, s.start, s.end FROM demo.media.recordings LATERAL VIEW inline(vad_segments(content)) s")
 def vad_segments(audio, aggressiveness):
     samples, _ = _samples(audio, "vad_segments", VAD_RATE)

@@ -13,7 +13,7 @@ from PIL import Image
 from lakelens.engine.cli.demo import OFFICE, write_clip, write_office
 from lakelens.udfs import FUNCTIONS, FunctionError, evaluate
 
-from ..media import bad_inputs, picture, speak_wav, text_image, tone_wav, variant, wer, write_text_pdf
+from ..media import bad_inputs, edit_distance, picture, speak_wav, text_image, tone_wav, variant, wer, write_text_pdf
 
 
 def call(name, *values, on_error="raise", **options):
@@ -153,9 +153,41 @@ def test_orientation_detection_and_rotation_make_ocr_work():
         assert one("ocr", upright) == line
 
 
+def test_ocr_levels_skewed_text_before_reading_it():
+    """A scan a few degrees off: Tesseract alone read nothing at ±10–15°; ocr levels it first
+    (projection profiles), and ocr_words keeps the original image's coordinates."""
+    from lakelens.udfs.image import open_image, skew_angle
+
+    line = "Invoice 2041 is due on Friday"
+    for degrees in (-14, 8, 15):
+        turned = text_image(line, rotate=degrees)
+        assert skew_angle(open_image(turned, "test")) == pytest.approx(degrees, abs=0.5)
+        assert one("ocr", turned) == line
+        assert one("ocr", turned, engine="rapidocr").replace(" ", "") == line.replace(" ", "")
+    assert skew_angle(open_image(text_image(line), "test")) == 0.0
+
+
 def test_rapidocr_reads_text_with_the_bundled_pp_ocr_models():
+    from faker import Faker
+    from PIL import ImageDraw, ImageFont
+
     text = one("ocr", text_image("INVOICE 2041 TOTAL 318 EUR"), engine="rapidocr")
     assert text.replace(" ", "") == "INVOICE2041TOTAL318EUR"
+    # A script Tesseract here cannot read: Chinese (Faker's word list, a font from Debian's
+    # fonts-wqy-microhei), one character error allowed over three lines.
+    fake = Faker("zh_CN")
+    fake.seed_instance(7)
+    font = ImageFont.truetype("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 40)
+    lines = ["".join(fake.words(5)) for _ in range(3)]
+    images = []
+    for line in lines:
+        img = Image.new("RGB", (int(font.getlength(line)) + 80, 120), "white")
+        ImageDraw.Draw(img).text((40, 40), line, fill="black", font=font)
+        out = io.BytesIO()
+        img.save(out, "PNG")
+        images.append(out.getvalue())
+    read = call("ocr", images, engine="rapidocr")
+    assert sum(edit_distance(a, b) for a, b in zip(lines, read)) <= 1, (lines, read)
     with pytest.raises(FunctionError, match="ocr: engine must be 'tesseract' or 'rapidocr', got 'x'"):
         one("ocr", text_image("A"), engine="x")
 
@@ -211,7 +243,9 @@ def test_voice_activity_loudness_and_trimming(speech):
     segments = one("vad_segments", framed)
     assert len(segments) >= 1
     seconds = len(voice) / rate  # espeak's own file ends with a little silence
-    assert 0.7 <= segments[0]["start"] <= 1.2 and 1 + 0.7 * seconds <= segments[-1]["end"] <= 1 + seconds + 0.2
+    loud = np.flatnonzero(np.abs(voice) > 0.01)  # where the speech is, to the sample
+    assert segments[0]["start"] == pytest.approx(1 + loud[0] / rate, abs=0.1)
+    assert segments[-1]["end"] == pytest.approx(1 + loud[-1] / rate, abs=0.1)
     assert one("speech_ratio", framed) < one("speech_ratio", speech)
     assert one("speech_ratio", tone_wav(0, silence_s=1)) == 0.0
     trimmed = one("audio_info", one("trim_silence", framed))["duration_s"]
