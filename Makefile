@@ -98,6 +98,7 @@ bench: setup
 	$(PY) bench/gateway.py
 	$(PY) bench/functions.py
 	$(PY) bench/quality.py
+	$(PY) bench/operators.py
 	$(PY) bench/placement.py
 	$(PY) bench/storage.py
 
