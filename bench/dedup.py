@@ -156,6 +156,13 @@ def rows_of(table) -> list[tuple]:
 
 
 def measure(s, table: str, method: str, truth: set) -> dict:
+    try:
+        return _measure(s, table, method, truth)
+    except lakelens.LakelensError as e:  # e.g. DEDUP_TOO_MANY_CANDIDATES: a row, and the other methods go on
+        return {"method": method, "error": str(e)[:300], "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def _measure(s, table: str, method: str, truth: set) -> dict:
     start = time.perf_counter()
     found = {(a, b) for a, b in rows_of(s.sql(f"SELECT id_a, id_b FROM near_duplicates(TABLE({table}), id => 'id', "
                                       f"on => 'body', method => '{method}')"))}

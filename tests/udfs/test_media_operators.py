@@ -165,6 +165,17 @@ def test_ocr_levels_skewed_text_before_reading_it():
         assert one("ocr", turned) == line
         assert one("ocr", turned, engine="rapidocr").replace(" ", "") == line.replace(" ", "")
     assert skew_angle(open_image(text_image(line), "test")) == 0.0
+    # A photograph peaks weakly at some angle: it is left as it is, and so is its caption.
+    from PIL import ImageDraw, ImageFont
+    from skimage import data
+
+    photo = Image.new("RGB", (512, 600), "white")
+    photo.paste(Image.fromarray(data.camera()).convert("RGB"), (0, 0))
+    ImageDraw.Draw(photo).text((20, 540), line, fill="black", font=ImageFont.load_default(size=28))
+    assert skew_angle(photo) == 0.0 and skew_angle(Image.fromarray(data.horse())) == 0.0
+    out = io.BytesIO()
+    photo.save(out, "PNG")
+    assert line in one("ocr", out.getvalue())
 
 
 def test_rapidocr_reads_text_with_the_bundled_pp_ocr_models():
