@@ -188,8 +188,9 @@ def _exact_jaccard_udf(ngram: int):
 
 def _bound_candidates(keyed, call: TableFunctionCall, max_pairs: int) -> None:
     """Refuse before the self-join when it would make more than `max_pairs` candidate pairs: a
-    bucket of c rows sharing a band value makes c(c−1)/2 of them, so a low threshold, few bands
-    or many identical rows would otherwise turn the join quadratic (10⁵ equal rows: 5·10⁹ pairs)."""
+    bucket of c rows sharing a band value makes c(c−1)/2 of them (the join's exact size, a pair
+    counted once per band it shares), so a low threshold or many identical rows would otherwise
+    turn the join quadratic (10⁵ equal rows, 12 bands: 6·10¹⁰ pairs)."""
     from pyspark.sql import functions as F
 
     sizes = keyed.groupBy("band", "key").count().where("count > 1")
