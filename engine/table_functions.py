@@ -164,50 +164,10 @@ def _simhash_band_udf(function: str, bands: int, bits: int, dim_seed: int = 0x51
         return arrow_udf(reporting(codes), returnType="array<bigint>", functionType=ArrowUDFType.SCALAR)
 
 
-def _unit_vectors_udf(function: str):
-    """Each vector divided by its L2 norm; NULL for a zero vector."""
-    from pyspark.sql.functions import ArrowUDFType, arrow_udf
-
-    def unit(vectors):
-        import numpy as np
-        import pyarrow as pa
-
-        from lakelens.udfs import FunctionError
-        from lakelens.udfs.arrays import fixed_lists, list_matrix
-
-        matrix, valid = list_matrix(vectors)
-        if matrix is None:
-            raise FunctionError(f"{function}: embedding vectors of different lengths in one column")
-        matrix = matrix.astype(np.float64)
-        norms = np.linalg.norm(matrix, axis=1)
-        valid = valid & (norms > 0)
-        return fixed_lists((matrix[valid] / norms[valid, None]), valid, pa.float64())
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return arrow_udf(reporting(unit), returnType="array<double>", functionType=ArrowUDFType.SCALAR)
-
-
-def _dot_udf(function: str):
-    """Row-wise dot products of two columns of equally long unit vectors (their cosine)."""
-    from pyspark.sql.functions import ArrowUDFType, arrow_udf
-
-    def dot(a, b):
-        import numpy as np
-        import pyarrow as pa
-
-        from lakelens.udfs import FunctionError
-        from lakelens.udfs.arrays import list_matrix
-
-        x, _ = list_matrix(a)
-        y, _ = list_matrix(b)
-        if x is None or y is None or x.shape != y.shape:
-            raise FunctionError(f"{function}: embedding vectors of different lengths in one column")
-        return pa.array(np.einsum("ij,ij->i", x, y), pa.float64())
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return arrow_udf(reporting(dot), returnType="double", functionType=ArrowUDFType.SCALAR)
+def _library_udf(function: str):
+    """A vector function of the library (vector_normalize, dot_product) as an Arrow UDF: the same
+    code as in SQL, so a unit vector or a cosine means the same thing in both."""
+    return make_udf(UdfBinding(f"ll_{function}", function, (), "raise"), {})
 
 
 def _exact_jaccard_udf(ngram: int):
@@ -283,9 +243,9 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str, max_pairs: int):
         if not 0 <= bands <= 64:
             raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method 'embedding', got {bands}")
         bands, bits = embedding_bands(t, bands)
-        # Unit vectors once, in numpy (as Spark expressions the norm was re-evaluated for every
+        # Unit vectors once, by the library (as Spark expressions the norm was re-evaluated for every
         # element, and again for every use of `rows`): then cosine is a dot product.
-        rows = rows.select("id", _unit_vectors_udf(call.function)(F.col("sig")).alias("sig")) \
+        rows = rows.select("id", _library_udf("vector_normalize")(F.col("sig")).alias("sig")) \
             .where("sig IS NOT NULL").localCheckpoint()
         band_values = _simhash_band_udf(call.function, bands, bits)(F.col("sig"))
     keyed = rows.select("id", F.posexplode(band_values).alias("band", "key")).localCheckpoint()
@@ -305,7 +265,7 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str, max_pairs: int):
         elif kind == "bigint":
             similarity = F.expr("1.0 - bit_count(sig_a ^ sig_b) / 64.0")
         else:
-            similarity = _dot_udf(call.function)(F.col("sig_a"), F.col("sig_b"))
+            similarity = _library_udf("dot_product")(F.col("sig_a"), F.col("sig_b"))
     scored = candidates \
         .join(values.select(F.col("id").alias("id_a"), F.col("v").alias("sig_a")), "id_a") \
         .join(values.select(F.col("id").alias("id_b"), F.col("v").alias("sig_b")), "id_b") \
