@@ -99,8 +99,7 @@ def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
     if method == "minhash":
         if on_type != "string":
             raise InvalidArgument(f"{call.function}: method 'minhash' needs a STRING column; {call.on_column} is {on_type}")
-        opts = tuple(sorted((k, v) for k, v in call.options.items() if k in ("num_perm", "ngram")))
-        binding = UdfBinding("ll_minhash", "minhash", opts, "raise")
+        binding = UdfBinding("ll_minhash", "minhash", (), "raise")
     elif method == "exact":
         if on_type not in ("binary", "string"):
             raise InvalidArgument(f"{call.function}: method 'exact' needs a BINARY or STRING column; "
@@ -136,11 +135,48 @@ def _signature_udf(call: TableFunctionCall, on_type: str, config: Config):
 
         raise PermissionDenied(f"user {call.user} lacks EXECUTE on function {binding.function} "
                                f"({call.function} with method '{method}' computes it)")
+    if method == "minhash":
+        return _minhash_band_udf(call), method
     return make_udf(binding, function_options(binding, config)), "bigint" if method in HASH64 else method
 
 
+def _minhash_band_udf(call: TableFunctionCall):
+    """The LSH band keys of each text's MinHash signature, straight from the texts: the signature
+    (num_perm INTs) never leaves the Python worker, only one BIGINT a band does."""
+    from pyspark.sql.functions import ArrowUDFType, arrow_udf
+
+    from lakelens.udfs import FunctionError
+    from lakelens.udfs.hashing import MinHash
+
+    num_perm, ngram = int(call.options.get("num_perm", 64)), int(call.options.get("ngram", 5))
+    try:
+        MinHash(num_perm, ngram)  # the function's own argument checks
+    except FunctionError as e:
+        raise InvalidArgument(f"{call.function}: {e}") from None
+    bands = int(call.options.get("bands", 0)) or minhash_bands(call.threshold, num_perm)[0]
+    if not 1 <= bands <= num_perm:
+        raise InvalidArgument(f"{call.function}: bands must be between 1 and num_perm ({num_perm}), got {bands}")
+    rows = num_perm // bands
+
+    def keys(texts):
+        import pyarrow as pa
+
+        from lakelens.udfs.arrays import fixed_lists
+        from lakelens.udfs.hashing import minhash_band_keys, minhash_signatures
+
+        values = texts.to_pylist()
+        valid = [t is not None for t in values]
+        sigs = minhash_signatures([t for t in values if t is not None], num_perm, ngram)
+        return fixed_lists(minhash_band_keys(sigs, rows), valid, pa.int64())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return arrow_udf(reporting(keys), returnType="array<bigint>", functionType=ArrowUDFType.SCALAR)
+
+
 def _simhash_band_udf(function: str, bands: int, bits: int, dim_seed: int = 0x51A7):
-    """Band codes of random-hyperplane (SimHash) bits: vectors with a small angle share bands."""
+    """Band keys of random-hyperplane (SimHash) bits: vectors with a small angle share bands. A
+    key is the band's bits with the band's number above them."""
     from pyspark.sql.functions import ArrowUDFType, arrow_udf
 
     def codes(vectors):
@@ -157,6 +193,7 @@ def _simhash_band_udf(function: str, bands: int, bits: int, dim_seed: int = 0x51
         signs = (matrix.astype(np.float64) @ planes) > 0
         weights = np.left_shift(np.int64(1), np.arange(bits, dtype=np.int64))
         band_codes = (signs.reshape(len(matrix), bands, bits) * weights).sum(axis=2, dtype=np.int64)
+        band_codes |= np.arange(bands, dtype=np.int64) << 32  # the band's number: codes have ≤ 32 bits
         return fixed_lists(band_codes[valid], valid, pa.int64())
 
     with warnings.catch_warnings():
@@ -192,17 +229,17 @@ def _exact_jaccard_udf(ngram: int):
         return arrow_udf(exact, returnType="double", functionType=ArrowUDFType.SCALAR)
 
 
-def _bound_candidates(keyed, call: TableFunctionCall, max_pairs: int) -> None:
-    """Refuse before the self-join when it would make more than `max_pairs` candidate pairs: a
-    bucket of c rows sharing a band value makes c(c−1)/2 of them (the join's exact size, a pair
-    counted once per band it shares), so a low threshold or many identical rows would otherwise
-    turn the join quadratic (10⁵ equal rows, 12 bands: 6·10¹⁰ pairs)."""
+def _bound_candidates(groups, call: TableFunctionCall, max_pairs: int) -> int:
+    """Refuse before any pair is made when there would be more than `max_pairs` candidate pairs:
+    a band key shared by c rows makes c(c−1)/2 of them (a pair counted once per band it shares),
+    so a low threshold or many identical rows would otherwise turn the step quadratic (10⁵ equal
+    rows, 12 bands: 6·10¹⁰ pairs). Returns how many rows the groups hold (an id counted once per
+    band it shares)."""
     from pyspark.sql import functions as F
 
-    sizes = keyed.groupBy("band", "key").count().where("count > 1")
-    pairs = sizes.agg(F.sum(F.col("count") * (F.col("count") - 1) / 2).alias("pairs"),
-                      F.max("count").alias("largest")).first()
-    total, largest = int(pairs["pairs"] or 0), int(pairs["largest"] or 0)
+    stats = groups.agg(F.sum(F.col("n") * (F.col("n") - 1) / 2).alias("pairs"), F.max("n").alias("largest"),
+                       F.sum("n").alias("members")).first()
+    total, largest = int(stats["pairs"] or 0), int(stats["largest"] or 0)
     if total > max_pairs:
         hint = "group exact copies with dedup(…, method => 'exact') instead" if call.method == "exact" else \
             "raise the threshold, or drop exact copies first with dedup(…, method => 'exact')"
@@ -210,56 +247,83 @@ def _bound_candidates(keyed, call: TableFunctionCall, max_pairs: int) -> None:
             f"{call.function}: method '{call.method}' would compare up to {total:,} candidate pairs (the largest "
             f"group of rows sharing a band value has {largest:,} rows), over dedup.max_candidate_pairs "
             f"({max_pairs:,}); {hint}", error_class="DEDUP_TOO_MANY_CANDIDATES", sqlstate="54000")
+    return int(stats["members"] or 0)
 
 
-def candidate_pairs(base, call: TableFunctionCall, kind: str, max_pairs: int):
-    """Pairs (id_a < id_b) with similarity ≥ threshold: rows sharing a band value are candidates
-    (a self-join on (band, value)), then each candidate pair is scored exactly."""
+def band_keys(call: TableFunctionCall, kind: str, sig):
+    """ARRAY<BIGINT>, one key per LSH band of the signature column `sig`: rows sharing a key are
+    candidate pairs. The band's number is hashed into its key, so one column of keys serves all
+    bands and equal values of different bands never meet."""
     from pyspark.sql import functions as F
 
     t = call.threshold
-    rows = base.select(_col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("sig IS NOT NULL AND id IS NOT NULL")
-    if kind == "minhash":  # blank texts share one signature; they are not near-duplicates of each other
-        rows = rows.join(base.select(_col(call.id_column).alias("id"), _col(call.on_column).alias("text"))
-                         .where(F.col("text").rlike(r"\S")).select("id"), "id")
-    if kind == "minhash":
-        num_perm = int(call.options.get("num_perm", 64))
-        bands = int(call.options.get("bands", 0)) or minhash_bands(t, num_perm)[0]
-        if not 1 <= bands <= num_perm:
-            raise InvalidArgument(f"{call.function}: bands must be between 1 and num_perm ({num_perm}), got {bands}")
-        r = num_perm // bands
-        band_values = F.expr(f"transform(sequence(0, {bands - 1}), i -> xxhash64(slice(sig, i * {r} + 1, {r})))")
-    elif kind == "exact":
-        band_values = F.array(F.xxhash64("sig"))
-    elif kind == "bigint":
+    if kind == "exact":
+        return F.array(F.xxhash64(sig))
+    if kind == "bigint":
         bands = int(call.options.get("bands", 0))
         if not 0 <= bands <= 64:
             raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method "
                                   f"'{call.method}', got {bands}")
         bands, bits = hash_bands(t, bands)
-        band_values = F.array(*[F.col("sig").bitwiseAND(F.lit(mask)) for mask in _bit_masks(bands, bits)])
-    else:  # vectors: SimHash band codes of the normalised vectors
-        bands = int(call.options.get("bands", 0))
-        if not 0 <= bands <= 64:
-            raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method 'embedding', got {bands}")
-        bands, bits = embedding_bands(t, bands)
+        return F.array(*[F.xxhash64(F.lit(i), sig.bitwiseAND(F.lit(mask)))
+                         for i, mask in enumerate(_bit_masks(bands, bits))])
+    bands = int(call.options.get("bands", 0))  # vectors: SimHash band codes of unit vectors
+    if not 0 <= bands <= 64:
+        raise InvalidArgument(f"{call.function}: bands must be between 1 and 64 for method 'embedding', got {bands}")
+    bands, bits = embedding_bands(t, bands)
+    return _simhash_band_udf(call.function, bands, bits)(sig)
+
+
+# Up to this many ids are sent to every task to pick the rows a step needs (a broadcast of
+# 8 bytes an id) instead of shuffling the whole input by id.
+BROADCAST_IDS = 4_000_000
+
+
+def _only_ids(frame, ids, count: int):
+    """The rows of `frame` whose `id` is in `ids` (one column `id`)."""
+    from pyspark.sql import functions as F
+
+    return frame.join(F.broadcast(ids) if count <= BROADCAST_IDS else ids, "id", "left_semi")
+
+
+def candidate_pairs(base, call: TableFunctionCall, kind: str, max_pairs: int):
+    """Pairs (id_a < id_b) with similarity ≥ threshold: rows sharing a band key are candidates,
+    then each candidate pair is scored exactly.
+
+    The input is read once for the band keys and shuffled once by key (one BIGINT and the id a
+    band), never with its content; only the rows of candidate pairs are read again, so memory and
+    shuffle volume follow the candidates, not the corpus. For MinHash the signature column
+    already holds the band keys (see `_minhash_band_udf`)."""
+    from pyspark.sql import functions as F
+
+    t = call.threshold
+    rows = base.select(_col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("sig IS NOT NULL AND id IS NOT NULL")
+    if kind == "minhash":  # blank texts share one signature; they are not near-duplicates of each other
+        rows = base.where(_col(call.on_column).rlike(r"\S")) \
+            .select(_col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("id IS NOT NULL")
+        keys = F.col("sig")
+    elif kind == "vector":
         # Unit vectors once, by the library (as Spark expressions the norm was re-evaluated for every
         # element, and again for every use of `rows`): then cosine is a dot product.
         rows = rows.select("id", _library_udf("vector_normalize")(F.col("sig")).alias("sig")) \
             .where("sig IS NOT NULL").localCheckpoint()
-        band_values = _simhash_band_udf(call.function, bands, bits)(F.col("sig"))
-    keyed = rows.select("id", F.posexplode(band_values).alias("band", "key")).localCheckpoint()
-    _bound_candidates(keyed, call, max_pairs)
-    a, b = keyed.alias("a"), keyed.alias("b")
-    candidates = a.join(b, (F.col("a.band") == F.col("b.band")) & (F.col("a.key") == F.col("b.key"))
-                        & (F.col("a.id") < F.col("b.id"))) \
-        .select(F.col("a.id").alias("id_a"), F.col("b.id").alias("id_b")).distinct()
+        keys = band_keys(call, kind, F.col("sig"))
+    else:
+        keys = band_keys(call, kind, F.col("sig"))
+    groups = rows.select("id", F.explode(keys).alias("key")).groupBy("key") \
+        .agg(F.collect_list("id").alias("ids")).select("ids", F.size("ids").alias("n")).where("n > 1") \
+        .localCheckpoint()
+    members = _bound_candidates(groups, call, max_pairs)
+    candidates = groups.select(F.explode("ids").alias("id_a"), "ids") \
+        .select("id_a", F.explode("ids").alias("id_b")).where("id_a < id_b").distinct().localCheckpoint()
+    needed = candidates.select(F.col("id_a").alias("id")).union(candidates.select(F.col("id_b").alias("id"))).distinct()
     if kind == "minhash":
         # Score with the texts themselves: similarity is exact, so precision is 1.
-        values = base.select(_col(call.id_column).alias("id"), _col(call.on_column).alias("v"))
+        values = _only_ids(base.select(_col(call.id_column).alias("id"), _col(call.on_column).alias("v")),
+                           needed, members).localCheckpoint()
         similarity = _exact_jaccard_udf(int(call.options.get("ngram", 5)))(F.col("sig_a"), F.col("sig_b"))
     else:
-        values = rows.select("id", F.col("sig").alias("v"))
+        values = _only_ids(rows.select("id", F.col("sig").alias("v")), needed, members)
         if kind == "exact":
             similarity = F.expr("CASE WHEN sig_a = sig_b THEN 1.0 ELSE 0.0 END")
         elif kind == "bigint":
@@ -353,15 +417,19 @@ def materialise(spark, call: TableFunctionCall, config: Config) -> None:
         candidate_pairs(base, call, kind, max_pairs).localCheckpoint().createOrReplaceTempView(call.placeholder)
         return
     if kind == "exact":  # equal hashes are the groups already: no pairs, no rounds, no bound
-        keyed = base.select(_col(call.id_column).alias("node"), F.col(SIG).alias("h")).where("h IS NOT NULL")
-        labels = keyed.join(keyed.groupBy("h").agg(F.min("node").alias("label")), "h").select("node", "label")
+        labels = base.select(_col(call.id_column).alias("node"), F.col(SIG).alias("h")) \
+            .where("h IS NOT NULL AND node IS NOT NULL").groupBy("h") \
+            .agg(F.collect_list("node").alias("nodes"), F.min("node").alias("label")).where("size(nodes) > 1") \
+            .select(F.explode("nodes").alias("node"), "label")
     else:
         labels = connected_components(candidate_pairs(base, call, kind, max_pairs).select("id_a", "id_b"))
+    labels = labels.select(F.col("node").alias("__node"), F.col("label").alias("__label")).localCheckpoint()
+    if labels.count() <= BROADCAST_IDS:  # only rows with a duplicate have a label: join without moving the input
+        labels = F.broadcast(labels)
     id_type = types[call.id_column.lower()]
     rep = F.coalesce(F.col("__label"), _col(call.id_column))
     group = rep.cast("bigint") if id_type in ("tinyint", "smallint", "int", "bigint") else F.xxhash64(rep)
-    result = base.drop(SIG).join(labels.withColumnRenamed("node", "__node").withColumnRenamed("label", "__label"),
-                                 _col(call.id_column) == F.col("__node"), "left") \
+    result = base.drop(SIG).join(labels, _col(call.id_column) == F.col("__node"), "left") \
         .withColumn("dup_group", group) \
         .withColumn("is_representative", _col(call.id_column) == rep) \
         .drop("__node", "__label")

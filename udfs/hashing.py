@@ -39,33 +39,98 @@ def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def shingle_hashes(text: str, ngram: int) -> np.ndarray:
-    """64-bit hashes of the n-grams of `text` (lower-cased, whitespace collapsed), taken over its
-    UTF-8 bytes: character n-grams for ASCII text, slightly shorter ones for other scripts."""
-    data = np.frombuffer(" ".join(text.lower().split()).encode("utf-8"), dtype=np.uint8).astype(np.uint64)
-    if len(data) == 0:
-        return np.zeros(0, dtype=np.uint64)
-    k = min(ngram, len(data))
+def _normalised(texts) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of the texts (lower-cased, whitespace collapsed) end to end, and each
+    text's length in bytes (0 for NULL)."""
+    encoded = [b"" if t is None else " ".join(t.lower().split()).encode("utf-8") for t in texts]
+    lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), lengths
+
+
+def _window_hashes(data: np.ndarray, k: int) -> np.ndarray:
+    """A 64-bit hash of every k-byte window of `data` (FNV-style, vectorised over windows)."""
     n = len(data) - k + 1
+    wide = data.astype(np.uint64)
     h = np.full(n, np.uint64(1469598103934665603))
     prime = np.uint64(1099511628211)
     with np.errstate(over="ignore"):
-        for j in range(k):  # FNV-style polynomial hash of each window, vectorised over windows
-            h = (h ^ data[j:j + n]) * prime
+        for j in range(k):
+            h ^= wide[j:j + n]
+            h *= prime
         h ^= h >> np.uint64(29)
-    return np.unique(h)
+    return h
 
 
-def minhash_signature(text: str, num_perm: int, ngram: int, perms=None) -> np.ndarray:
+def batch_shingles(texts, ngram: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n-gram hashes of many texts at once: (hashes, counts), the hashes of text i being the
+    counts[i] entries after those of texts 0…i−1 (repeats included). An n-gram is `ngram` bytes of
+    the text's UTF-8 (lower-cased, whitespace collapsed): character n-grams for ASCII text,
+    slightly shorter ones for other scripts; a text shorter than that is one n-gram."""
+    data, lengths = _normalised(texts)
+    counts = np.where(lengths >= ngram, lengths - ngram + 1, np.minimum(lengths, 1))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    hashes = np.zeros(0, dtype=np.uint64)
+    if len(data) >= ngram:  # every window of the whole buffer, then those inside one text
+        n = len(data) - ngram + 1
+        relative = np.arange(n) - np.repeat(starts, lengths)[:n]
+        hashes = _window_hashes(data, ngram)[relative <= np.repeat(lengths - ngram, lengths)[:n]]
+    short = np.flatnonzero((lengths > 0) & (lengths < ngram))
+    if len(short):  # texts shorter than an n-gram: the whole text is their one n-gram
+        whole = {i: _window_hashes(data[starts[i]:starts[i] + lengths[i]], int(lengths[i]))[0] for i in short}
+        positions = np.concatenate([[0], np.cumsum(counts)[:-1]])[short]
+        hashes = np.insert(hashes, positions - np.arange(len(short)), [whole[i] for i in short])
+    return hashes, counts
+
+
+def shingle_hashes(text: str, ngram: int) -> np.ndarray:
+    """The distinct n-gram hashes of one text (see batch_shingles)."""
+    return np.unique(batch_shingles([text], ngram)[0])
+
+
+def minhash_signatures(texts, num_perm: int, ngram: int, perms=None, slice_size: int = 16384) -> np.ndarray:
+    """One MinHash signature per text (rows of int32; all −1 for a text without n-grams), computed
+    over all the texts' n-grams together in cache-sized slices: no Python work per text beyond
+    normalising it."""
     a, b = perms or _permutations(num_perm)
-    shingles = shingle_hashes(text, ngram)
-    if len(shingles) == 0:
-        return np.full(num_perm, -1, dtype=np.int32)
+    hashes, counts = batch_shingles(texts, ngram)
+    sig = np.full((num_perm, len(counts)), np.iinfo(np.int64).max, dtype=np.int64)
+    doc = np.repeat(np.arange(len(counts)), counts)
+    first = np.concatenate([[True], doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, bool)
+    buf = np.empty((num_perm, max(1, min(slice_size, len(hashes)))), dtype=np.uint64)  # permutations × n-grams: reduceat runs along rows
     with np.errstate(over="ignore"):
-        # Multiply-shift hashing: the high bits of a*x + b (mod 2^64) form a universal family;
-        # keeping 31 of them makes every signature value a non-negative INT.
-        values = (np.outer(a, shingles) + b[:, None]) >> np.uint64(33)
-    return values.min(axis=1).astype(np.int32)
+        for lo in range(0, len(hashes), slice_size):
+            hi = min(lo + slice_size, len(hashes))
+            out = buf[:, :hi - lo]
+            # Multiply-shift hashing: the high bits of a*x + b (mod 2^64) form a universal family;
+            # keeping 31 of them makes every signature value a non-negative INT.
+            np.multiply(a[:, None], hashes[None, lo:hi], out=out)
+            out += b[:, None]
+            out >>= np.uint64(33)
+            segments = np.flatnonzero(first[lo:hi])
+            if len(segments) == 0 or segments[0] != 0:  # a text continued from the previous slice
+                segments = np.concatenate([[0], segments])
+            docs = doc[lo:hi][segments]
+            sig[:, docs] = np.minimum(sig[:, docs], np.minimum.reduceat(out, segments, axis=1))
+    sig[:, counts == 0] = -1
+    return np.ascontiguousarray(sig.T).astype(np.int32)
+
+
+def minhash_band_keys(signatures: np.ndarray, rows: int) -> np.ndarray:
+    """LSH band keys of MinHash signatures (one row each): band i of a signature is its values
+    i·rows … (i+1)·rows − 1, hashed with i into one int64, so two signatures share a key exactly
+    when they agree on a whole band (up to 64-bit collisions)."""
+    bands = signatures.shape[1] // rows
+    keys = np.empty((len(signatures), bands), dtype=np.uint64)
+    prime = np.uint64(1099511628211)
+    with np.errstate(over="ignore"):
+        for i in range(bands):
+            h = np.full(len(signatures), np.uint64(1469598103934665603) ^ np.uint64(i * 0x9E3779B97F4A7C15 % 2**64))
+            for j in range(i * rows, (i + 1) * rows):
+                h ^= signatures[:, j].astype(np.uint64)
+                h *= prime
+            h ^= h >> np.uint64(31)
+            keys[:, i] = h
+    return keys.view(np.int64)
 
 
 @function("minhash", params=[Param("text", "string"),
@@ -88,8 +153,9 @@ class MinHash:
 
     def __call__(self, texts: pa.Array) -> pa.Array:
         values = texts.to_pylist()
-        sigs = [minhash_signature(t, self.num_perm, self.ngram, self.perms) for t in values if t is not None]
-        return fixed_lists(np.stack(sigs) if sigs else None, [t is not None for t in values], pa.int32())
+        valid = [t is not None for t in values]
+        sigs = minhash_signatures([t for t in values if t is not None], self.num_perm, self.ngram, self.perms)
+        return fixed_lists(sigs, valid, pa.int32())
 
 
 @function("jaccard", params=[Param("a", "array<int>"), Param("b", "array<int>")], returns="double",
