@@ -36,13 +36,11 @@ def report(name: str, rows: list[dict]) -> None:
     print(f"wrote {path}")
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """Resident memory of `root` and all its descendants (the JVM, Spark's Python workers)."""
+def _tree_pids(root: int) -> list[int]:
+    """`root` and all its descendants (the JVM, Spark's Python workers)."""
     import os
 
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -50,43 +48,69 @@ def _tree_rss_bytes(root: int) -> int:
             with open(f"/proc/{entry}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             children.setdefault(int(fields[1]), []).append(int(entry))
-            with open(f"/proc/{entry}/statm") as f:
-                rss[int(entry)] = int(f.read().split()[1]) * page
         except (OSError, IndexError, ValueError):
             continue
-    total, stack = 0, [root]
+    out, stack = [], [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        out.append(pid)
         stack.extend(children.get(pid, []))
-    return total
+    return out
+
+
+def _tree_memory(root: int) -> tuple[int, int]:
+    """(RSS, PSS) of the process tree in bytes. RSS counts a page shared by several processes
+    once in each (Spark's Python workers are forked from one daemon and share most of it); PSS
+    divides it among them, so the PSS sum is what the tree really holds."""
+    import os
+
+    page = os.sysconf("SC_PAGE_SIZE")
+    rss = pss = 0
+    for pid in _tree_pids(root):
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                resident = int(f.read().split()[1]) * page
+            rss += resident
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    pss += next(int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:"))
+            except (OSError, StopIteration):
+                pss += resident
+        except (OSError, IndexError, ValueError):
+            continue
+    return rss, pss
 
 
 class PeakTreeMemory:
-    """Samples the resident memory of this process tree while the block runs; `.peak` in bytes."""
+    """Samples the memory of this process tree while the block runs: `.peak` (the sum of RSS) and
+    `.peak_pss` (the sum of PSS: shared pages counted once), in bytes."""
 
     def __init__(self, interval: float = 0.2):
         import os
         import threading
 
-        self.interval, self.peak, self._root = interval, 0, os.getpid()
+        self.interval, self.peak, self.peak_pss, self._root = interval, 0, 0, os.getpid()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         while not self._stop.is_set():
-            self.peak = max(self.peak, _tree_rss_bytes(self._root))
+            self._sample()
             self._stop.wait(self.interval)
 
+    def _sample(self):
+        rss, pss = _tree_memory(self._root)
+        self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+
     def __enter__(self):
-        self.peak = _tree_rss_bytes(self._root)
+        self._sample()
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, _tree_rss_bytes(self._root))
+        self._sample()
         return False
 
 

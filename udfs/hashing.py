@@ -87,6 +87,27 @@ def shingle_hashes(text: str, ngram: int) -> np.ndarray:
     return np.unique(batch_shingles([text], ngram)[0])
 
 
+def _ngram_set(text: str, ngram: int) -> set:
+    data = " ".join(text.lower().split()).encode("utf-8")
+    if len(data) < ngram:
+        return {data} if data else set()
+    return {data[i:i + ngram] for i in range(len(data) - ngram + 1)}
+
+
+def ngram_jaccard(pairs, ngram: int) -> list[float]:
+    """Exact Jaccard similarity of each pair of texts' n-gram sets (the n-grams of batch_shingles,
+    compared as bytes rather than hashes): what a MinHash signature estimates. A text in several
+    pairs is cut into n-grams once."""
+    sets: dict[str, set] = {}
+    out = []
+    for a, b in pairs:
+        sa = sets[a] if a in sets else sets.setdefault(a, _ngram_set(a, ngram))
+        sb = sets[b] if b in sets else sets.setdefault(b, _ngram_set(b, ngram))
+        union = len(sa | sb)
+        out.append(len(sa & sb) / union if union else 0.0)
+    return out
+
+
 def minhash_signatures(texts, num_perm: int, ngram: int, perms=None, slice_size: int = 16384) -> np.ndarray:
     """One MinHash signature per text (rows of int32; all −1 for a text without n-grams), computed
     over all the texts' n-grams together in cache-sized slices: no Python work per text beyond

@@ -328,8 +328,10 @@ def test_table_function_edge_cases(fresh):
     exact = rows(fresh.sql("SELECT id_a, id_b, similarity FROM near_duplicates(TABLE(t), id => 'id', on => 'pic', "
                            "method => 'phash', threshold => 1.0) ORDER BY id_a"))
     assert exact == [(1, 2, 1.0), (3, 4, 1.0)]  # BIGINT hashes, negative ones too
+    with pytest.raises(LakelensError, match="bands must be between 1 and num_perm \\(128\\), got 200"):
+        fresh.sql("SELECT * FROM near_duplicates(TABLE(t), id => 'id', on => 'body', bands => 200)")
     with pytest.raises(LakelensError, match="bands must be between 1 and num_perm \\(64\\), got 100"):
-        fresh.sql("SELECT * FROM near_duplicates(TABLE(t), id => 'id', on => 'body', bands => 100)")
+        fresh.sql("SELECT * FROM near_duplicates(TABLE(t), id => 'id', on => 'body', num_perm => 64, bands => 100)")
     with pytest.raises(LakelensError, match="near_duplicates: threshold must be a number, got 'high'"):
         fresh.sql("SELECT * FROM near_duplicates(TABLE(t), id => 'id', on => 'body', threshold => 'high')")
     fresh.sql("INSERT INTO t VALUES (4, 'again', 1)")
