@@ -12,7 +12,7 @@ DBT_VENV ?= .venv-dbt
 # on, postgresql backs the PostgreSQL metastore tests, a Java 17 JDK runs Spark and compiles
 # the JDBC client test.
 
-.PHONY: setup system venv dbt-venv s3-server run run-s3 demo serve shell test bench clean
+.PHONY: setup system venv dbt-venv s3-server run run-s3 demo serve shell test bench bench-dedup clean
 
 # The virtualenvs and the S3 server's build are independent: one parallel step.
 setup: system
@@ -101,6 +101,12 @@ bench: setup
 	$(PY) bench/operators.py
 	$(PY) bench/placement.py
 	$(PY) bench/storage.py
+
+# The dedup benchmarks take about an hour on 2 cores: every method at 100k rows, then exact,
+# MinHash and SimHash over 10M documents.
+bench-dedup: setup
+	$(PY) bench/dedup.py
+	$(PY) bench/dedup_scale.py
 
 clean:
 	rm -rf $(VENV) $(DBT_VENV) build *.egg-info bench/results

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PeakTreeMemory, report  # noqa: E402
+from common import RESULTS, PeakTreeMemory, report  # noqa: E402
 
 CHUNK = 1_000_000
 
@@ -173,7 +173,12 @@ def main() -> None:
             row["at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
             out.append(row)
             print(row, flush=True)
-    report(f"dedup_scale_{args.docs}", out)
+    # Rows of methods not run this time are kept from the last results of this size, each with its time.
+    name = f"dedup_scale_{args.docs}"
+    if (RESULTS / f"{name}.json").exists():
+        ran = {r["method"] for r in out}
+        out = [r for r in json.loads((RESULTS / f"{name}.json").read_text())["rows"] if r["method"] not in ran] + out
+    report(name, out)
 
 
 if __name__ == "__main__":

@@ -172,7 +172,7 @@ def _minhash_band_udf(call: TableFunctionCall):
         values = texts.to_pylist()
         valid = [t is not None for t in values]
         sigs = minhash_signatures([t for t in values if t is not None], num_perm, ngram)
-        return fixed_lists(minhash_band_keys(sigs, rows), valid, pa.int64())
+        return fixed_lists(minhash_band_keys(sigs, bands, rows), valid, pa.int64())
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -416,10 +416,13 @@ def materialise(spark, call: TableFunctionCall, config: Config) -> None:
         candidate_pairs(base, call, kind, max_pairs).localCheckpoint().createOrReplaceTempView(call.placeholder)
         return
     if kind == "exact":  # equal hashes are the groups already: no pairs, no rounds, no bound
-        labels = base.select(_col(call.id_column).alias("node"), F.col(SIG).alias("h")) \
-            .where("h IS NOT NULL AND node IS NOT NULL").groupBy("h") \
-            .agg(F.collect_list("node").alias("nodes"), F.min("node").alias("label")).where("size(nodes) > 1") \
-            .select(F.explode("nodes").alias("node"), "label")
+        keyed = base.select(_col(call.id_column).alias("node"), F.col(SIG).alias("h")) \
+            .where("h IS NOT NULL AND node IS NOT NULL")
+        groups = keyed.groupBy("h").agg(F.min("node").alias("label"), F.count("*").alias("n")).where("n > 1") \
+            .localCheckpoint()
+        if groups.count() <= BROADCAST_IDS:
+            groups = F.broadcast(groups)
+        labels = keyed.join(groups, "h").select("node", "label")
     else:
         labels = connected_components(candidate_pairs(base, call, kind, max_pairs).select("id_a", "id_b"))
     labels = labels.select(F.col("node").alias("__node"), F.col("label").alias("__label")).localCheckpoint()

@@ -87,24 +87,48 @@ def shingle_hashes(text: str, ngram: int) -> np.ndarray:
     return np.unique(batch_shingles([text], ngram)[0])
 
 
-def _ngram_set(text: str, ngram: int) -> set:
+# A text of up to this many bytes is compared as a set of its n-grams (fast); a longer one as a
+# sorted array of their 64-bit hashes (8 bytes an n-gram instead of ~70 in a set).
+SET_NGRAMS_MAX_BYTES = 16384
+
+
+def _ngrams(text: str, ngram: int):
     data = " ".join(text.lower().split()).encode("utf-8")
+    if len(data) > SET_NGRAMS_MAX_BYTES:
+        return np.unique(batch_shingles([text], ngram)[0])
     if len(data) < ngram:
         return {data} if data else set()
     return {data[i:i + ngram] for i in range(len(data) - ngram + 1)}
 
 
-def ngram_jaccard(pairs, ngram: int) -> list[float]:
-    """Exact Jaccard similarity of each pair of texts' n-gram sets (the n-grams of batch_shingles,
-    compared as bytes rather than hashes): what a MinHash signature estimates. A text in several
-    pairs is cut into n-grams once."""
-    sets: dict[str, set] = {}
+def ngram_jaccard(pairs, ngram: int, cache_ngrams: int = 1_000_000) -> list[float]:
+    """Exact Jaccard similarity of each pair of texts' n-gram sets (the n-grams of batch_shingles):
+    what a MinHash signature estimates. A text in several pairs of a batch is cut into n-grams
+    once, keeping up to `cache_ngrams` n-grams at a time."""
+    cache: dict[str, object] = {}
+    held = 0
     out = []
     for a, b in pairs:
-        sa = sets[a] if a in sets else sets.setdefault(a, _ngram_set(a, ngram))
-        sb = sets[b] if b in sets else sets.setdefault(b, _ngram_set(b, ngram))
-        union = len(sa | sb)
-        out.append(len(sa & sb) / union if union else 0.0)
+        grams = []
+        for text in (a, b):
+            g = cache.get(text)
+            if g is None:
+                g = _ngrams(text, ngram)
+                if held + len(g) > cache_ngrams:
+                    cache.clear()
+                    held = 0
+                cache[text] = g
+                held += len(g)
+            grams.append(g)
+        ga, gb = grams
+        if isinstance(ga, set) and isinstance(gb, set):
+            common, union = len(ga & gb), len(ga | gb)
+        else:  # a long text: sorted hash arrays (a short one's set is hashed the same way)
+            ha = ga if isinstance(ga, np.ndarray) else np.unique(batch_shingles([a], ngram)[0])
+            hb = gb if isinstance(gb, np.ndarray) else np.unique(batch_shingles([b], ngram)[0])
+            common = len(np.intersect1d(ha, hb, assume_unique=True))
+            union = len(ha) + len(hb) - common
+        out.append(common / union if union else 0.0)
     return out
 
 
@@ -136,11 +160,10 @@ def minhash_signatures(texts, num_perm: int, ngram: int, perms=None, slice_size:
     return np.ascontiguousarray(sig.T).astype(np.int32)
 
 
-def minhash_band_keys(signatures: np.ndarray, rows: int) -> np.ndarray:
-    """LSH band keys of MinHash signatures (one row each): band i of a signature is its values
-    i·rows … (i+1)·rows − 1, hashed with i into one int64, so two signatures share a key exactly
-    when they agree on a whole band (up to 64-bit collisions)."""
-    bands = signatures.shape[1] // rows
+def minhash_band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """LSH band keys of MinHash signatures (one row each): band i < `bands` of a signature is its
+    values i·rows … (i+1)·rows − 1, hashed with i into one int64, so two signatures share a key
+    exactly when they agree on a whole band (up to 64-bit collisions)."""
     keys = np.empty((len(signatures), bands), dtype=np.uint64)
     prime = np.uint64(1099511628211)
     with np.errstate(over="ignore"):

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pytest
 
 from lakelens.udfs import FunctionError, evaluate
-from lakelens.udfs.hashing import shingle_hashes
+from lakelens.udfs.hashing import (SET_NGRAMS_MAX_BYTES, minhash_band_keys, minhash_signatures, ngram_jaccard,
+                                     shingle_hashes)
 
 from ..media import picture, text_image, variant
 
@@ -51,6 +52,36 @@ def test_minhash_estimates_jaccard_within_sampling_error():
     for (x, y), est in zip(pairs, estimates):
         assert est == pytest.approx(_exact_jaccard(x, y), abs=0.1)  # 3σ for 256 permutations is ~0.09
     assert estimates[0] == 1.0
+
+
+def test_minhash_of_a_batch_equals_minhash_of_each_text_alone():
+    # The batch hashes every text's n-grams together, in slices that cut texts apart: no text
+    # may see another's n-grams, whatever its length (empty, shorter than an n-gram, multi-byte).
+    rng = random.Random(5)
+    texts = ["", "  ", "ab", "Hello   World", "ünïcödé tëxt", "abcde", _words(rng, 300)] + \
+        [_words(rng, rng.randrange(0, 40)) for _ in range(60)]
+    batch = minhash_signatures(texts, 32, 5, slice_size=97)
+    alone = np.stack([minhash_signatures([t], 32, 5)[0] for t in texts])
+    assert (batch == alone).all()
+    assert (batch[0] == -1).all() and (batch[1] == -1).all()  # no n-grams: the "empty" signature
+    assert (batch[2] != -1).all()  # shorter than an n-gram: the whole text is one
+    keys = minhash_band_keys(batch, 5, 6)  # 5 bands of 6: the last 2 permutations are unused
+    assert keys.shape == (len(texts), 5) and keys.dtype == np.int64
+    assert (keys[3] == minhash_band_keys(minhash_signatures(["hello world"], 32, 5), 5, 6)[0]).all()
+
+
+def test_ngram_jaccard_is_exact_for_short_and_long_texts():
+    assert ngram_jaccard([("abcdef", "abcdeg"), ("Same  text", "same text"), ("", "")], 5) == [1 / 3, 1.0, 0.0]
+    rng = random.Random(9)
+    long_a = _words(rng, 5000)  # past SET_NGRAMS_MAX_BYTES: compared as hash arrays
+    assert len(long_a) > SET_NGRAMS_MAX_BYTES
+    words = long_a.split()
+    long_b = " ".join(words[:4000] + _words(rng, 1000).split())
+    short = " ".join(words[:50])
+    got = ngram_jaccard([(long_a, long_b), (long_a, short), (short, long_a)], 5)
+    assert got == pytest.approx([_exact_jaccard(long_a, long_b), _exact_jaccard(long_a, short),
+                                 _exact_jaccard(short, long_a)], abs=1e-12)
+    assert 0.6 < got[0] < 0.99 and got[1] == got[2] < 0.2
 
 
 def test_minhash_is_deterministic_across_calls_and_ignores_case_and_spacing():
