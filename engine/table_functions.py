@@ -329,9 +329,11 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str, max_pairs: int):
             similarity = F.expr("1.0 - bit_count(sig_a ^ sig_b) / 64.0")
         else:
             similarity = _library_udf("dot_product")(F.col("sig_a"), F.col("sig_b"))
+    # Sort-merge joins: Spark sizes an array or string column at a few bytes when it plans, so it
+    # would broadcast 100k embedding vectors (~150 MB) as a small table and fail for memory.
     scored = candidates \
-        .join(values.select(F.col("id").alias("id_a"), F.col("v").alias("sig_a")), "id_a") \
-        .join(values.select(F.col("id").alias("id_b"), F.col("v").alias("sig_b")), "id_b") \
+        .join(values.select(F.col("id").alias("id_a"), F.col("v").alias("sig_a")).hint("merge"), "id_a") \
+        .join(values.select(F.col("id").alias("id_b"), F.col("v").alias("sig_b")).hint("merge"), "id_b") \
         .select("id_a", "id_b", similarity.cast("double").alias("similarity"))
     return scored.where(F.col("similarity") >= F.lit(t))
 
@@ -402,10 +404,12 @@ def materialise(spark, call: TableFunctionCall, config: Config) -> None:
     signature = _col(call.on_column) if udf is None else udf(_col(call.on_column))
     if udf is not None:
         # A table from one file under 128 MB is one partition: its signatures (a model, for
-        # embeddings) would use one core of all. Spread the rows first.
+        # embeddings) would use one core of all. Two files of 11 and 6 MB are two partitions, and
+        # one core idled for a third of a 100k-row embedding run. Spread the rows evenly over
+        # twice as many partitions as cores when there are fewer.
         cores = spark.sparkContext.defaultParallelism
-        if source.rdd.getNumPartitions() < cores:
-            source = source.repartition(cores)
+        if source.rdd.getNumPartitions() < 2 * cores:
+            source = source.repartition(2 * cores)
     base = source.withColumn(SIG, signature).localCheckpoint()
     ids, distinct = base.agg(F.count(_col(call.id_column)), F.countDistinct(_col(call.id_column))).first()
     if ids != distinct:
