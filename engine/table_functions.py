@@ -155,7 +155,7 @@ def _minhash_band_udf(call: TableFunctionCall):
 
     num_perm, ngram = int(call.options.get("num_perm", DEDUP_NUM_PERM)), int(call.options.get("ngram", 5))
     try:
-        MinHash(num_perm, ngram)  # the function's own argument checks
+        minhash = MinHash(num_perm, ngram)  # the function itself, with its argument checks
     except FunctionError as e:
         raise InvalidArgument(f"{call.function}: {e}") from None
     bands = int(call.options.get("bands", 0)) or minhash_bands(call.threshold, num_perm)[0]
@@ -167,11 +167,9 @@ def _minhash_band_udf(call: TableFunctionCall):
         import pyarrow as pa
 
         from lakelens.udfs.arrays import fixed_lists
-        from lakelens.udfs.hashing import minhash_band_keys, minhash_signatures
+        from lakelens.udfs.hashing import minhash_band_keys
 
-        values = texts.to_pylist()
-        valid = [t is not None for t in values]
-        sigs = minhash_signatures([t for t in values if t is not None], num_perm, ngram)
+        sigs, valid = minhash.signatures(texts)
         return fixed_lists(minhash_band_keys(sigs, bands, rows), valid, pa.int64())
 
     with warnings.catch_warnings():
@@ -296,10 +294,10 @@ def candidate_pairs(base, call: TableFunctionCall, kind: str, max_pairs: int):
     from pyspark.sql import functions as F
 
     t = call.threshold
-    rows = base.select(_col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("sig IS NOT NULL AND id IS NOT NULL")
     if kind == "minhash":  # blank texts share one signature; they are not near-duplicates of each other
-        rows = base.where(_col(call.on_column).rlike(r"\S")) \
-            .select(_col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("id IS NOT NULL")
+        base = base.where(_col(call.on_column).rlike(r"\S"))
+    rows = base.select(_col(call.id_column).alias("id"), F.col(SIG).alias("sig")).where("sig IS NOT NULL AND id IS NOT NULL")
+    if kind == "minhash":
         keys = F.col("sig")
     elif kind == "vector":
         # Unit vectors once, by the library (as Spark expressions the norm was re-evaluated for every

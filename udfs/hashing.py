@@ -95,7 +95,7 @@ SET_NGRAMS_MAX_BYTES = 16384
 def _ngrams(text: str, ngram: int):
     data = " ".join(text.lower().split()).encode("utf-8")
     if len(data) > SET_NGRAMS_MAX_BYTES:
-        return np.unique(batch_shingles([text], ngram)[0])
+        return shingle_hashes(text, ngram)
     if len(data) < ngram:
         return {data} if data else set()
     return {data[i:i + ngram] for i in range(len(data) - ngram + 1)}
@@ -124,8 +124,8 @@ def ngram_jaccard(pairs, ngram: int, cache_ngrams: int = 1_000_000) -> list[floa
         if isinstance(ga, set) and isinstance(gb, set):
             common, union = len(ga & gb), len(ga | gb)
         else:  # a long text: sorted hash arrays (a short one's set is hashed the same way)
-            ha = ga if isinstance(ga, np.ndarray) else np.unique(batch_shingles([a], ngram)[0])
-            hb = gb if isinstance(gb, np.ndarray) else np.unique(batch_shingles([b], ngram)[0])
+            ha = ga if isinstance(ga, np.ndarray) else shingle_hashes(a, ngram)
+            hb = gb if isinstance(gb, np.ndarray) else shingle_hashes(b, ngram)
             common = len(np.intersect1d(ha, hb, assume_unique=True))
             union = len(ha) + len(hb) - common
         out.append(common / union if union else 0.0)
@@ -195,10 +195,14 @@ class MinHash:
         self.num_perm, self.ngram = int(num_perm), int(ngram)
         self.perms = _permutations(self.num_perm)
 
-    def __call__(self, texts: pa.Array) -> pa.Array:
+    def signatures(self, texts: pa.Array) -> tuple[np.ndarray, list[bool]]:
+        """The signatures of the non-NULL texts (rows), and which texts were not NULL."""
         values = texts.to_pylist()
         valid = [t is not None for t in values]
-        sigs = minhash_signatures([t for t in values if t is not None], self.num_perm, self.ngram, self.perms)
+        return minhash_signatures([t for t in values if t is not None], self.num_perm, self.ngram, self.perms), valid
+
+    def __call__(self, texts: pa.Array) -> pa.Array:
+        sigs, valid = self.signatures(texts)
         return fixed_lists(sigs, valid, pa.int32())
 
 
