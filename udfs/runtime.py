@@ -19,6 +19,19 @@ _lock = threading.Lock()
 load_count: dict[tuple, int] = {}
 
 
+def task_threads() -> int:
+    """Threads one task may use: Spark sets OMP_NUM_THREADS to `spark.task.cpus` in its Python
+    workers (one worker per task slot), so a library with its own thread pool (ONNX Runtime,
+    which otherwise takes every core in each worker) should use that many; 0 (its default)
+    outside Spark, where one process has the machine."""
+    import os
+
+    try:
+        return max(0, int(os.environ.get("OMP_NUM_THREADS", "0")))
+    except ValueError:
+        return 0
+
+
 def instance(name: str, options: dict[str, Any]):
     """The implementation object for `name` with `options`: created (model loaded) once per process."""
     key = (name, tuple(sorted((k, repr(v)) for k, v in options.items())))
