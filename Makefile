@@ -7,16 +7,17 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DBT_VENV ?= .venv-dbt
+FLIGHT_PB := engine/flight/FlightSql_pb2.py
 # Debian packages: espeak-ng speaks the demo's recordings, tesseract-ocr (English and German
 # models) backs ocr(), fonts-wqy-microhei (1.6 MB) renders the Chinese text rapidocr is tested
 # on, postgresql backs the PostgreSQL metastore tests, a Java 17 JDK runs Spark and compiles
 # the JDBC client test.
 
-.PHONY: setup system venv dbt-venv s3-server run run-s3 demo serve shell test bench bench-dedup clean
+.PHONY: setup system venv dbt-venv s3-server flight-jdbc run run-s3 demo serve shell test bench bench-dedup clean
 
-# The virtualenvs and the S3 server's build are independent: one parallel step.
+# The virtualenvs, the S3 server's build and the JDBC driver's download are independent: one parallel step.
 setup: system
-	@$(MAKE) --no-print-directory -j3 venv dbt-venv s3-server
+	@$(MAKE) --no-print-directory -j4 venv dbt-venv s3-server flight-jdbc
 
 system:
 	@need=""; \
@@ -32,13 +33,29 @@ system:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; \
 	fi
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(FLIGHT_PB)
 
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
+
+# Arrow Flight SQL's protocol messages (engine/flight/*_pb2.py) are generated, not committed:
+# from the .proto files inside Arrow's flight-core jar on Maven Central, with protobuf's
+# compiler from grpcio-tools (engine/flight/build_protocol.py).
+$(FLIGHT_PB): $(VENV)/.installed engine/flight/build_protocol.py
+	$(PY) -m lakelens.engine.flight.build_protocol
+
+# The Arrow Flight SQL JDBC driver (one 45 MB jar from Maven Central) for the JDBC client test,
+# cached outside the checkout like the S3 server.
+FLIGHT_JDBC ?= $(HOME)/.cache/lakelens/jars/flight-sql-jdbc-driver-18.3.0.jar
+flight-jdbc: $(FLIGHT_JDBC)
+
+$(FLIGHT_JDBC):
+	@mkdir -p $(dir $@)
+	curl -fsSL --retry 3 -o $@.part https://repo1.maven.org/maven2/org/apache/arrow/flight-sql-jdbc-driver/18.3.0/flight-sql-jdbc-driver-18.3.0.jar
+	@mv $@.part $@
 
 # dbt-spark pins thrift<0.23 while the gateway needs thrift 0.25: dbt gets its own
 # virtualenv (used by the dbt client test and dbt's adapter test suite, tests/dbt_adapter).

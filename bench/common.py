@@ -82,14 +82,14 @@ def _tree_memory(root: int) -> tuple[int, int]:
 
 
 class PeakTreeMemory:
-    """Samples the memory of this process tree while the block runs: `.peak` (the sum of RSS) and
-    `.peak_pss` (the sum of PSS: shared pages counted once), in bytes."""
+    """Samples the memory of this process tree (or `root`'s: a server's) while the block runs:
+    `.peak` (the sum of RSS) and `.peak_pss` (the sum of PSS: shared pages counted once), in bytes."""
 
-    def __init__(self, interval: float = 0.2):
+    def __init__(self, interval: float = 0.2, root: int | None = None):
         import os
         import threading
 
-        self.interval, self.peak, self.peak_pss, self._root = interval, 0, 0, os.getpid()
+        self.interval, self.peak, self.peak_pss, self._root = interval, 0, 0, root or os.getpid()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 

@@ -11,6 +11,7 @@
                    multimodal UDFs, near_duplicates/dedup, system.* tables, a worker fix
     pools/         Ray: placement of functions, actor pools, joining or starting Ray
     gateway/       the HiveServer2 frontend
+    flight/        the Arrow Flight SQL frontend (and its client for lakelens.connect("grpc://…"))
     cli/           the `lakelens` command, its shell, demo and remote client
 
 Only this layer imports pyspark and ray (docs/architecture.md).

@@ -263,6 +263,8 @@ class Execution(Lifecycle):
                 yield batch
                 if self.state.terminal and self.state != State.FINISHED:
                     self._check_readable()
+        except GeneratorExit:  # the reader stopped early: not the statement's failure (close() ends it)
+            raise
         except BaseException as e:  # a later partition failed, or the read was cancelled
             if self.state.terminal and self.state != State.FINISHED:
                 self._check_readable()

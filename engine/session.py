@@ -58,6 +58,30 @@ def rows_to_arrow(rows: Rows) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=[c for c, _ in rows.columns])
 
 
+def _sparkable(data: pa.Table) -> pa.Table:
+    """Arrow columns Spark can take: unsigned integers widened, large and view types and
+    dictionaries as their plain types."""
+    def plain(t: pa.DataType) -> pa.DataType:
+        if pa.types.is_dictionary(t):
+            return plain(t.value_type)
+        if pa.types.is_unsigned_integer(t):
+            return {8: pa.int16(), 16: pa.int32(), 32: pa.int64()}.get(t.bit_width, pa.decimal128(20, 0))
+        if pa.types.is_large_string(t) or pa.types.is_string_view(t):
+            return pa.string()
+        if pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+            return pa.binary()
+        if pa.types.is_large_list(t) or pa.types.is_list_view(t) or pa.types.is_list(t):
+            return pa.list_(plain(t.value_type))
+        if pa.types.is_struct(t):
+            return pa.struct([pa.field(f.name, plain(f.type), f.nullable) for f in t])
+        if pa.types.is_map(t):
+            return pa.map_(plain(t.key_type), plain(t.item_type))
+        return t
+
+    schema = pa.schema([pa.field(f.name, plain(f.type), f.nullable) for f in data.schema])
+    return data if schema == data.schema else data.cast(schema)
+
+
 def _columns_of(schema) -> list[Column]:
     return [Column(f.name, f.dataType.simpleString(), f.nullable, (f.metadata or {}).get("comment"))
             for f in schema.fields]
@@ -171,6 +195,79 @@ class Session:
         except KeyboardInterrupt:
             execution.cancel()
             raise
+
+    def describe(self, text: str) -> pa.Schema | None:
+        """The columns one statement answers with, without running it; None for a statement that
+        answers with no rows (DDL, DML). For prepared statements (Flight SQL): a query is analysed
+        by Spark (no job runs; a table function in it is computed), a catalog listing (SHOW
+        VOLUMES, LIST, DESCRIBE VOLUME) is read, and parameter markers stand for NULLs."""
+        from lakelens.sql import dialect as ll
+        from lakelens.sql import split_statements
+        from lakelens.sql.parameters import bind_parameters, count_parameters
+
+        statements = split_statements(text)
+        if len(statements) != 1:
+            return None  # a script: what its last statement answers is known when it runs
+        statement = statements[0]
+        markers = count_parameters(statement)
+        if markers:
+            statement = bind_parameters(statement, [None] * markers)
+        stmt = parse_statement(statement)
+        plan = plan_statement(stmt, self.catalog, self.ctx)
+        plan.source = statement
+        if isinstance(plan, SparkQuery):
+            from pyspark.sql.pandas.types import to_arrow_schema
+
+            return to_arrow_schema(self._prepared_df(plan, None).schema, prefers_large_types=False)
+        if isinstance(plan, Rows):
+            return rows_to_arrow(plan).schema
+        if isinstance(plan, Explain):
+            return pa.schema([("plan", pa.string())])
+        if isinstance(plan, CatalogCommand) and isinstance(stmt, (ll.ShowObjects, ll.DescribeObject, ll.ListFiles,
+                                                                  ll.ShowDropped, ll.ListVersions)):
+            answer = plan.run(self.catalog)  # these only read the catalog
+            return rows_to_arrow(answer).schema if isinstance(answer, Rows) else None
+        return None
+
+    def ingest(self, name: list[str], data: pa.Table, *, if_exists: str = "fail", if_missing: str = "create") -> int:
+        """Write rows a client sent (Arrow) into table `name` (1–3 parts), on the one statement
+        path: the rows become a relation only this session's statements may read (a reserved
+        name in `SessionContext.staged`), and `CREATE TABLE … AS SELECT` or `INSERT INTO …
+        SELECT` runs as the session's principal: the same grants, audit and lineage as any
+        statement. `if_exists`: fail | append | replace; `if_missing`: create | fail. Returns
+        the number of rows written."""
+        import uuid
+
+        if if_exists not in ("fail", "append", "replace") or if_missing not in ("create", "fail"):
+            raise LakelensError(f"ingest: if_exists must be fail, append or replace and if_missing create or fail "
+                                f"(not {if_exists!r}, {if_missing!r})", error_class="INVALID_ARGUMENT",
+                                sqlstate="22023")
+        if not 1 <= len(name) <= 3 or not all(name):
+            raise LakelensError(f"ingest: a table name has one to three parts, not {'.'.join(name)!r}",
+                                error_class="INVALID_IDENTIFIER", sqlstate="42602")
+        target = ".".join(exp.to_identifier(p, quoted=True).sql(dialect="spark") for p in name)
+        staged = f"__lakelens_staged_{uuid.uuid4().hex}__"
+        source = f"SELECT * FROM {staged}"
+        if if_missing == "fail" and if_exists == "fail":
+            raise LakelensError("ingest: a table that must exist and must not exist at once (if_exists fail, "
+                                "if_missing fail)", error_class="INVALID_ARGUMENT", sqlstate="22023")
+        if if_missing == "fail":
+            statements = [f"INSERT {'OVERWRITE' if if_exists == 'replace' else 'INTO'} {target} {source}"]
+        elif if_exists == "fail":
+            statements = [f"CREATE TABLE {target} AS {source}"]
+        elif if_exists == "replace":
+            statements = [f"CREATE OR REPLACE TABLE {target} AS {source}"]
+        else:  # create or append
+            statements = [f"CREATE TABLE IF NOT EXISTS {target} AS {source} WHERE false",
+                          f"INSERT INTO {target} {source}"]
+        self.spark.createDataFrame(_sparkable(data)).createOrReplaceTempView(staged)
+        self.ctx = replace(self.ctx, staged=self.ctx.staged | {staged})
+        try:
+            self.submit("; ".join(statements)).to_table()
+        finally:
+            self.ctx = replace(self.ctx, staged=self.ctx.staged - {staged})
+            self.spark.catalog.dropTempView(staged)
+        return data.num_rows
 
     def plan(self, statement: str) -> Plan:
         plan = plan_statement(parse_statement(statement), self.catalog, self.ctx)

@@ -24,6 +24,9 @@ class SessionContext:
     policy: AccessPolicy = AccessPolicy()
     # What the principal may do, loaded once per statement by the planner (sql/governance.py).
     access: Access | None = field(default=None, compare=False, hash=False)
+    # Relations the engine staged for this session's next statement (rows a client sent, e.g. a
+    # Flight SQL ingest), by their reserved `__lakelens_staged_…` names: only these may be read.
+    staged: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
 
     @property
     def user(self) -> str:

@@ -194,6 +194,9 @@ class Resolution:
     definer_of: str | None = None
     direct: list[ObjectInfo] = field(default_factory=list)  # what the statement names itself (lineage)
 
+    def __post_init__(self) -> None:
+        self.placeholders |= self.ctx.staged  # rows the engine staged (SessionContext.staged)
+
     def needs(self) -> Needs:
         """What the statement reads and what the engine must set up before running it."""
         return Needs(list(self.reads), list(self.udfs.values()), list(self.table_functions),

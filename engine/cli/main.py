@@ -97,6 +97,17 @@ def cmd_shell(args) -> int:
         from lakelens.engine.config import Config
 
         password = _password(args, "--connect")
+        if args.connect.startswith(("grpc://", "grpc+tcp://", "grpc+tls://")):
+            from lakelens.engine.flight.client import FlightSqlSession
+
+            try:
+                session = FlightSqlSession(args.connect, args.user, password, ca_cert=args.ca_cert,
+                                           http_port=args.http_port or None,
+                                           config=Config.load(args.home, _conf_pairs(args.conf)))
+            except LakelensError as e:
+                _print_error(e)
+                return 1
+            return run_shell(session)
         try:
             session = RemoteSession(args.connect, Config.load(args.home, _conf_pairs(args.conf)), args.user,
                                     password, http_port=args.http_port or None, use_ssl=args.ssl,
@@ -239,7 +250,8 @@ def cmd_serve(args) -> int:
     try:
         server = GatewayServer(cfg, host=args.host, port=args.port,
                                http_port=None if args.no_http else args.http_port, auth=args.auth,
-                               ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, http_path=args.http_path)
+                               ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, http_path=args.http_path,
+                               flight_port=None if args.no_flight else args.flight_port)
     except LakelensError as e:  # e.g. --auth plain with no administrator yet
         print(f"lakelens serve: {e}", file=sys.stderr, flush=True)
         return 2
@@ -313,6 +325,16 @@ def connection_help(server) -> str:
         + (f" --http-port {http}" if http and http != 10001 else "")
         + (" --user me --password-stdin" if server.auth == "plain" else "") + (" --ssl" if server.tls else ""),
     ]
+    flight = getattr(server, "flight_port", None)
+    if flight:
+        grpc = f"grpc+tls://{host}:{flight}" if server.tls else f"grpc://{host}:{flight}"
+        creds = ", db_kwargs={'username': 'me', 'password': '…'}" if server.auth == "plain" else ""
+        lines += [
+            f"  Flight SQL  adbc_driver_flightsql.dbapi.connect('{grpc}'{creds})   (Arrow results; also "
+            f"lakelens.connect('{grpc}'))",
+            f"  Flight JDBC jdbc:arrow-flight-sql://{host}:{flight}?useEncryption={'true' if server.tls else 'false'}"
+            + ("&user=me&password=…" if server.auth == "plain" else ""),
+        ]
     if http:
         scheme = "https" if server.tls else "http"
         creds = " -u me" if server.auth == "plain" else ""
@@ -483,7 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_recipes)
 
     p = sub.add_parser("shell", help="interactive SQL shell")
-    p.add_argument("--connect", metavar="HOST:PORT", help="be a client of a running `lakelens serve`")
+    p.add_argument("--connect", metavar="HOST:PORT",
+                   help="be a client of a running `lakelens serve`: HOST:PORT over HiveServer2, or "
+                        "grpc://HOST:PORT over Arrow Flight SQL")
     p.add_argument("--user", default=None, help="user name for --connect")
     p.add_argument("--password", default=None,
                    help="password for --connect (visible to other users: prefer --password-stdin or "
@@ -503,6 +527,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--http-port", type=int, default=10001, help="Thrift-over-HTTP port (0: any free port)")
     p.add_argument("--no-http", action="store_true", help="do not open the HTTP transport")
     p.add_argument("--http-path", default="cliservice")
+    p.add_argument("--flight-port", type=int, default=32010,
+                   help="Arrow Flight SQL port (ADBC, the Flight SQL JDBC driver; 0: any free port)")
+    p.add_argument("--no-flight", action="store_true", help="do not open the Arrow Flight SQL port")
     p.add_argument("--auth", choices=["nosasl", "none", "plain"], default="none",
                    help="none: any user (HiveServer2's default); plain: catalog users with passwords")
     p.add_argument("--ssl-cert", help="PEM certificate: TLS on both transports")

@@ -76,32 +76,13 @@ class RemoteSession:
             except LakelensError:
                 raise
             except Exception as e:
-                message = _message(e)
-                m = re.match(r"\[([A-Z][A-Z0-9_]+)(?:\.[A-Z0-9_]+)*\]|([A-Z][A-Z_]+):", message)
-                raise RemoteError(strip_class(message), error_class=(m.group(1) or m.group(2)) if m else "REMOTE_ERROR") from None
+                raise remote_error(e) from None
             yield StatementResult(table, statement, time.perf_counter() - start)
             if re.match(r"\s*USE\b", statement, re.I):
                 self._refresh_names()
 
     def _file_transfer(self, statement: str) -> pa.Table | None:
-        """PUT/GET run here, between this machine's disk and the Files API; None for the rest."""
-        if not re.match(r"\s*(PUT|GET)\s+'", statement, re.I):
-            return None
-        from lakelens.sql import parse_statement
-        from lakelens.sql.dialect import GetFile, PutFile
-
-        stmt = parse_statement(statement)
-        if not isinstance(stmt, (PutFile, GetFile)):
-            return None
-        if self.files is None:
-            raise RemoteError("PUT and GET move files through the server's Files API: give --http-port",
-                              error_class="UNSUPPORTED_FEATURE", sqlstate="0A000")
-        overwrite = bool(stmt.args.get("overwrite"))
-        if isinstance(stmt, PutFile):
-            written = self.files.put(stmt.this, stmt.args["target"], overwrite=overwrite)
-            return pa.table({"path": pa.array(written, pa.string())})
-        written = self.files.get(stmt.this, stmt.args["target"], overwrite=overwrite)
-        return pa.table({"local_path": pa.array(written, pa.string())})
+        return file_transfer(self.files, statement)
 
     def _table(self) -> pa.Table:
         names = [d[0] for d in self._cursor.description]
@@ -111,6 +92,35 @@ class RemoteSession:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def file_transfer(files: "FilesClient | None", statement: str) -> pa.Table | None:
+    """PUT/GET run here, between this machine's disk and the Files API; None for the rest."""
+    if not re.match(r"\s*(PUT|GET)\s+'", statement, re.I):
+        return None
+    from lakelens.sql import parse_statement
+    from lakelens.sql.dialect import GetFile, PutFile
+
+    stmt = parse_statement(statement)
+    if not isinstance(stmt, (PutFile, GetFile)):
+        return None
+    if files is None:
+        raise RemoteError("PUT and GET move files through the server's Files API: give --http-port",
+                          error_class="UNSUPPORTED_FEATURE", sqlstate="0A000")
+    overwrite = bool(stmt.args.get("overwrite"))
+    if isinstance(stmt, PutFile):
+        written = files.put(stmt.this, stmt.args["target"], overwrite=overwrite)
+        return pa.table({"path": pa.array(written, pa.string())})
+    written = files.get(stmt.this, stmt.args["target"], overwrite=overwrite)
+    return pa.table({"local_path": pa.array(written, pa.string())})
+
+
+def remote_error(e: Exception, message: str | None = None) -> RemoteError:
+    """A client library's error (or the server's `message` in it) as a RemoteError with the
+    server's error class."""
+    message = _message(e) if message is None else message
+    m = re.match(r"\[([A-Z][A-Z0-9_]+)(?:\.[A-Z0-9_]+)*\]|([A-Z][A-Z_]+):", message)
+    return RemoteError(strip_class(message), error_class=(m.group(1) or m.group(2)) if m else "REMOTE_ERROR")
 
 
 # ---------------------------------------------------------------------- the Files API client

@@ -106,7 +106,8 @@ def ssl_context(cert: str | None, key: str | None):
 
 class GatewayServer:
     def __init__(self, config, host="127.0.0.1", port=10000, http_port: int | None = 10001, auth="none",
-                 ssl_cert=None, ssl_key=None, http_path="cliservice", warm_spark=True):
+                 ssl_cert=None, ssl_key=None, http_path="cliservice", warm_spark=True,
+                 flight_port: int | None = None):
         # Many users share one Spark: schedule their jobs fairly (conf/fairscheduler.xml). A
         # scheduler is chosen when Spark starts: a gateway opened in a process whose Spark
         # already runs (embedded use, tests) shares that Spark as it is.
@@ -139,6 +140,13 @@ class GatewayServer:
             from lakelens.engine.gateway.files import FilesApi
 
             self.http.files = FilesApi(config, self.catalog, auth == "plain")  # /api/2.0/fs/ on the HTTP port
+        self.flight = None
+        if flight_port is not None:
+            # Arrow Flight SQL beside HiveServer2: the same sessions, users and limits (engine/flight/).
+            from lakelens.engine.flight import FlightSqlServer, tls_pair
+
+            self.flight = FlightSqlServer(config, self.manager, self.authenticator, host, flight_port,
+                                          tls_pair(ssl_cert, ssl_key))
         self.warm_spark = warm_spark
         self._threads: list[threading.Thread] = []
         self._stopped = threading.Event()
@@ -151,6 +159,10 @@ class GatewayServer:
     def http_port(self) -> int | None:
         return self.http.port if self.http else None
 
+    @property
+    def flight_port(self) -> int | None:
+        return self.flight.port if self.flight else None
+
     def start(self) -> "GatewayServer":
         servers = [self.binary] + ([self.http] if self.http else [])
         for s in servers:
@@ -162,8 +174,9 @@ class GatewayServer:
             # query does not pay the JVM start.
             threading.Thread(target=self._warm, daemon=True, name="spark-warmup").start()
         threading.Thread(target=self._reconcile, daemon=True, name="catalog-reconcile").start()
-        log.info("lakelens gateway listening: binary %s:%d%s, auth %s%s", self.host, self.port,
+        log.info("lakelens gateway listening: binary %s:%d%s%s, auth %s%s", self.host, self.port,
                  f", http {self.host}:{self.http_port}/{self.http.http_path.strip('/')}" if self.http else "",
+                 f", flight sql {self.host}:{self.flight_port}" if self.flight else "",
                  self.auth, ", TLS" if self.tls else "")
         return self
 
@@ -196,6 +209,8 @@ class GatewayServer:
         self.binary.shutdown()
         if self.http:
             self.http.shutdown()
+        if self.flight:
+            self.flight.shutdown()
         self.manager.shutdown()
         self._stopped.set()
         log.info("gateway stopped")

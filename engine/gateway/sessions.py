@@ -127,11 +127,20 @@ class SessionManager:
     # ------------------------------------------------------------------ sessions
     def open(self, user: str, protocol: int, conf: dict[str, str], client: str,
              principal: Principal | None = None) -> GatewaySession:
+        session = self.open_with(user, lambda: GatewaySession(self.config, user, protocol, conf, client, principal))
+        log.info("session %s opened: user=%s client=%s protocol=V%d", session.key_hex[:8], user, client,
+                 protocol + 1)
+        return session
+
+    def open_with(self, user: str, make):
+        """Register the session `make()` builds for `user`, within the limits. Every frontend's
+        sessions (HiveServer2's, Flight SQL's) count against the same limits and idle out alike:
+        a session has `key`, `key_hex`, `user`, `last_access` and `operations`."""
         with self._lock:
             self._check_limits(user)
             self._opening[user] = self._opening.get(user, 0) + 1
         try:
-            session = GatewaySession(self.config, user, protocol, conf, client, principal)
+            session = make()
             with self._lock:
                 self._sessions[session.key] = session
         finally:
@@ -139,9 +148,22 @@ class SessionManager:
                 left = self._opening.pop(user) - 1
                 if left:
                     self._opening[user] = left
-        log.info("session %s opened: user=%s client=%s protocol=V%d", session.key_hex[:8], user, client,
-                 protocol + 1)
         return session
+
+    def find(self, key: bytes):
+        """The live session with this key, or None (Flight SQL's bearer tokens are session keys)."""
+        with self._lock:
+            session = self._sessions.get(key)
+        if session is not None:
+            session.last_access = time.monotonic()
+        return session
+
+    def find_operation(self, key: bytes):
+        with self._lock:
+            op = self._operations.get(key)
+        if op is not None:
+            op.last_access = op.session.last_access = time.monotonic()
+        return op
 
     def _check_limits(self, user: str) -> None:
         """Refuse a new session over gateway.max_sessions or gateway.max_sessions_per_user (under _lock)."""

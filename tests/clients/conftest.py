@@ -34,6 +34,11 @@ class Gateway:
     home: Path
     log: Path | None = None
     process: subprocess.Popen | None = None
+    flight_port: int | None = None
+
+    @property
+    def flight_uri(self) -> str:
+        return f"grpc://{self.host}:{self.flight_port}"
 
     def log_text(self) -> str:
         return self.log.read_text() if self.log else ""
@@ -54,7 +59,8 @@ class Gateway:
 
 def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
     log = home / log_name
-    proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", "--http-port", "0", *args],
+    proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", "--http-port", "0",
+                             "--flight-port", "0", *args],
                             stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
     # The banner ends with "Ctrl-C"; a server that exits first closes stdout and ends the loop.
     # Only a server hung before printing it (never seen) would block: the guard kills it.
@@ -70,10 +76,12 @@ def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
     text = "".join(lines)
     m = re.search(r"jdbc:hive2://([\d.]+):(\d+)/default", text)
     mh = re.search(r"jdbc:hive2://[\d.]+:(\d+)/default;transportMode=http", text)
+    mf = re.search(r"grpc(?:\+tls)?://[\d.]+:(\d+)", text)
     if not m:
         proc.kill()
         raise RuntimeError(f"lakelens serve did not start:\n{text}\n{log.read_text()}")
-    return Gateway(m.group(1), int(m.group(2)), int(mh.group(1)) if mh else None, home, log, proc)
+    return Gateway(m.group(1), int(m.group(2)), int(mh.group(1)) if mh else None, home, log, proc,
+                   int(mf.group(1)) if mf else None)
 
 
 def govern(home: Path, *statements: str, admins: tuple[str, ...] = ("tester",)) -> None:

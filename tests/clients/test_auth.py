@@ -33,7 +33,7 @@ def plain(tmp_path_factory):
     listed = subprocess.run([str(LAKELENS), "--home", str(home), "user", "list"], capture_output=True, text=True)
     assert listed.stdout.splitlines() == ["alice (admin)", "bob"]
     govern(home, BROWSE_MAIN, admins=())
-    server = in_process_gateway(home, auth="plain")
+    server = in_process_gateway(home, auth="plain", flight_port=0)
     yield server
     server.shutdown()
 
@@ -114,7 +114,7 @@ def tls(tmp_path_factory):
                     "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out",
                     str(cert)], check=True, capture_output=True, timeout=60)
     govern(home, BROWSE_MAIN, admins=())
-    server = in_process_gateway(home, auth="none", ssl_cert=str(cert), ssl_key=str(key))
+    server = in_process_gateway(home, auth="none", ssl_cert=str(cert), ssl_key=str(key), flight_port=0)
     yield server, cert
     server.shutdown()
 
@@ -145,3 +145,38 @@ def test_plaintext_client_cannot_talk_to_tls_port(tls):
                    user="u", password="p")
     assert ("default",) in _schemas(conn.cursor())
     conn.close()
+
+
+# ---------------------------------------------------------------------- Arrow Flight SQL (ADBC)
+def _flight(port: int, scheme="grpc", **db_kwargs):
+    import adbc_driver_flightsql.dbapi as flightsql
+
+    return flightsql.connect(f"{scheme}://127.0.0.1:{port}", db_kwargs=db_kwargs, autocommit=True)
+
+
+def test_flight_sql_signs_in_with_the_catalogs_users(plain):
+    with _flight(plain.flight_port, username="bob", password="hunter2") as conn, conn.cursor() as cur:
+        cur.execute("SELECT current_user() AS me")
+        assert cur.fetchall() == [("bob",)]
+        cur.execute("SHOW SCHEMAS IN main")
+        assert ("default",) in cur.fetchall()
+    before = len(plain.manager.sessions())
+    for creds in ({"username": "bob", "password": "wrong"}, {"username": "mallory", "password": "hunter2"}, {}):
+        with pytest.raises(Exception) as err:
+            with _flight(plain.flight_port, **creds) as conn, conn.cursor() as cur:
+                cur.execute("SHOW SCHEMAS IN main")
+        assert "UNAUTHENTICATED" in str(err.value) or "Unauthenticated" in str(err.value), creds
+    assert len(plain.manager.sessions()) == before
+
+
+def test_flight_sql_over_tls(tls):
+    from adbc_driver_flightsql import DatabaseOptions
+
+    server, cert = tls
+    with _flight(server.flight_port, "grpc+tls", username="tls-user", password="x",
+                 **{DatabaseOptions.TLS_ROOT_CERTS.value: cert.read_text()}) as conn, conn.cursor() as cur:
+        cur.execute("SHOW SCHEMAS IN main")
+        assert ("default",) in cur.fetchall()
+    with pytest.raises(Exception):  # a plaintext client gets nothing from the TLS port
+        with _flight(server.flight_port, username="tls-user", password="x") as conn, conn.cursor() as cur:
+            cur.execute("SHOW SCHEMAS IN main")
