@@ -7,6 +7,7 @@ catalog statements without Spark.
 
 from __future__ import annotations
 
+import gc
 import re
 import signal
 import socket
@@ -24,6 +25,16 @@ from tests.conftest import s3_toml
 PYSPARK_HOME = Path(__import__("pyspark").__file__).parent
 BEELINE = PYSPARK_HOME / "bin" / "beeline"
 LAKELENS = Path(sys.executable).parent / "lakelens"
+
+
+@pytest.fixture(autouse=True)
+def _collect_dropped_clients():
+    """Client objects a test dropped are finalised here, in the test's own thread: an impyla
+    cursor closes its session over the network in `__del__`, and when the garbage collector ran
+    it inside an in-process server's thread that held the session registry's lock, the server
+    deadlocked waiting for itself (seen once, in test_tls_on_both_transports)."""
+    yield
+    gc.collect()
 
 
 @dataclass

@@ -129,6 +129,7 @@ def test_tls_on_both_transports(tls, http):
                    user="tls-user", password="x", **kw)
     cur = conn.cursor()
     assert ("default",) in _schemas(cur)
+    cur.close()
     conn.close()
 
 
