@@ -1,5 +1,6 @@
 # `make run`  — set everything up, build the demo lakehouse and serve it over HiveServer2
-#               (beeline, JDBC, PyHive, dbt); the connection strings are printed.
+#               (beeline, JDBC, PyHive, dbt) and Arrow Flight SQL (ADBC, the Flight SQL JDBC
+#               driver); the connection strings are printed.
 # `make test` — set everything up and run the whole test suite.
 # `make run-s3` — the same as `make run` with the warehouse on a local S3-compatible server.
 VENV   ?= .venv

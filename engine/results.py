@@ -10,10 +10,9 @@ class SparkStream:
 
     Spark's `toArrow()` collects the whole result in the driver, and its local iterator runs
     one job per partition (slow for small results). Here the partitions of the Arrow batch
-    RDD are run in chunks of at least Spark's parallelism (c cores: c partitions, one task on
-    each core; one partition alone left the other cores idle) that grow ×4 while a chunk stays
-    under `CHUNK_BYTES`, so a small answer costs one job and a huge one never sits whole in the
-    driver: the driver holds one chunk, at least c partitions' results. Each job carries the execution's job group, on whichever thread reads
+    RDD are run in chunks that grow 1, 4, 16 … partitions while a chunk stays under
+    `CHUNK_BYTES`, so a one-partition answer costs one job and a huge one never sits whole
+    in the driver. Each job carries the execution's job group, on whichever thread reads
     (the gateway fetches from connection threads)."""
 
     CHUNK_BYTES = 32 << 20
@@ -38,11 +37,7 @@ class SparkStream:
             # partitions: those jobs must carry the job group too.
             self._tag(spark)
             jrdd = self._df._jdf.toArrowBatchRdd().toJavaRDD()
-            # The first job takes as many partitions as Spark has cores (one task each, in
-            # parallel): one partition alone left the other cores idle while it ran.
-            total, start = jrdd.getNumPartitions(), 0
-            cores = max(1, spark.sparkContext.defaultParallelism)
-            chunk = min(total, cores)
+            total, start, chunk = jrdd.getNumPartitions(), 0, 1
             while start < total and not self._closed:
                 partitions = list(range(start, min(total, start + chunk)))
                 if start:
@@ -56,7 +51,7 @@ class SparkStream:
                         return
                 start += len(partitions)
                 per_partition = max(nbytes / len(partitions), 1)
-                chunk = max(cores, min(chunk * 4, self.MAX_CHUNK, int(self.CHUNK_BYTES / per_partition)))
+                chunk = max(1, min(chunk * 4, self.MAX_CHUNK, int(self.CHUNK_BYTES / per_partition)))
 
     def _tag(self, spark) -> None:
         if self._execution is not None:

@@ -177,7 +177,7 @@ def test_cancel_flight_info_and_a_client_that_walks_away(server, shop):
     from lakelens.engine.flight.protocol import flight_pb, sql_pb
 
     client, options = _client(server)
-    big = "SELECT id, repeat('x', 200) AS pad FROM range(0, 5000000, 1, 16)"
+    big = "SELECT id FROM range(0, 20000000, 1, 40)"  # 40 partitions of 4 MB: several Spark jobs to stream
     info = client.get_flight_info(_command(sql_pb.CommandStatementQuery(query=big)), options)
     request = flight_pb.CancelFlightInfoRequest(info=flight_pb.FlightInfo.FromString(info.serialize()))
     results = list(client.do_action(flight.Action("CancelFlightInfo", request.SerializeToString()), options))

@@ -107,8 +107,9 @@ def test_cancelling_a_statement_stops_feeding_its_ray_pool(server):
     # model slowly), for as long as the statement runs.
     running = (TOperationState.INITIALIZED_STATE, TOperationState.PENDING_STATE, TOperationState.RUNNING_STATE)
     while pool()[0] < 3:
-        state = cur.poll().operationState
-        assert state in running, f"the statement ended ({state}) before its pool did any work"
+        status = cur.poll()
+        assert status.operationState in running, \
+            f"the statement ended ({status.operationState}: {status.errorMessage}) before its pool did any work"
         time.sleep(0.3)
     cur.cancel()
     settled, previous = pool(), None

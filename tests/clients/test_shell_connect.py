@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from .conftest import LAKELENS
 
 
-def test_shell_connect_runs_statements_and_reports_errors(server, shop):
+@pytest.mark.parametrize("protocol", ["hiveserver2", "flight"])
+def test_shell_connect_runs_statements_and_reports_errors(server, shop, protocol):
     script = "USE gw.shop;\nSELECT id, name FROM items WHERE id = 1;\nSELEC 1;\n"
-    done = subprocess.run([str(LAKELENS), "--home", str(server.home), "shell", "--connect",
-                           f"{server.host}:{server.port}"], input=script, capture_output=True, text=True,
-                          timeout=120)
+    address = server.flight_uri if protocol == "flight" else f"{server.host}:{server.port}"
+    done = subprocess.run([str(LAKELENS), "--home", str(server.home), "shell", "--connect", address],
+                          input=script, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert re.search(r"\|\s*1\s*\|\s*pen\s*\|", done.stdout), done.stdout
     assert "PARSE_SYNTAX_ERROR" in done.stderr and "line 1, column 7" in done.stderr
