@@ -12,7 +12,7 @@ from google.protobuf.message import DecodeError
 from lakelens.errors import LakelensError
 
 try:
-    from lakelens.engine.flight import Flight_pb2 as flight_pb  # noqa: N811
+    from lakelens.engine.flight import Flight_pb2 as flight_pb  # noqa: F401,N811  (used by server.py)
     from lakelens.engine.flight import FlightSql_pb2 as sql_pb  # noqa: N811
 except ImportError as e:  # pragma: no cover - a checkout set up without make
     raise LakelensError("the Flight SQL protocol messages are not generated: run `make setup` (or `python -m "
