@@ -20,8 +20,8 @@ from lakelens.engine.execution import StatementResult
 
 # ADBC's Go client wraps the server's message: "<STATUS>: [FlightSQL] <message> (<code>; <call>). Vendor code: n",
 # and pyarrow adds ". Detail: …" to some.
-_WRAPPED = re.compile(r"^[A-Z_]+: \[FlightSQL\] (.*?)(?:\. Detail: [^()]*)? \([A-Za-z]+; [A-Za-z]+\)\. Vendor code: "
-                      r"-?\d+\s*$", re.S)
+_WRAPPED = re.compile(r"^[A-Z_]+: \[FlightSQL\] (.*?)(?:\. Detail: [^()]*)? \([A-Za-z]+; [A-Za-z]+\)"
+                      r"(?:\. Vendor code: -?\d+)?\s*$", re.S)
 
 
 def server_message(e: Exception) -> str:

@@ -203,6 +203,9 @@ def test_lakelens_connect_over_flight(server, shop):
         assert table.column("name").to_pylist() == ["alpha.png", "beta.png", "gamma.png"]
         assert table.column("n").to_pylist() == [(shop / f"{n}.png").stat().st_size for n in ("alpha", "beta", "gamma")]
         assert remote.current_catalog == "gw"
+        with pytest.raises(lakelens.LakelensError) as err:
+            remote.sql("SELECT * FROM shop.no_such_table")
+        assert err.value.error_class == "TABLE_OR_VIEW_NOT_FOUND" and "no_such_table" in str(err.value)
 
 
 @pytest.mark.skipif(shutil.which("javac") is None, reason="needs a JDK (javac)")
