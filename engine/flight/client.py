@@ -73,14 +73,18 @@ class FlightSqlSession:
             table = result.table
         return table
 
+    @staticmethod
+    def _execute(cursor, text: str, fetch):
+        """Run `text` on `cursor` and `fetch(cursor)`; the driver's errors as RemoteError."""
+        try:
+            cursor.execute(text)
+            return fetch(cursor)
+        except Exception as e:
+            raise remote_error(e, server_message(e)) from None
+
     def sql_batches(self, text: str) -> Iterator[pa.RecordBatch]:
         with self._conn.cursor() as cursor:
-            try:
-                cursor.execute(text)
-                reader = cursor.fetch_record_batch()
-            except Exception as e:
-                raise remote_error(e, server_message(e)) from None
-            yield from reader
+            yield from self._execute(cursor, text, lambda c: c.fetch_record_batch())
 
     def run_script(self, text: str) -> Iterator[StatementResult]:
         from lakelens.sql import split_statements
@@ -90,11 +94,7 @@ class FlightSqlSession:
             local = file_transfer(self.files, statement)
             if local is None:
                 with self._conn.cursor() as cursor:
-                    try:
-                        cursor.execute(statement)
-                        local = cursor.fetch_arrow_table()
-                    except Exception as e:
-                        raise remote_error(e, server_message(e)) from None
+                    local = self._execute(cursor, statement, lambda c: c.fetch_arrow_table())
             yield StatementResult(local, statement, time.perf_counter() - start)
 
     def close(self) -> None:
