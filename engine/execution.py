@@ -104,6 +104,7 @@ class Execution(Lifecycle):
         self.schema: pa.Schema | None = None       # the last statement's, once it is known
         self.results: list[StatementResult] = []   # every statement's, when keep_results
         self.log: list[str] = []                   # one line per step, for frontends that show logs
+        self.statement_index = 0                   # the statement of the script under way (or that failed)
         self.created = time.time()
         self._cond = threading.Condition()
         self._stream = None                        # the last statement's result stream
@@ -165,6 +166,7 @@ class Execution(Lifecycle):
                 if self.state.terminal:
                     return
                 step = time.perf_counter()
+                self.statement_index = i
                 current, plan = statement, None
                 plan = session.plan(statement)
                 self.log.append(f"plan: {type(plan).__name__} — {' '.join(redact_statement(statement).split())[:200]}")

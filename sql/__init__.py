@@ -32,7 +32,13 @@ from .plans import (
 
 def split_statements(sql: str) -> list[str]:
     """Split a script on top-level `;` (quotes and comments respected), dropping empty parts."""
-    out, start = [], 0
+    return [sql[a:b] for a, b in statement_spans(sql)]
+
+
+def statement_spans(sql: str) -> list[tuple[int, int]]:
+    """Where each statement of a script lies: `(start, end)` offsets of its text without the
+    surrounding whitespace (a frontend maps a statement's error position back into the script)."""
+    cuts, start = [], 0
     i, n = 0, len(sql)
     quote = None
     while i < n:
@@ -54,11 +60,17 @@ def split_statements(sql: str) -> list[str]:
             i = n if j < 0 else j + 2
             continue
         elif ch == ";":
-            out.append(sql[start:i])
+            cuts.append((start, i))
             start = i + 1
         i += 1
-    out.append(sql[start:])
-    return [s.strip() for s in out if _has_code(s)]
+    cuts.append((start, n))
+    spans = []
+    for a, b in cuts:
+        part = sql[a:b]
+        if _has_code(part):
+            lead = len(part) - len(part.lstrip())
+            spans.append((a + lead, a + len(part.rstrip())))
+    return spans
 
 
 def _has_code(text: str) -> bool:
@@ -159,5 +171,5 @@ def _one(statements: list[exp.Expression], sql: str) -> exp.Expression:
 __all__ = [
     "CatalogCommand", "CreateTable", "CreateView", "Explain", "Plan", "Rows", "SessionChange", "SessionContext", "TempView",
     "SparkQuery", "SparkWrite", "SqlSyntaxError", "UnsupportedStatement", "parse_statement", "plan_statement",
-    "inline_identifier_clauses", "split_statements",
+    "inline_identifier_clauses", "split_statements", "statement_spans",
 ]

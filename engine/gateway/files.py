@@ -123,6 +123,99 @@ class _Body:
             yield data
 
 
+def parse_path(raw: str) -> tuple[str, str, dict]:
+    """`files`, `directories` or `versions`; the /Volumes/… path, percent-decoded exactly once;
+    the query. Refuses what no volume path can be (NUL, backslashes, anything outside /Volumes/)."""
+    parts = urlsplit(raw)
+    kind, _, rest = parts.path[len(PREFIX):].partition("/")
+    if kind not in ("files", "directories", "versions"):
+        raise ApiError("NOT_FOUND", f"no such endpoint: {PREFIX}{kind} "
+                                    f"(use {PREFIX}files, {PREFIX}directories or {PREFIX}versions)")
+    try:
+        path = "/" + unquote(rest, errors="strict")  # decoded exactly once
+    except UnicodeDecodeError:
+        raise ApiError("INVALID_PARAMETER_VALUE", "the path is not valid UTF-8") from None
+    if "\x00" in path or "\\" in path:
+        raise ApiError("INVALID_PARAMETER_VALUE", "the path contains NUL or backslash characters")
+    if not path.startswith("/Volumes/"):
+        raise ApiError("INVALID_PARAMETER_VALUE",
+                       f"paths start with /Volumes/<catalog>/<schema>/<volume>/, not {path[:200]!r}")
+    try:
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True, strict_parsing=False).items()}
+    except ValueError:
+        raise ApiError("INVALID_PARAMETER_VALUE", "malformed query string") from None
+    return kind, path, query
+
+
+def entry_json(e) -> dict:
+    """One listing row of a FileEntry."""
+    row = {"path": e.path.rstrip("/"), "is_directory": e.is_dir, "name": e.name.rstrip("/"),
+           "last_modified": int(e.modification_time.timestamp() * 1000)}
+    if not e.is_dir:
+        row["file_size"] = e.size
+    return row
+
+
+def version_json(v: dict) -> dict:
+    """One kept version of a file (LIST VERSIONS' row)."""
+    return {"path": v["path"], "version": v["version"], "file_size": v["size"], "status": v["status"],
+            "last_modified": int(v["modification_time"].timestamp() * 1000), "changed_by": v["changed_by"],
+            "expires": int(v["expires_at"].timestamp() * 1000) if v["expires_at"] else None}
+
+
+def require_directory(files, rel: str) -> None:
+    st = files.stat(rel)
+    if st is None:
+        raise NotFound("path", f"{files.info.volume_path}/{rel}".rstrip("/"))
+    if not st.is_dir:
+        raise ApiError("NOT_FOUND", f"{files.info.volume_path}/{rel.rstrip('/')} is not a directory")
+
+
+def list_directory(files, rel: str, query: dict) -> dict:
+    """A page of a volume directory's entries (`page_size`, `page_token`), as the Files API lists them."""
+    require_directory(files, rel)
+    try:
+        page_size = int(query.get("page_size") or MAX_PAGE_SIZE)
+    except ValueError:
+        raise ApiError("INVALID_PARAMETER_VALUE", "page_size must be an integer") from None
+    page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
+    after = ""
+    if query.get("page_token"):
+        try:
+            after = base64.urlsafe_b64decode(query["page_token"].encode()).decode()
+        except Exception:
+            raise ApiError("INVALID_PARAMETER_VALUE", "bad page_token") from None
+    # `list` shows neither links leaving the volume, uploads in progress nor lakelens' own
+    # hidden prefixes (volumes.py, object_volumes.py).
+    entries = sorted((e for e in files.list(rel.rstrip("/")) if e.name.rstrip("/") > after),
+                     key=lambda e: e.name.rstrip("/"))
+    contents = [entry_json(e) for e in entries[:page_size]]
+    payload: dict = {"contents": contents}
+    if len(entries) > page_size:
+        payload["next_page_token"] = base64.urlsafe_b64encode(contents[-1]["name"].encode()).decode()
+    return payload
+
+
+UNSATISFIABLE = (-1, -1)
+
+
+def byte_range(wanted: str | None, size: int):
+    """The (start, end) of one `Range: bytes=a-b` header within `size` bytes; None to send the
+    whole file (no header, or several ranges); UNSATISFIABLE when it lies outside the file."""
+    m = _RANGE.fullmatch(wanted.strip()) if wanted else None
+    if not (m and (m.group(1) or m.group(2))):
+        return None
+    if m.group(1):
+        start = int(m.group(1))
+        end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+    else:
+        start = max(size - int(m.group(2)), 0)
+        end = size - 1
+    if start >= size or start > end or (not m.group(1) and int(m.group(2)) == 0):
+        return UNSATISFIABLE
+    return start, end
+
+
 class FilesApi:
     """The `/api/2.0/fs/` endpoints, one method per HTTP verb, each given the request handler."""
 
@@ -152,7 +245,7 @@ class FilesApi:
             user = h.server.gateway.http_user(h.headers.get("Authorization"), h.client_address[0])
             if user is None:
                 raise ApiError("UNAUTHENTICATED", "wrong user name or password")
-            kind, volume_path, query = self._parse(h.path)
+            kind, volume_path, query = parse_path(h.path)
             handler = getattr(self, f"_{verb.lower()}_{kind}", None)
             if handler is None:
                 raise ApiError("METHOD_NOT_ALLOWED", f"{verb} is not supported on /api/2.0/fs/{kind}")
@@ -176,6 +269,18 @@ class FilesApi:
             log.exception("Files API %s %s failed", verb, h.path[:200])
             self._error(h, ApiError("INTERNAL_ERROR", f"{type(e).__name__}"), has_body, head=verb == "HEAD")
 
+    def open_file(self, user: str, volume_path: str, query: dict):
+        """A file of a volume (or with `version` in `query`, a kept version of it) opened for
+        reading, and its stat; READ VOLUME is needed."""
+        files, rel = self.open(user, volume_path, "READ VOLUME")
+        if not rel:
+            raise ApiError("INVALID_PARAMETER_VALUE", f"{volume_path} is a volume; use {PREFIX}directories")
+        if query.get("version"):
+            if not (query["version"].isascii() and query["version"].isdecimal()):
+                raise ApiError("INVALID_PARAMETER_VALUE", "version must be a positive integer")
+            return self.catalog.storage.open_input(self.catalog.version_path(files, rel, int(query["version"])))
+        return files.open_read(rel)
+
     def _audit(self, h, user, verb: str, kind, path, status: int, error: str | None) -> None:
         """One audit event per Files API call of a signed-in user (failed sign-ins are audited
         by the authenticator)."""
@@ -185,28 +290,8 @@ class FilesApi:
                            params={"path": (path or h.path)[:2000]}, securables=[path] if path else [],
                            address=h.client_address[0], client="files-api")
 
-    def _parse(self, raw: str) -> tuple[str, str, dict]:
-        parts = urlsplit(raw)
-        kind, _, rest = parts.path[len(PREFIX):].partition("/")
-        if kind not in ("files", "directories", "versions"):
-            raise ApiError("NOT_FOUND", f"no such endpoint: {PREFIX}{kind} "
-                                        f"(use {PREFIX}files, {PREFIX}directories or {PREFIX}versions)")
-        try:
-            path = "/" + unquote(rest, errors="strict")  # decoded exactly once
-        except UnicodeDecodeError:
-            raise ApiError("INVALID_PARAMETER_VALUE", "the path is not valid UTF-8") from None
-        if "\x00" in path or "\\" in path:
-            raise ApiError("INVALID_PARAMETER_VALUE", "the path contains NUL or backslash characters")
-        if not path.startswith("/Volumes/"):
-            raise ApiError("INVALID_PARAMETER_VALUE",
-                           f"paths start with /Volumes/<catalog>/<schema>/<volume>/, not {path[:200]!r}")
-        try:
-            query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True, strict_parsing=False).items()}
-        except ValueError:
-            raise ApiError("INVALID_PARAMETER_VALUE", "malformed query string") from None
-        return kind, path, query
-
-    def _open(self, user: str, volume_path: str, privilege: str):
+    def open(self, user: str, volume_path: str, privilege: str):
+        """The volume's files and the path inside it, once `user` holds `privilege` on it."""
         files, rel = self.catalog.open_volume(volume_path, by=user)
         self._authorize(user, files.info, privilege)
         return files, rel
@@ -254,34 +339,22 @@ class FilesApi:
 
     # ------------------------------------------------------------------ files
     def _get_files(self, h, user, volume_path, query, head: bool = False) -> None:
-        files, rel = self._open(user, volume_path, "READ VOLUME")
-        if not rel:
-            raise ApiError("INVALID_PARAMETER_VALUE", f"{volume_path} is a volume; use {PREFIX}directories")
-        if query.get("version"):
-            if not (query["version"].isascii() and query["version"].isdecimal()):
-                raise ApiError("INVALID_PARAMETER_VALUE", "version must be a positive integer")
-            f, st = self.catalog.storage.open_input(self.catalog.version_path(files, rel, int(query["version"])))
-        else:
-            f, st = files.open_read(rel)
+        f, st = self.open_file(user, volume_path, query)
         with f:
             size = st.st_size
             start, end, status = 0, size - 1, 200
             headers = {"Content-Type": "application/octet-stream", "Last-Modified": _http_date(st.st_mtime),
                        "Accept-Ranges": "bytes"}
             wanted = h.headers.get("Range")
-            m = _RANGE.fullmatch(wanted.strip()) if wanted else None
-            if m and (m.group(1) or m.group(2)):  # one range; several are answered in full
-                if m.group(1):
-                    start = int(m.group(1))
-                    end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
-                else:
-                    start = max(size - int(m.group(2)), 0)
-                if start >= size or start > end or (not m.group(1) and int(m.group(2)) == 0):
+            asked = byte_range(wanted, size)
+            if asked is not None:
+                if asked is UNSATISFIABLE:
                     self._send(h, 416, {"Content-Range": f"bytes */{size}", "Content-Type": "application/json"},
                                json.dumps({"error_code": "INVALID_PARAMETER_VALUE",
                                            "message": f"range {wanted[:40]!r} is outside the file"}).encode(),
                                head=head)
                     return
+                start, end = asked
                 status = 206
                 headers["Content-Range"] = f"bytes {start}-{end}/{size}"
             length = max(end - start + 1, 0)
@@ -320,7 +393,7 @@ class FilesApi:
             if length > self.max_upload:
                 raise ApiError("RESOURCE_EXHAUSTED", f"the file is larger than the upload limit of "
                                                      f"{self.max_upload} bytes (gateway.files.max_upload_bytes)")
-        files, rel = self._open(user, volume_path, "WRITE VOLUME")
+        files, rel = self.open(user, volume_path, "WRITE VOLUME")
         writer = files.open_write(rel, overwrite=overwrite)  # conflicts answered before the body is read
         body = _Body(h.rfile, length, chunked)
         try:
@@ -337,73 +410,33 @@ class FilesApi:
         self._send(h, 204, {})
 
     def _delete_files(self, h, user, volume_path, query) -> None:
-        files, rel = self._open(user, volume_path, "WRITE VOLUME")
+        files, rel = self.open(user, volume_path, "WRITE VOLUME")
         files.delete_file(rel)
         log.info("Files API: %s deleted %s", user, volume_path)
         self._send(h, 204, {})
 
     # ------------------------------------------------------------------ directories
-    def _directory(self, files, rel: str) -> None:
-        st = files.stat(rel)
-        if st is None:
-            raise NotFound("path", f"{files.info.volume_path}/{rel}".rstrip("/"))
-        if not st.is_dir:
-            raise ApiError("NOT_FOUND", f"{files.info.volume_path}/{rel.rstrip('/')} is not a directory")
-
     def _get_directories(self, h, user, volume_path, query) -> None:
-        files, rel = self._open(user, volume_path, "READ VOLUME")
-        self._directory(files, rel)
-        try:
-            page_size = int(query.get("page_size") or MAX_PAGE_SIZE)
-        except ValueError:
-            raise ApiError("INVALID_PARAMETER_VALUE", "page_size must be an integer") from None
-        page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
-        after = ""
-        if query.get("page_token"):
-            try:
-                after = base64.urlsafe_b64decode(query["page_token"].encode()).decode()
-            except Exception:
-                raise ApiError("INVALID_PARAMETER_VALUE", "bad page_token") from None
-        # `list` shows neither links leaving the volume, uploads in progress nor lakelens' own
-        # hidden prefixes (volumes.py, object_volumes.py).
-        entries = sorted((e for e in files.list(rel.rstrip("/")) if e.name.rstrip("/") > after),
-                         key=lambda e: e.name.rstrip("/"))
-        contents = [self._entry(e) for e in entries[:page_size]]
-        payload: dict = {"contents": contents}
-        if len(entries) > page_size:
-            payload["next_page_token"] = base64.urlsafe_b64encode(contents[-1]["name"].encode()).decode()
-        self._json(h, 200, payload)
-
-    @staticmethod
-    def _entry(e) -> dict:
-        """One listing row of a FileEntry."""
-        row = {"path": e.path.rstrip("/"), "is_directory": e.is_dir, "name": e.name.rstrip("/"),
-               "last_modified": int(e.modification_time.timestamp() * 1000)}
-        if not e.is_dir:
-            row["file_size"] = e.size
-        return row
+        files, rel = self.open(user, volume_path, "READ VOLUME")
+        self._json(h, 200, list_directory(files, rel, query))
 
     def _get_versions(self, h, user, volume_path, query) -> None:
-        files, rel = self._open(user, volume_path, "READ VOLUME")
-        versions = [{"path": v["path"], "version": v["version"], "file_size": v["size"], "status": v["status"],
-                     "last_modified": int(v["modification_time"].timestamp() * 1000),
-                     "changed_by": v["changed_by"],
-                     "expires": int(v["expires_at"].timestamp() * 1000) if v["expires_at"] else None}
-                    for v in self.catalog.list_versions(files, rel)]
+        files, rel = self.open(user, volume_path, "READ VOLUME")
+        versions = [version_json(v) for v in self.catalog.list_versions(files, rel)]
         self._json(h, 200, {"versions": versions})
 
     def _head_directories(self, h, user, volume_path, query) -> None:
-        files, rel = self._open(user, volume_path, "READ VOLUME")
-        self._directory(files, rel)
+        files, rel = self.open(user, volume_path, "READ VOLUME")
+        require_directory(files, rel)
         self._send(h, 200, {}, head=True)
 
     def _put_directories(self, h, user, volume_path, query) -> None:
-        files, rel = self._open(user, volume_path, "WRITE VOLUME")
+        files, rel = self.open(user, volume_path, "WRITE VOLUME")
         files.mkdir(rel)
         self._send(h, 204, {})
 
     def _delete_directories(self, h, user, volume_path, query) -> None:
-        files, rel = self._open(user, volume_path, "WRITE VOLUME")
+        files, rel = self.open(user, volume_path, "WRITE VOLUME")
         files.rmdir(rel)
         log.info("Files API: %s removed directory %s", user, volume_path)
         self._send(h, 204, {})
