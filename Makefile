@@ -9,6 +9,8 @@ PYTHON ?= python3
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DBT_VENV ?= .venv-dbt
 FLIGHT_PB := engine/flight/FlightSql_pb2.py
+CONSOLE_PAGE := engine/console/static/index.html
+WEB_SOURCES := $(wildcard web/src/*) web/index.html web/package.json web/package-lock.json web/tsconfig.json web/vite.config.ts
 # Debian packages: espeak-ng speaks the demo's recordings, tesseract-ocr (English and German
 # models) backs ocr(), fonts-wqy-microhei (1.6 MB) renders the Chinese text rapidocr is tested
 # on, postgresql backs the PostgreSQL metastore tests, a Java 17 JDK runs Spark and compiles
@@ -29,12 +31,14 @@ system:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	command -v javac >/dev/null || need="$$need openjdk-17-jdk-headless"; \
 	command -v openssl >/dev/null || need="$$need openssl"; \
+	command -v chromium >/dev/null || need="$$need chromium"; \
+	command -v npm >/dev/null || need="$$need nodejs npm"; \
 	if [ -n "$$need" ]; then \
 	  echo "installing system packages:$$need"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$need >/dev/null; \
 	fi
 
-venv: $(VENV)/.installed $(FLIGHT_PB)
+venv: $(VENV)/.installed $(FLIGHT_PB) $(CONSOLE_PAGE)
 
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -47,6 +51,13 @@ $(VENV)/.installed: pyproject.toml
 # compiler from grpcio-tools (engine/flight/build_protocol.py).
 $(FLIGHT_PB): $(VENV)/.installed engine/flight/build_protocol.py
 	$(PY) -m lakelens.engine.flight.build_protocol
+
+# The web console's page: a TypeScript application (web/) built by Vite into engine/console/static/
+# (not committed). `npm ci` installs exactly what web/package-lock.json records. Vite is pinned
+# to 8.3.4: 8.4 declares a Windows-only optional dependency that npm leaves out of the lockfile,
+# and `npm ci` then refuses the lockfile as out of sync (measured with npm 11.19).
+$(CONSOLE_PAGE): $(WEB_SOURCES)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 # The Arrow Flight SQL JDBC driver (one 45 MB jar from Maven Central) for the JDBC client test,
 # cached outside the checkout like the S3 server.

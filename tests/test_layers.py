@@ -79,9 +79,9 @@ def test_layers_import_only_what_they_may(folder):
 
 
 def test_the_frontends_do_not_touch_spark():
-    """HiveServer2 and Flight SQL translate protocols; the engine runs statements."""
+    """HiveServer2, Flight SQL and the web console translate protocols; the engine runs statements."""
     wrong = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-             for path, package in sources("engine") if {"gateway", "flight"} & set(path.parts)
+             for path, package in sources("engine") if {"gateway", "flight", "console"} & set(path.parts)
              for line, name in imports(path, package) if name.split(".")[0] in ENGINE_ONLY]
     assert not wrong, "\n".join(wrong)
 

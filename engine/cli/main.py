@@ -251,7 +251,8 @@ def cmd_serve(args) -> int:
         server = GatewayServer(cfg, host=args.host, port=args.port,
                                http_port=None if args.no_http else args.http_port, auth=args.auth,
                                ssl_cert=args.ssl_cert, ssl_key=args.ssl_key, http_path=args.http_path,
-                               flight_port=None if args.no_flight else args.flight_port)
+                               flight_port=None if args.no_flight else args.flight_port,
+                               console_port=None if args.no_console else args.console_port)
     except LakelensError as e:  # e.g. --auth plain with no administrator yet
         print(f"lakelens serve: {e}", file=sys.stderr, flush=True)
         return 2
@@ -343,6 +344,10 @@ def connection_help(server) -> str:
             + (" --user me --password-stdin" if server.auth == "plain" else "") + " FILE /Volumes/<c>/<s>/<v>/",
             f"              curl{creds} -T FILE {scheme}://{host}:{http}/api/2.0/fs/files/Volumes/<c>/<s>/<v>/FILE",
         ]
+    console = getattr(server, "console_url", None)
+    if console:
+        lines.append(f"  web console {console}   (sign in as any user name" +
+                     (" with the user's password)" if server.auth == "plain" else ")"))
     lines += [
         "Ctrl-C stops the server.",
     ]
@@ -530,6 +535,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flight-port", type=int, default=32010,
                    help="Arrow Flight SQL port (ADBC, the Flight SQL JDBC driver; 0: any free port)")
     p.add_argument("--no-flight", action="store_true", help="do not open the Arrow Flight SQL port")
+    p.add_argument("--console-port", type=int, default=10002,
+                   help="web console port (HTTP, or HTTPS with --ssl-cert; 0: any free port)")
+    p.add_argument("--no-console", action="store_true", help="do not serve the web console")
     p.add_argument("--auth", choices=["nosasl", "none", "plain"], default="none",
                    help="none: any user (HiveServer2's default); plain: catalog users with passwords")
     p.add_argument("--ssl-cert", help="PEM certificate: TLS on both transports")

@@ -107,7 +107,7 @@ def ssl_context(cert: str | None, key: str | None):
 class GatewayServer:
     def __init__(self, config, host="127.0.0.1", port=10000, http_port: int | None = 10001, auth="none",
                  ssl_cert=None, ssl_key=None, http_path="cliservice", warm_spark=True,
-                 flight_port: int | None = None):
+                 flight_port: int | None = None, console_port: int | None = None):
         # Many users share one Spark: schedule their jobs fairly (conf/fairscheduler.xml). A
         # scheduler is chosen when Spark starts: a gateway opened in a process whose Spark
         # already runs (embedded use, tests) shares that Spark as it is.
@@ -147,6 +147,13 @@ class GatewayServer:
 
             self.flight = FlightSqlServer(config, self.manager, self.authenticator, host, flight_port,
                                           tls_pair(ssl_cert, ssl_key))
+        self.console = None
+        if console_port is not None:
+            # The web console: its JSON API and page, on the same sessions and users (engine/console/).
+            from lakelens.engine.console import ConsoleServer
+
+            self.console = ConsoleServer(config, self.catalog, self.authenticator, self.manager, host, console_port,
+                                         ssl_cert, ssl_key)
         self.warm_spark = warm_spark
         self._threads: list[threading.Thread] = []
         self._stopped = threading.Event()
@@ -163,20 +170,27 @@ class GatewayServer:
     def flight_port(self) -> int | None:
         return self.flight.port if self.flight else None
 
+    @property
+    def console_url(self) -> str | None:
+        return self.console.url if self.console else None
+
     def start(self) -> "GatewayServer":
         servers = [self.binary] + ([self.http] if self.http else [])
         for s in servers:
             t = threading.Thread(target=s.serve_forever, daemon=True, name=f"gateway-{type(s).__name__}")
             t.start()
             self._threads.append(t)
+        if self.console:
+            self.console.start()
         if self.warm_spark:
             # Start Spark now, off the accept loop: metadata calls answer at once, the first
             # query does not pay the JVM start.
             threading.Thread(target=self._warm, daemon=True, name="spark-warmup").start()
         threading.Thread(target=self._reconcile, daemon=True, name="catalog-reconcile").start()
-        log.info("lakelens gateway listening: binary %s:%d%s%s, auth %s%s", self.host, self.port,
+        log.info("lakelens gateway listening: binary %s:%d%s%s%s, auth %s%s", self.host, self.port,
                  f", http {self.host}:{self.http_port}/{self.http.http_path.strip('/')}" if self.http else "",
                  f", flight sql {self.host}:{self.flight_port}" if self.flight else "",
+                 f", console {self.console_url}" if self.console else "",
                  self.auth, ", TLS" if self.tls else "")
         return self
 
@@ -211,6 +225,8 @@ class GatewayServer:
             self.http.shutdown()
         if self.flight:
             self.flight.shutdown()
+        if self.console:
+            self.console.shutdown()
         self.manager.shutdown()
         self._stopped.set()
         log.info("gateway stopped")

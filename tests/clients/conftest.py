@@ -46,6 +46,7 @@ class Gateway:
     log: Path | None = None
     process: subprocess.Popen | None = None
     flight_port: int | None = None
+    console_url: str | None = None
 
     @property
     def flight_uri(self) -> str:
@@ -71,7 +72,7 @@ class Gateway:
 def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
     log = home / log_name
     proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", "--http-port", "0",
-                             "--flight-port", "0", *args],
+                             "--flight-port", "0", "--console-port", "0", *args],
                             stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
     # The banner ends with "Ctrl-C"; a server that exits first closes stdout and ends the loop.
     # Only a server hung before printing it (never seen) would block: the guard kills it.
@@ -88,11 +89,12 @@ def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
     m = re.search(r"jdbc:hive2://([\d.]+):(\d+)/default", text)
     mh = re.search(r"jdbc:hive2://[\d.]+:(\d+)/default;transportMode=http", text)
     mf = re.search(r"grpc(?:\+tls)?://[\d.]+:(\d+)", text)
+    mc = re.search(r"web console (https?://\S+)", text)
     if not m:
         proc.kill()
         raise RuntimeError(f"lakelens serve did not start:\n{text}\n{log.read_text()}")
     return Gateway(m.group(1), int(m.group(2)), int(mh.group(1)) if mh else None, home, log, proc,
-                   int(mf.group(1)) if mf else None)
+                   int(mf.group(1)) if mf else None, mc.group(1).rstrip("/") if mc else None)
 
 
 def govern(home: Path, *statements: str, admins: tuple[str, ...] = ("tester",)) -> None:
@@ -189,3 +191,40 @@ def in_process_gateway(home: Path, **kw):
 
     cfg = Config.load(home, {"gateway.status_long_poll_s": "1"})
     return GatewayServer(cfg, host="127.0.0.1", port=0, http_port=0, warm_spark=False, **kw).start()
+
+
+CONSOLE_USERS = {"admin": "admin-password-1", "alice": "alice-password-1"}
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory):
+    """`lakelens serve --auth plain` on the demo lakehouse (`lakelens demo`), for the web
+    console's tests. `admin` administers it; `alice` reads the demo (as every user may) and
+    writes the volume demo.media.uploads; catalog `hr` (a volume of badge photos) is not hers."""
+    import lakelens
+    from PIL import Image
+
+    from lakelens.engine.cli.demo import build_demo
+
+    home = tmp_path_factory.mktemp("console-home")
+    # Small enough that the test of an over-large upload sends little.
+    (home / "lakelens.toml").write_text("[gateway.files]\nmax_upload_bytes = 4194304\n")
+    s = lakelens.connect(home=home)
+    build_demo(s)
+    for name, password in CONSOLE_USERS.items():
+        s.catalog.create_user(name, password, admin=name == "admin")
+    badges = tmp_path_factory.mktemp("badges")
+    Image.new("RGB", (64, 64), "navy").save(badges / "ceo.png")
+    for statement in ["CREATE VOLUME demo.media.uploads COMMENT 'files users upload'",
+                      "GRANT READ VOLUME, WRITE VOLUME ON VOLUME demo.media.uploads TO alice",
+                      "CREATE CATALOG hr COMMENT 'people data'", "CREATE SCHEMA hr.staff",
+                      "CREATE VOLUME hr.staff.badges", f"PUT '{badges}/ceo.png' INTO '/Volumes/hr/staff/badges/ceo.png'"]:
+        s.sql(statement)
+    gw = _start_serve(home, "--auth", "plain", log_name="console-serve.log")
+    yield gw
+    gw.process.send_signal(signal.SIGTERM)
+    try:
+        gw.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        gw.process.kill()
+        raise AssertionError("lakelens serve did not stop on SIGTERM")
