@@ -256,6 +256,10 @@ def test_the_explorer_shows_what_the_user_may_see(alice, admin):
     detail = admin.get("/api/tables/demo/media/assets").json()
     assert ("alice", "MODIFY") in [(g["principal"], g["privilege"]) for g in detail["grants"]]
     assert "demo.media.images" in [e["name"] for e in detail["lineage"]["downstream"]]
+    assert admin.run("CREATE TABLE main.default.scan_text AS SELECT name, upper(ocr(content)) AS text "
+                     "FROM demo.media.scans")["state"] == "FINISHED"
+    up = admin.get("/api/tables/main/default/scan_text").json()["lineage"]["upstream"]
+    assert [(e["name"], e["type"], e["functions"]) for e in up] == [("demo.media.scans", "VOLUME", "ocr")]
     assert {"name": "images", "type": "VIEW"} in alice.get("/api/catalogs/demo/schemas/media/objects").json()["tables"]
 
     # What alice may not see is refused, and named no more than she named it.
@@ -301,6 +305,8 @@ def test_hostile_input_is_refused_with_a_message(alice, console):
         assert r.json()["message"] and "root:" not in r.text
     r = alice.http.post(base + "/api/statements", data="{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["error_code"] == "MALFORMED_REQUEST" and "JSON" in r.json()["message"]
+    deep = alice.http.post(base + "/api/statements", data="[" * 100_000, headers={"Content-Type": "application/json"})
+    assert deep.status_code == 400 and deep.json()["error_code"] == "MALFORMED_REQUEST"
     for body in ([1, 2], {"sql": 5}, {"nosql": "x"}):
         r = alice.post("/api/statements", body)
         assert r.status_code == 400 and r.json()["message"], body

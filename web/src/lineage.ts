@@ -6,7 +6,7 @@ import type { LineageNode } from './types';
 const BOX_W = 220;
 const BOX_H = 40;
 const ROW_GAP = 14;
-const COL_GAP = 80;
+const COL_GAP = 150; // room for the functions named on an edge
 const MAX_LABEL = 30;
 
 function shorten(name: string): string {
@@ -48,6 +48,10 @@ export function lineageGraph(
       edges.push(
         svg('path', { class: 'lineage-edge', d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2 - 6},${y2}`, 'marker-end': 'url(#lineage-arrow)' }),
       );
+      // The multimodal functions the writing statement applied on the way (ocr, embed_text …).
+      if (node.functions) {
+        edges.push(svg('text', { class: 'lineage-functions', x: mid, y: (y1 + y2) / 2 - 5, 'text-anchor': 'middle' }, node.functions));
+      }
     });
   };
   side(upstream, 0);

@@ -97,6 +97,8 @@ export interface Grant {
 export interface LineageNode {
   name: string;
   type: string;
+  /** On an edge next to the object: the functions applied on the way, "embed_text, ocr". */
+  functions?: string | null;
 }
 
 export interface TableDetail {
