@@ -135,17 +135,16 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=60)
-    med = statistics.median
-    rows = [
-        {"client": "web console", "measured": "Run clicked → first row in the grid", "median_s": med(shown)},
-        {"client": "web console", "measured": "Run clicked → all 9 thumbnails decoded", "median_s": med(decoded)},
-        {"client": "beeline (new process)", "measured": "command start → first row printed", "median_s": med(cold_first)},
-        {"client": "beeline (new process)", "measured": "command start → exit", "median_s": med(cold_done)},
-        {"client": "beeline (connected)", "measured": "its own 'rows selected (x seconds)'", "median_s": med(connected)},
-    ]
-    for row, samples in zip(rows, (shown, decoded, cold_first, cold_done, connected)):
-        row["runs"] = len(samples)
-        row["min_s"], row["max_s"] = min(samples), max(samples)
+    rows = []
+    for client, measured, samples in [
+        ("web console", "Run clicked → first row in the grid", shown),
+        ("web console", "Run clicked → all 9 thumbnails decoded", decoded),
+        ("beeline (new process)", "command start → first row printed", cold_first),
+        ("beeline (new process)", "command start → exit", cold_done),
+        ("beeline (connected)", "its own 'rows selected (x seconds)'", connected),
+    ]:
+        rows.append({"client": client, "measured": measured, "median_s": statistics.median(samples),
+                     "runs": len(samples), "min_s": min(samples), "max_s": max(samples)})
     report("console", rows)
 
 

@@ -1104,11 +1104,14 @@ class Catalog(RecycleBin, Workspaces):
 
             logging.getLogger("lakelens.catalog").exception("could not write the audit event %s of %s", action, user)
 
-    def audit_rows(self, user: str | None = None, limit: int = 100_000) -> list[dict]:
-        """The newest audit events (all, or one user's), newest first."""
+    def audit_rows(self, user: str | None = None, limit: int = 100_000, *,
+                   without_clients: Sequence[str] = ()) -> list[dict]:
+        """The newest audit events (all, or one user's; none of `without_clients`), newest first."""
         q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
         if user is not None:
             q = q.where(audit.c.user_identity == user)
+        if without_clients:
+            q = q.where(sa.or_(audit.c.client.is_(None), audit.c.client.not_in(list(without_clients))))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 

@@ -10,11 +10,8 @@ The page itself is a TypeScript application in web/, built by `make setup` into 
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
-
-log = logging.getLogger("lakelens.console")
 
 
 class ConsoleServer:
@@ -42,7 +39,8 @@ class ConsoleServer:
             self.app, log_level="warning", access_log=False, lifespan="off", ssl_certfile=ssl_cert,
             ssl_keyfile=ssl_key, timeout_keep_alive=5,
             # Bounds what one server takes on: connections at once, and a request's headers.
-            limit_concurrency=config.number("console.max_connections", 256, int, 1), h11_max_incomplete_event_size=65536))
+            limit_concurrency=config.number("console.max_connections", 256, int, 1),
+            h11_max_incomplete_event_size=65536))
         self._thread: threading.Thread | None = None
 
     @property

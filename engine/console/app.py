@@ -401,9 +401,10 @@ def history(request: Request) -> Response:
     session = console.session(request)
     limit = _int(request, "limit", 50, 1, 500)
     out = []
-    for row in console.catalog.audit_rows(user=session.user.lower(), limit=limit * 4):
+    for row in console.catalog.audit_rows(user=session.user.lower(), limit=limit * 4,
+                                          without_clients=[EXPLORER_CLIENT]):
         params = json.loads(row.get("request_params") or "{}")
-        if "statement" not in params or row.get("client") == EXPLORER_CLIENT:
+        if "statement" not in params:  # a sign-in or a Files API call
             continue
         when = row["event_time"]
         out.append({"sql": params["statement"], "state": "FINISHED" if row["status_code"] == 200 else "ERROR",

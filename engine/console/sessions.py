@@ -45,7 +45,8 @@ class ConsoleStatement:
         return round((self.ended or time.time()) - self.started, 3)
 
     def cancel(self) -> None:
-        if not self.state.terminal or self.state == State.FINISHED and not self.pager.complete:
+        """Stop the statement: running, or FINISHED with rows still to be computed as pages ask."""
+        if not self.state.terminal or (self.state == State.FINISHED and not self.pager.complete):
             self.execution.cancel()
 
     def close(self) -> None:

@@ -264,7 +264,8 @@ def test_the_explorer_shows_what_the_user_may_see(alice, admin):
 
     # What alice may not see is refused, and named no more than she named it.
     for path in ["/api/catalogs/hr/schemas", "/api/volumes/hr/staff/badges", "/api/tables/hr/staff/x",
-                 "/api/2.0/fs/directories/Volumes/hr/staff/badges/", "/api/2.0/fs/files/Volumes/hr/staff/badges/ceo.png"]:
+                 "/api/2.0/fs/directories/Volumes/hr/staff/badges/",
+                 "/api/2.0/fs/files/Volumes/hr/staff/badges/ceo.png"]:
         r = alice.get(path)
         assert r.status_code in (403, 404), (path, r.status_code, r.text)
     assert admin.get("/api/2.0/fs/files/Volumes/hr/staff/badges/ceo.png").status_code == 200
@@ -314,7 +315,8 @@ def test_hostile_input_is_refused_with_a_message(alice, console):
                         headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and "console.max_request_bytes" in r.json()["message"]
     assert alice.post("/api/volumes/restore", {"path": "/etc/passwd"}).status_code == 400
-    assert alice.post("/api/volumes/restore", {"path": "/Volumes/demo/media/uploads/x", "version": "1"}).status_code == 400
+    restore = {"path": "/Volumes/demo/media/uploads/x", "version": "1"}  # a string, not a number
+    assert alice.post("/api/volumes/restore", restore).status_code == 400
     assert alice.get("/api/statements/not-an-id").status_code == 404
     assert alice.get("/api/tables/demo/media/assets`; DROP TABLE x; --").status_code in (400, 404)
     assert alice.get("/api/functions/ocr;drop").status_code == 400
