@@ -86,6 +86,7 @@ class Console:
         self.max_request = config.number("console.max_request_bytes", 1 << 20, int, 1024)
         self.max_result = config.number("console.max_result_bytes", 256 << 20, int, 1 << 20)
         self.max_page = config.number("console.max_page_rows", 500, int, 1)
+        self.max_statements = config.number("console.max_statements", 32, int, 1)
         self.max_age_s = config.number("console.session_max_age_s", 43200.0, float, 1)
 
     # ------------------------------------------------------------------ sessions
@@ -139,6 +140,18 @@ class Console:
         if not isinstance(op, ConsoleStatement) or op.session is not session:
             raise _error("NOT_FOUND", "no such statement (closed, timed out, or another session's)")
         return op
+
+    def make_room(self, session: ConsoleSession) -> None:
+        """Keep at most console.max_statements results per session (each holds up to
+        console.max_result_bytes): the oldest ended one goes; when all still run, refuse."""
+        ops = sorted(session.operations.values(), key=lambda op: op.started)
+        while len(ops) >= self.max_statements:
+            done = next((op for op in ops if op.state.terminal), None)
+            if done is None:
+                raise _error("REQUEST_LIMIT_EXCEEDED", f"this session runs {len(ops)} statements, its limit "
+                                                       f"(console.max_statements); cancel one or wait")
+            self.manager.close_operation(done)
+            ops.remove(done)
 
     def status(self, op: ConsoleStatement) -> dict:
         ex = op.execution
@@ -294,6 +307,7 @@ async def submit(request: Request) -> Response:
         raise _error("INVALID_PARAMETER_VALUE", "there is no SQL to run")
 
     def start() -> ConsoleStatement:
+        console.make_room(session)
         execution = session.engine.submit(sql)
         return console.manager.add(ConsoleStatement(session, sql, execution, console.max_result))
 

@@ -212,6 +212,7 @@ class FlightSqlServer(flight.FlightServerBase):
         scheme = "grpc+tls" if tls else "grpc+tcp"
         self.config, self.manager, self.authenticator = config, manager, authenticator
         self.max_ingest_bytes = config.number("flight.max_ingest_bytes", 1 << 30, int, 1)
+        self.max_prepared = config.number("flight.max_prepared_statements", 256, int, 1)
         self._by_peer: dict[str, bytes] = {}  # anonymous sessions, per gRPC connection
         self._lock = threading.Lock()
         super().__init__(f"{scheme}://{host}:{port}", auth_handler=_NoOpAuthHandler(),
@@ -521,6 +522,10 @@ class FlightSqlServer(flight.FlightServerBase):
     def _prepare(self, session: FlightSession, query: str):
         from lakelens.sql.parameters import count_parameters
 
+        if len(session.prepared) >= self.max_prepared:
+            raise LakelensError(f"this session has {len(session.prepared)} open prepared statements, its limit "
+                                f"(flight.max_prepared_statements); close some first",
+                                error_class="TOO_MANY_PREPARED_STATEMENTS", sqlstate="54000")
         parameters = count_parameters(query)
         schema = session.engine.describe(query)
         handle = secrets.token_bytes(16)

@@ -360,3 +360,13 @@ def test_recipes_render_with_checked_parameters(alice):
     bad = alice.post("/api/recipes/documents_to_chunks/render", {"values": {"source": "x'; DROP TABLE t; --"}})
     assert bad.status_code == 400 and "source" in bad.json()["message"]
     assert alice.post("/api/recipes/nope/render", {"values": {}}).status_code == 404
+
+
+def test_a_session_keeps_a_bounded_number_of_results(alice, console):
+    """console.max_statements (32): the oldest ended result goes to make room for a new one."""
+    first = alice.run("SELECT 1 AS one")["id"]
+    for i in range(32):
+        assert alice.run(f"SELECT {i} AS n")["state"] == "FINISHED"
+    assert alice.get(f"/api/statements/{first}").status_code == 404
+    r = alice.get(f"/api/statements/{first}/rows")
+    assert r.status_code == 404 and "no such statement" in r.json()["message"]

@@ -229,3 +229,31 @@ def test_flight_sql_jdbc_driver(server, shop, tmp_path):
     # Spark counts no inserted rows (0, not "unknown": the driver would run the INSERT again)
     assert "PREPARED ünïcødé ✓" in lines and "INSERTED 0" in lines and "COUNT 2" in lines
     assert any(line.startswith("ERROR ") and "TABLE_OR_VIEW_NOT_FOUND" in line for line in lines)
+
+
+def test_a_session_holds_a_bounded_number_of_prepared_statements(tmp_path):
+    """flight.max_prepared_statements: a client that prepares without closing is refused, not
+    allowed to fill the server's memory; closing one makes room."""
+    from lakelens.engine.flight.protocol import pack, sql_pb, unpack
+    from tests.clients.conftest import in_process_gateway
+
+    (tmp_path / "lakelens.toml").write_text("[flight]\nmax_prepared_statements = 2\n")
+    gw = in_process_gateway(tmp_path, flight_port=0)
+    try:
+        client = flight.FlightClient(f"grpc://127.0.0.1:{gw.flight_port}")
+        options = flight.FlightCallOptions(headers=[client.authenticate_basic_token(b"bob", b"x")])
+
+        def prepare() -> bytes:
+            body = pack(sql_pb.ActionCreatePreparedStatementRequest(query="SELECT 1 AS one"))
+            [result] = client.do_action(flight.Action("CreatePreparedStatement", body), options)
+            return unpack(result.body.to_pybytes(), "the result").prepared_statement_handle
+
+        first = prepare()
+        prepare()
+        with pytest.raises(flight.FlightError, match="TOO_MANY_PREPARED_STATEMENTS.*max_prepared_statements"):
+            prepare()
+        close = pack(sql_pb.ActionClosePreparedStatementRequest(prepared_statement_handle=first))
+        list(client.do_action(flight.Action("ClosePreparedStatement", close), options))
+        assert prepare()
+    finally:
+        gw.shutdown()
