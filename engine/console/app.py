@@ -10,7 +10,8 @@ power than they have.
 
 Requests are bounded: JSON bodies by `console.max_request_bytes`, uploads by
 `gateway.files.max_upload_bytes` (streamed to disk, refused past the limit), result pages by
-`console.max_page_rows` and the rows kept per result by `console.max_result_bytes`.
+`console.max_page_rows` and the rows kept per result by `console.max_result_bytes` (and for
+every result together by `console.max_kept_bytes`).
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ class Console:
         self.max_result = config.number("console.max_result_bytes", 256 << 20, int, 1 << 20)
         self.max_page = config.number("console.max_page_rows", 500, int, 1)
         self.max_statements = config.number("console.max_statements", 32, int, 1)
+        self.kept = R.KeptBytes(config.number("console.max_kept_bytes", 2 << 30, int, 1 << 20))
         self.max_age_s = config.number("console.session_max_age_s", 43200.0, float, 1)
 
     # ------------------------------------------------------------------ sessions
@@ -309,7 +311,7 @@ async def submit(request: Request) -> Response:
     def start() -> ConsoleStatement:
         console.make_room(session)
         execution = session.engine.submit(sql)
-        return console.manager.add(ConsoleStatement(session, sql, execution, console.max_result))
+        return console.manager.add(ConsoleStatement(session, sql, execution, console.max_result, console.kept))
 
     op = await run_in_threadpool(start)
     return JSONResponse({"id": op.id}, status_code=201)

@@ -60,12 +60,34 @@ class ResultTooLarge(Exception):
     """A page past what the console keeps of a result (console.max_result_bytes)."""
 
 
+class KeptBytes:
+    """What every result of the server keeps together, under `console.max_kept_bytes`: sessions
+    times statements times `console.max_result_bytes` would be far more than any machine has."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int, *, force: bool = False) -> bool:
+        with self._lock:
+            if not force and self.used + n > self.limit:
+                return False
+            self.used += n
+            return True
+
+    def give(self, n: int) -> None:
+        with self._lock:
+            self.used -= n
+
+
 class ResultPager:
     """Pages of one execution's result, read lazily and kept for paging back; see the module docstring."""
 
-    def __init__(self, execution, max_bytes: int):
+    def __init__(self, execution, max_bytes: int, kept: KeptBytes | None = None):
         self.execution = execution
         self.max_bytes = max_bytes
+        self.kept = kept or KeptBytes(max_bytes)
         self.batches: list[pa.RecordBatch] = []
         self._starts: list[int] = []   # the first row of each kept batch
         self.rows = 0                  # rows kept
@@ -91,7 +113,9 @@ class ResultPager:
                 break
             if not batch.num_rows:
                 continue
-            if self.batches and self.kept_bytes + batch.nbytes > self.max_bytes:
+            # The first batch is always kept: a page shows something, whatever the limits.
+            if (self.batches and self.kept_bytes + batch.nbytes > self.max_bytes
+                    or not self.kept.take(batch.nbytes, force=not self.batches)):
                 self.truncated = True
                 self._source.close()  # the rest is computed again by a download
                 break
@@ -100,13 +124,21 @@ class ResultPager:
             self.rows += batch.num_rows
             self.kept_bytes += batch.nbytes
 
+    def release(self) -> None:
+        """Drop what is kept (the statement was closed)."""
+        with self._lock:
+            self.kept.give(self.kept_bytes)
+            self.batches, self._starts, self.kept_bytes, self.rows = [], [], 0, 0
+            self.complete, self.truncated = False, True
+
     def page(self, offset: int, limit: int) -> tuple[pa.Table, bool]:
         """Rows [offset, offset+limit) and whether more rows follow."""
         with self._lock:
             self._read_to(offset + limit + 1)  # one more: is there a next page?
             if offset >= self.rows and self.truncated:
                 raise ResultTooLarge(f"the console keeps the first {self.rows} rows of this result "
-                                     f"(console.max_result_bytes = {self.max_bytes}); download it for every row")
+                                     f"(console.max_result_bytes = {self.max_bytes}, and console.max_kept_bytes "
+                                     f"for every result together); download it for every row")
             table = self._table().slice(offset, limit)
             return table, self.rows > offset + limit or self.truncated
 

@@ -14,7 +14,7 @@ import time
 
 from lakelens.catalog import Principal
 
-from lakelens.engine.console.results import ResultPager
+from lakelens.engine.console.results import KeptBytes, ResultPager
 from lakelens.engine.session import Session
 from lakelens.engine.state import State
 
@@ -24,13 +24,13 @@ EXPLORER_CLIENT = "web-console (explorer)"
 class ConsoleStatement:
     """A script run from the editor and its result pager (an operation in SessionManager's sense)."""
 
-    def __init__(self, session: "ConsoleSession", sql: str, execution, max_result_bytes: int):
+    def __init__(self, session: "ConsoleSession", sql: str, execution, max_result_bytes: int, kept: KeptBytes):
         self.session = session
         self.key = secrets.token_bytes(16)
         self.id = self.key.hex()
         self.sql = sql
         self.execution = execution
-        self.pager = ResultPager(execution, max_result_bytes)
+        self.pager = ResultPager(execution, max_result_bytes, kept)
         self.started = time.time()
         self.ended: float | None = None
         self.last_access = time.monotonic()
@@ -51,6 +51,7 @@ class ConsoleStatement:
 
     def close(self) -> None:
         self.execution.close()
+        self.pager.release()
 
 
 class ConsoleSession:

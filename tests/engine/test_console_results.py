@@ -8,7 +8,7 @@ import decimal
 import pyarrow as pa
 import pytest
 
-from lakelens.engine.console.results import ResultPager, ResultTooLarge, encode_page, sniff
+from lakelens.engine.console.results import KeptBytes, ResultPager, ResultTooLarge, encode_page, sniff
 from tests.media import text_image, tone_wav, video
 
 
@@ -74,3 +74,25 @@ def test_pages_read_only_what_they_show_and_keep_at_most_the_limit(lake):
     with pytest.raises(IndexError):
         pager.cell(1000, 0)
     execution.close()
+
+
+@pytest.mark.slow
+def test_every_result_together_keeps_at_most_the_servers_limit(lake):
+    """console.max_kept_bytes: a result that would pass it keeps its first batch only; closing a
+    statement gives its bytes back."""
+    kept = KeptBytes(250_000)
+    a = ResultPager(lake.submit("SELECT id FROM range(0, 50000, 1, 2)"), 1 << 30, kept)  # 2 batches of 200 KB
+    a.page(0, 30_000)
+    assert a.truncated and kept.used == a.kept_bytes <= 250_000  # the rest did not fit
+    b = ResultPager(lake.submit("SELECT id FROM range(0, 50000, 1, 2)"), 1 << 30, kept)
+    page, _ = b.page(0, 10)  # over the limit already: still its first batch, to show something
+    assert page.column("id").to_pylist() == list(range(10)) and len(b.batches) == 1
+    with pytest.raises(ResultTooLarge, match="console.max_kept_bytes"):
+        b.page(b.rows, 10)
+    a.release()
+    b.release()
+    assert kept.used == 0
+    c = ResultPager(lake.submit("SELECT id FROM range(0, 1000, 1, 2)"), 1 << 30, kept)
+    assert c.page(0, 1000)[0].num_rows == 1000 and c.complete
+    for pager in (a, b, c):
+        pager.execution.close()
