@@ -130,6 +130,7 @@ bench: setup
 	$(PY) bench/operators.py
 	$(PY) bench/placement.py
 	$(PY) bench/storage.py
+	$(PY) bench/console.py
 
 # The dedup benchmarks take about an hour on 2 cores: every method at 100k rows, then exact,
 # MinHash and SimHash over 10M documents.
