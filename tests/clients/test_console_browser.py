@@ -8,6 +8,7 @@ timeouts only keep a page that never gets there from hanging the run.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import shutil
@@ -149,6 +150,17 @@ def test_upload_a_png_into_a_volume_and_find_it_with_a_query(alice_page):
     thumb = entry.locator("img.file-thumb")
     expect(thumb).to_have_count(1)
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    # Dragged and dropped: a real drop event carrying a file, as the desktop sends one.
+    page.evaluate("""b64 => {
+        const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+        const files = new DataTransfer();
+        files.items.add(new File([bytes], 'dropped.png', {type: 'image/png'}));
+        document.querySelector('[data-testid=drop-zone]').dispatchEvent(
+            new DragEvent('drop', {dataTransfer: files, bubbles: true, cancelable: true}));
+    }""", base64.b64encode(text_image("DROPPED")).decode())
+    dropped = browser_pane.locator("[data-file='dropped.png'] img.file-thumb")
+    expect(dropped).to_have_count(1)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=dropped.element_handle())
     shot(page, "volume-browser.png")
 
     run_sql(page, "SELECT name, length(content) AS bytes, ocr(content) AS text FROM demo.media.uploads "
