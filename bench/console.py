@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import report  # noqa: E402
-from gateway import BEELINE, LAKELENS, PYSPARK  # noqa: E402
+from gateway import BEELINE, LAKELENS, PYSPARK, serve  # noqa: E402
 
 QUERY = "SELECT name, content FROM demo.media.photos"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -40,21 +40,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 def start_server(home: Path) -> tuple[subprocess.Popen, int, str]:
     subprocess.run([str(LAKELENS), "--home", str(home), "demo"], check=True, stdout=subprocess.DEVNULL)
-    proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", "--http-port", "0",
-                             "--no-flight", "--console-port", "0"],
-                            stdout=subprocess.PIPE, stderr=open(home / "serve.log", "w"), text=True)
-    text = ""
-    for line in proc.stdout:
-        text += line
-        if line.startswith("Ctrl-C"):
-            break
-    port = int(re.search(r"jdbc:hive2://[\d.]+:(\d+)/default", text).group(1))
-    console = re.search(r"web console (http\S+)", text).group(1)
-    while "Spark is ready" not in (home / "serve.log").read_text():
-        if proc.poll() is not None:
-            raise RuntimeError((home / "serve.log").read_text()[-2000:])
-        time.sleep(0.5)
-    return proc, port, console
+    proc, banner = serve(home, "--http-port", "0", "--no-flight", "--console-port", "0")
+    port = int(re.search(r"jdbc:hive2://[\d.]+:(\d+)/default", banner).group(1))
+    return proc, port, re.search(r"web console (http\S+)", banner).group(1)
 
 
 def console_times(url: str, runs: int) -> tuple[list[float], list[float]]:

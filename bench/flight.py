@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import PeakTreeMemory, bench_admin, report  # noqa: E402
-from gateway import LAKELENS, connect, start_spark_thrift  # noqa: E402
+from gateway import connect, serve, start_spark_thrift  # noqa: E402
 
 GIB = 1 << 30
 
@@ -50,21 +50,9 @@ def query(n: int) -> str:
 
 def start_lakelens(home: Path) -> tuple[subprocess.Popen, int, int]:
     bench_admin(home)  # conf/lakelens.toml's Spark settings are SPARK_CONF's
-    proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", "--no-http",
-                             "--flight-port", "0"], stdout=subprocess.PIPE, stderr=open(home / "serve.log", "w"),
-                            text=True)
-    text = ""
-    for line in proc.stdout:
-        text += line
-        if line.startswith("Ctrl-C"):
-            break
-    port = int(re.search(r"jdbc:hive2://[\d.]+:(\d+)/default", text).group(1))
-    flight_port = int(re.search(r"grpc://[\d.]+:(\d+)", text).group(1))
-    while "Spark is ready" not in (home / "serve.log").read_text():
-        if proc.poll() is not None:
-            raise RuntimeError("lakelens serve stopped:\n" + (home / "serve.log").read_text()[-3000:])
-        time.sleep(0.5)
-    return proc, port, flight_port
+    proc, banner = serve(home, "--no-http", "--flight-port", "0")
+    port = int(re.search(r"jdbc:hive2://[\d.]+:(\d+)/default", banner).group(1))
+    return proc, port, int(re.search(r"grpc://[\d.]+:(\d+)", banner).group(1))
 
 
 def adbc(flight_port: int):

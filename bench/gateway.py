@@ -68,6 +68,23 @@ def start_lakelens(home: Path, command: Path = LAKELENS) -> tuple[subprocess.Pop
     return proc, port
 
 
+def serve(home: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """`lakelens serve` on `home` (`--port 0` and `args`), once it printed its banner and Spark
+    is ready: the process and the banner, whose connection strings name the ports."""
+    proc = subprocess.Popen([str(LAKELENS), "--home", str(home), "serve", "--port", "0", *args],
+                            stdout=subprocess.PIPE, stderr=open(home / "serve.log", "w"), text=True)
+    banner = ""
+    for line in proc.stdout:
+        banner += line
+        if line.startswith("Ctrl-C"):
+            break
+    while "Spark is ready" not in (home / "serve.log").read_text():
+        if proc.poll() is not None:
+            raise RuntimeError("lakelens serve stopped:\n" + (home / "serve.log").read_text()[-3000:])
+        time.sleep(0.5)
+    return proc, banner
+
+
 def start_spark_thrift(work: Path, port: int, extra_conf: dict | None = None) -> subprocess.Popen:
     """Spark's own Thrift server with SPARK_CONF (plus `extra_conf`), NOSASL on 127.0.0.1."""
     cmd = [str(PYSPARK / "bin" / "spark-submit"), "--class",

@@ -36,11 +36,13 @@ from starlette.staticfiles import StaticFiles
 
 from lakelens.catalog import Principal
 from lakelens.errors import LakelensError
+from lakelens.sql import statement_spans
+from lakelens.sql.parameters import bind_parameters
 
 from lakelens.engine.console import results as R
 from lakelens.engine.console.sessions import EXPLORER_CLIENT, ConsoleSession, ConsoleStatement
 from lakelens.engine.execution import user_error
-from lakelens.engine.gateway.files import (CHUNK, PREFIX, UNSATISFIABLE, ApiError, FilesApi, _api_error,
+from lakelens.engine.gateway.files import (CHUNK, PREFIX, UNSATISFIABLE, ApiError, FilesApi, api_error, too_large,
                                            byte_range, list_directory, parse_path, version_json)
 from lakelens.engine.state import State
 
@@ -61,19 +63,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-_STATUS = {"UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "CSRF_TOKEN_MISSING": 403, "CSRF_TOKEN_MISMATCH": 403,
-           "NOT_FOUND": 404, "ALREADY_EXISTS": 409, "RESOURCE_EXHAUSTED": 413, "REQUEST_LIMIT_EXCEEDED": 429,
-           "SESSION_LIMIT_REACHED": 429, "INTERNAL_ERROR": 500}
-
-
-def _error(code: str, message: str, status: int | None = None) -> ApiError:
-    return ApiError(code, message, status or _STATUS.get(code, 400))
-
-
 def quote(name: str) -> str:
     """A name from a URL as one SQL identifier."""
     if not name or len(name) > MAX_NAME or "\x00" in name:
-        raise _error("INVALID_PARAMETER_VALUE", f"not a name: {name[:80]!r}")
+        raise ApiError("INVALID_PARAMETER_VALUE", f"not a name: {name[:80]!r}")
     return "`" + name.replace("`", "``") + "`"
 
 
@@ -99,25 +92,25 @@ class Console:
         if re.fullmatch(r"[0-9a-f]{48}", raw):
             session = self.manager.find(bytes.fromhex(raw))
         if not isinstance(session, ConsoleSession):
-            raise _error("UNAUTHENTICATED", "your session expired: sign in again" if raw else "sign in first")
+            raise ApiError("UNAUTHENTICATED", "your session expired: sign in again" if raw else "sign in first")
         if time.monotonic() - session.opened > self.max_age_s:
             self.manager.close(session, "closed: console session reached console.session_max_age_s")
-            raise _error("UNAUTHENTICATED", "your session expired: sign in again")
+            raise ApiError("UNAUTHENTICATED", "your session expired: sign in again")
         if request.method not in ("GET", "HEAD"):
             sent = request.headers.get(CSRF_HEADER)
             if not sent:
-                raise _error("CSRF_TOKEN_MISSING", f"requests that change something need the {CSRF_HEADER} header")
+                raise ApiError("CSRF_TOKEN_MISSING", f"requests that change something need the {CSRF_HEADER} header")
             if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
-                raise _error("CSRF_TOKEN_MISMATCH", f"the {CSRF_HEADER} header is not this session's")
+                raise ApiError("CSRF_TOKEN_MISMATCH", f"the {CSRF_HEADER} header is not this session's")
         return session
 
     def sign_in(self, request: Request, user: str, password: str) -> ConsoleSession:
         address = request.client.host if request.client else None
         if not user or len(user) > MAX_NAME or "\x00" in user:
-            raise _error("INVALID_PARAMETER_VALUE", f"a user name of 1 to {MAX_NAME} characters is required")
+            raise ApiError("INVALID_PARAMETER_VALUE", f"a user name of 1 to {MAX_NAME} characters is required")
         if self.authenticator.requires_password:
             if not self.authenticator.verify(user, password, address):
-                raise _error("UNAUTHENTICATED", "wrong user name or password")
+                raise ApiError("UNAUTHENTICATED", "wrong user name or password")
             auth = "password"
         else:
             auth = "none"
@@ -140,18 +133,18 @@ class Console:
         if re.fullmatch(r"[0-9a-f]{32}", ident):
             op = self.manager.find_operation(bytes.fromhex(ident))
         if not isinstance(op, ConsoleStatement) or op.session is not session:
-            raise _error("NOT_FOUND", "no such statement (closed, timed out, or another session's)")
+            raise ApiError("NOT_FOUND", "no such statement (closed, timed out, or another session's)")
         return op
 
     def make_room(self, session: ConsoleSession) -> None:
         """Keep at most console.max_statements results per session (each holds up to
         console.max_result_bytes): the oldest ended one goes; when all still run, refuse."""
-        ops = sorted(session.operations.values(), key=lambda op: op.started)
+        ops = sorted(session.operations.values(), key=lambda op: op.execution.created)
         while len(ops) >= self.max_statements:
             done = next((op for op in ops if op.state.terminal), None)
             if done is None:
-                raise _error("REQUEST_LIMIT_EXCEEDED", f"this session runs {len(ops)} statements, its limit "
-                                                       f"(console.max_statements); cancel one or wait")
+                raise ApiError("REQUEST_LIMIT_EXCEEDED", f"this session runs {len(ops)} statements, its limit "
+                                                         f"(console.max_statements); cancel one or wait")
             self.manager.close_operation(done)
             ops.remove(done)
 
@@ -192,8 +185,6 @@ def _position(script: str, index: int, error: LakelensError) -> dict:
     line, col = getattr(error, "line", None), getattr(error, "col", None)
     if not line:
         return {"line": None, "column": None}
-    from lakelens.sql import statement_spans
-
     spans = statement_spans(script)
     start = spans[index][0] if 0 <= index < len(spans) else 0
     base_line = script.count("\n", 0, start)
@@ -204,28 +195,28 @@ def _position(script: str, index: int, error: LakelensError) -> dict:
 # ---------------------------------------------------------------------- helpers
 async def _json_body(request: Request, console: Console) -> dict:
     if "application/json" not in (request.headers.get("content-type") or ""):
-        raise _error("INVALID_PARAMETER_VALUE", "send the request body as JSON (Content-Type: application/json)", 415)
+        raise ApiError("INVALID_PARAMETER_VALUE", "send the request body as JSON (Content-Type: application/json)", 415)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > console.max_request:
-            raise _error("RESOURCE_EXHAUSTED", f"the request body is larger than {console.max_request} bytes "
-                                               f"(console.max_request_bytes)")
+            raise ApiError("RESOURCE_EXHAUSTED", f"the request body is larger than {console.max_request} bytes "
+                                                 f"(console.max_request_bytes)")
     try:
         value = json.loads(body or b"{}")
     except (ValueError, UnicodeDecodeError) as e:
-        raise _error("MALFORMED_REQUEST", f"the request body is not valid JSON: {e}") from None
+        raise ApiError("MALFORMED_REQUEST", f"the request body is not valid JSON: {e}") from None
     except RecursionError:
-        raise _error("MALFORMED_REQUEST", "the request body nests too deeply") from None
+        raise ApiError("MALFORMED_REQUEST", "the request body nests too deeply") from None
     if not isinstance(value, dict):
-        raise _error("MALFORMED_REQUEST", "the request body must be a JSON object")
+        raise ApiError("MALFORMED_REQUEST", "the request body must be a JSON object")
     return value
 
 
 def _string(body: dict, key: str, *, required: bool = True, default: str = "") -> str:
     value = body.get(key, None if required else default)
     if not isinstance(value, str):
-        raise _error("INVALID_PARAMETER_VALUE", f"`{key}` must be a string")
+        raise ApiError("INVALID_PARAMETER_VALUE", f"`{key}` must be a string")
     return value
 
 
@@ -236,9 +227,9 @@ def _int(request: Request, key: str, default: int, low: int, high: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise _error("INVALID_PARAMETER_VALUE", f"{key} must be an integer, not {raw[:20]!r}") from None
+        raise ApiError("INVALID_PARAMETER_VALUE", f"{key} must be an integer, not {raw[:20]!r}") from None
     if not low <= value <= high:
-        raise _error("INVALID_PARAMETER_VALUE", f"{key} must be between {low} and {high}")
+        raise ApiError("INVALID_PARAMETER_VALUE", f"{key} must be between {low} and {high}")
     return value
 
 
@@ -246,19 +237,31 @@ def _console(request: Request) -> Console:
     return request.app.state.console
 
 
-def _bytes_response(request: Request, data: bytes, mime: str, name: str | None = None) -> Response:
-    """Media bytes, Range-aware (audio and video elements seek with it), never run as a page."""
-    headers = {"Accept-Ranges": "bytes", "Content-Security-Policy": "sandbox", "Cache-Control": "private, max-age=300"}
+def _media_response(request: Request, size: int, mime: str, name: str | None, read, *,
+                    cache: str | None = None) -> Response:
+    """A cell's or a file's bytes: Range-aware (audio and video elements seek with it) and never
+    run as a page of the console. `read(start, end)` yields the bytes from start to end."""
+    headers = {"Accept-Ranges": "bytes", "Content-Security-Policy": "sandbox"}
+    if cache:
+        headers["Cache-Control"] = cache
     if name:
         headers["Content-Disposition"] = f"inline; filename*=UTF-8''{_percent(name)}"
-    asked = byte_range(request.headers.get("range"), len(data))
+    asked = byte_range(request.headers.get("range"), size)
     if asked is UNSATISFIABLE:
-        return Response(status_code=416, headers={"Content-Range": f"bytes */{len(data)}"})
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    start, end = asked if asked is not None else (0, size - 1)
     if asked is not None:
-        start, end = asked
-        headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
-        return Response(data[start:end + 1], 206, headers, media_type=mime)
-    return Response(data, 200, headers, media_type=mime)
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1)
+    status = 206 if asked is not None else 200
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=mime)
+    return StreamingResponse(read(start, end), status, headers, media_type=mime)
+
+
+def _bytes_response(request: Request, data: bytes, mime: str, name: str | None = None) -> Response:
+    return _media_response(request, len(data), mime, name, lambda start, end: iter([data[start:end + 1]]),
+                           cache="private, max-age=300")
 
 
 def _percent(name: str) -> str:
@@ -272,7 +275,7 @@ async def sign_in(request: Request) -> Response:
     console = _console(request)
     origin = request.headers.get("origin")
     if origin and origin.rstrip("/") != f"{request.url.scheme}://{request.url.netloc}":
-        raise _error("PERMISSION_DENIED", "sign-in from another site is refused")
+        raise ApiError("PERMISSION_DENIED", "sign-in from another site is refused")
     body = await _json_body(request, console)
     user, password = _string(body, "user").strip(), _string(body, "password", required=False)
     old = request.cookies.get(COOKIE, "")
@@ -306,7 +309,7 @@ async def submit(request: Request) -> Response:
     session = console.session(request)
     sql = _string(await _json_body(request, console), "sql")
     if not sql.strip():
-        raise _error("INVALID_PARAMETER_VALUE", "there is no SQL to run")
+        raise ApiError("INVALID_PARAMETER_VALUE", "there is no SQL to run")
 
     def start() -> ConsoleStatement:
         console.make_room(session)
@@ -334,7 +337,7 @@ def statement_rows(request: Request) -> Response:
     try:
         table, more = op.pager.page(offset, limit)
     except R.ResultTooLarge as e:
-        raise _error("RESOURCE_EXHAUSTED", str(e)) from None
+        raise ApiError("RESOURCE_EXHAUSTED", str(e)) from None
     base = f"/api/statements/{op.id}/cells"
     rows = R.encode_page(table, offset, lambda r, c: f"{base}/{r}/{c}")
     return JSONResponse({"columns": [{"name": f.name, "type": _type_name(f.type)} for f in table.schema],
@@ -349,15 +352,15 @@ def statement_cell(request: Request) -> Response:
     try:
         value = op.pager.cell(row, col)
     except IndexError as e:
-        raise _error("NOT_FOUND", str(e)) from None
+        raise ApiError("NOT_FOUND", str(e)) from None
     if not isinstance(value, (bytes, bytearray)):
-        raise _error("INVALID_PARAMETER_VALUE", f"cell ({row}, {col}) is not BINARY")
+        raise ApiError("INVALID_PARAMETER_VALUE", f"cell ({row}, {col}) is not BINARY")
     names_at = R.name_column(op.execution.schema)
     name = op.pager.cell(row, names_at) if names_at is not None else None
     mime = R.sniff(value, name)
     if request.query_params.get("preview") == "png":
         if mime != "application/pdf":
-            raise _error("INVALID_PARAMETER_VALUE", "preview=png is for PDF cells")
+            raise ApiError("INVALID_PARAMETER_VALUE", "preview=png is for PDF cells")
         return _bytes_response(request, _pdf_preview(bytes(value)), "image/png")
     return _bytes_response(request, bytes(value), mime, name)
 
@@ -374,7 +377,7 @@ def _pdf_preview(data: bytes) -> bytes:
         finally:
             pdf.close()
     except (FunctionError, IndexError) as e:
-        raise _error("INVALID_PARAMETER_VALUE", f"the PDF cannot be previewed: {e}") from None
+        raise ApiError("INVALID_PARAMETER_VALUE", f"the PDF cannot be previewed: {e}") from None
 
 
 def cancel(request: Request) -> Response:
@@ -398,12 +401,12 @@ def download(request: Request) -> Response:
     op = console.statement(console.session(request), request.path_params["id"])
     fmt = request.query_params.get("format", "csv")
     if fmt not in ("csv", "parquet"):
-        raise _error("INVALID_PARAMETER_VALUE", f"format must be csv or parquet, not {fmt[:20]!r}")
+        raise ApiError("INVALID_PARAMETER_VALUE", f"format must be csv or parquet, not {fmt[:20]!r}")
     op.execution.wait()
     if op.execution.state == State.ERROR:
         raise user_error(op.execution.error)
     if op.execution.schema is None:
-        raise _error("INVALID_PARAMETER_VALUE", "this statement has no result to download")
+        raise ApiError("INVALID_PARAMETER_VALUE", "this statement has no result to download")
     chunks = (R.csv_chunks if fmt == "csv" else R.parquet_chunks)(op.execution.schema, op.pager.all_batches())
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/vnd.apache.parquet"
     return StreamingResponse(chunks, media_type=media,
@@ -540,9 +543,8 @@ def functions(request: Request) -> Response:
     console = _console(request)
     session = console.session(request)
     rows = console.rows(session, "SHOW FUNCTIONS")
-    return JSONResponse({"functions": [{"name": r["function"], "kind": "lakelens", "class": r.get("class"),
-                                        "modality": r.get("modality"), "signature": r.get("signature")}
-                                       for r in rows]})
+    return JSONResponse({"functions": [{"name": r["function"], "class": r["class"], "modality": r["modality"],
+                                        "signature": r["signature"]} for r in rows]})
 
 
 def function_detail(request: Request) -> Response:
@@ -550,7 +552,7 @@ def function_detail(request: Request) -> Response:
     session = console.session(request)
     name = request.path_params["name"]
     if not _FUNCTION_NAME.fullmatch(name):
-        raise _error("INVALID_PARAMETER_VALUE", f"not a function name: {name[:80]!r}")
+        raise ApiError("INVALID_PARAMETER_VALUE", f"not a function name: {name[:80]!r}")
     rows = console.rows(session, f"DESCRIBE FUNCTION EXTENDED {name}")
     return JSONResponse({"name": name, "description": "\n".join(r["function_desc"] for r in rows)})
 
@@ -615,9 +617,9 @@ async def files_endpoint(request: Request) -> Response:
 
             response = JSONResponse(await run_in_threadpool(versions))
         else:
-            raise _error("METHOD_NOT_ALLOWED", f"{verb} is not supported on {PREFIX}{kind}", 405)
+            raise ApiError("METHOD_NOT_ALLOWED", f"{verb} is not supported on {PREFIX}{kind}", 405)
     except (ApiError, LakelensError) as e:
-        api = e if isinstance(e, ApiError) else _api_error(e)
+        api = e if isinstance(e, ApiError) else api_error(e)
         _audit_files(console, request, session, action, path, api.status, api.message)
         raise api from None
     _audit_files(console, request, session, action, path, response.status_code)
@@ -627,34 +629,27 @@ async def files_endpoint(request: Request) -> Response:
 def _read_file(console: Console, session, request: Request, path: str, query: dict) -> Response:
     f, st = console.files.open_file(session.user, path, query)
     name = path.rsplit("/", 1)[-1]
-    with f:
-        head = f.read(16)
-        mime = R.sniff(head, name)
-        size = st.st_size
-        asked = byte_range(request.headers.get("range"), size)
-        if asked is UNSATISFIABLE:
-            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
-    start, end = asked if asked is not None else (0, size - 1)
-    headers = {"Accept-Ranges": "bytes", "Content-Security-Policy": "sandbox", "Content-Length": str(end - start + 1),
-               "Content-Disposition": f"inline; filename*=UTF-8''{_percent(name)}"}
-    if asked is not None:
-        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    if request.method == "HEAD":
-        return Response(status_code=206 if asked else 200, headers=headers, media_type=mime)
+    try:
+        mime = R.sniff(f.read(16), name)
+    except BaseException:
+        f.close()
+        raise
 
-    def body():
-        f2, _ = console.files.open_file(session.user, path, query)
-        with f2:
-            f2.seek(start)
+    def read(start: int, end: int):
+        with f:
+            f.seek(start)
             left = end - start + 1
             while left > 0:
-                data = f2.read(min(CHUNK, left))
-                if not data:
+                data = f.read(min(CHUNK, left))
+                if not data:  # truncated under us: the client sees a short body
                     return
                 left -= len(data)
                 yield data
 
-    return StreamingResponse(body(), status_code=206 if asked else 200, headers=headers, media_type=mime)
+    response = _media_response(request, st.st_size, mime, name, read)
+    if not isinstance(response, StreamingResponse):  # HEAD, or a range outside the file
+        f.close()
+    return response
 
 
 def _delete_file(console: Console, session, path: str) -> None:
@@ -664,15 +659,14 @@ def _delete_file(console: Console, session, path: str) -> None:
 
 
 async def _upload(console: Console, session, request: Request, path: str, query: dict) -> Response:
-    overwrite = FilesApi._flag(query, "overwrite")
+    overwrite = FilesApi.flag(query, "overwrite")
     limit = console.files.max_upload
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
-            raise _error("INVALID_PARAMETER_VALUE", "bad Content-Length")
+            raise ApiError("INVALID_PARAMETER_VALUE", "bad Content-Length")
         if int(declared) > limit:  # refused before a byte of the body is read
-            raise _error("RESOURCE_EXHAUSTED", f"the file is larger than the upload limit of {limit} bytes "
-                                               f"(gateway.files.max_upload_bytes)")
+            raise too_large(limit)
 
     def open_writer():
         files, rel = console.files.open(session.user, path, "WRITE VOLUME")
@@ -684,8 +678,7 @@ async def _upload(console: Console, session, request: Request, path: str, query:
     try:
         async for piece in request.stream():
             if writer.size + len(piece) > limit:
-                raise _error("RESOURCE_EXHAUSTED", f"the upload passed the limit of {limit} bytes "
-                                                   f"(gateway.files.max_upload_bytes)")
+                raise too_large(limit, passed=True)
             if piece:
                 await run_in_threadpool(writer.write, piece)
     except BaseException as e:
@@ -704,10 +697,13 @@ async def restore(request: Request) -> Response:
     path = _string(body, "path")
     version = body.get("version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
-        raise _error("INVALID_PARAMETER_VALUE", "`version` must be a positive integer")
+        raise ApiError("INVALID_PARAMETER_VALUE", "`version` must be a positive integer")
     parse_path(PREFIX + "files" + path)  # the same checks as any Files API path
-    literal = "'" + path.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    sql = f"RESTORE {literal}" + (f" TO VERSION {version}" if version else "")
+    # The path and version as generated literals (as Flight SQL binds parameters), never pasted.
+    if version is None:
+        sql = bind_parameters("RESTORE ?", [path])
+    else:
+        sql = bind_parameters("RESTORE ? TO VERSION ?", [path, version])
     await run_in_threadpool(lambda: session.engine.sql(sql))  # the user's own action: in their history
     return JSONResponse({"restored": path})
 
@@ -731,10 +727,10 @@ async def render_recipe(request: Request) -> Response:
     body = await _json_body(request, console)
     values = body.get("values", {})
     if not isinstance(values, dict) or not all(isinstance(v, (str, int, float)) for v in values.values()):
-        raise _error("INVALID_PARAMETER_VALUE", "`values` must be an object of parameter names to values")
+        raise ApiError("INVALID_PARAMETER_VALUE", "`values` must be an object of parameter names to values")
     recipe = all_recipes().get(request.path_params["name"])
     if recipe is None:
-        raise _error("NOT_FOUND", f"no recipe named {request.path_params['name'][:80]!r}")
+        raise ApiError("NOT_FOUND", f"no recipe named {request.path_params['name'][:80]!r}")
     return JSONResponse({"sql": recipe.render({k: str(v) for k, v in values.items()})})
 
 
@@ -755,9 +751,9 @@ async def _api_error_response(request: Request, e: ApiError) -> Response:
 
 async def _lakelens_error_response(request: Request, e: LakelensError) -> Response:
     if e.error_class == "LOGIN_THROTTLED":
-        return await _api_error_response(request, _api_error(e))
+        return await _api_error_response(request, api_error(e))
     status = {"PERMISSION_DENIED": 403, "SESSION_LIMIT_REACHED": 429}.get(e.error_class, 400)
-    if e.error_class.endswith("NOT_FOUND") or e.error_class == "NO_SUCH_VOLUME":
+    if e.error_class.endswith("NOT_FOUND"):
         status = 404
     return JSONResponse({"error_code": e.error_class, "message": str(e)}, status_code=status)
 
@@ -820,4 +816,4 @@ def create_app(console: Console, static: Path = STATIC) -> Starlette:
 
 
 def _no_endpoint(request: Request) -> Response:
-    raise _error("NOT_FOUND", f"no such endpoint: {request.method} {request.url.path[:200]}")
+    raise ApiError("NOT_FOUND", f"no such endpoint: {request.method} {request.url.path[:200]}")

@@ -31,8 +31,6 @@ class ConsoleStatement:
         self.sql = sql
         self.execution = execution
         self.pager = ResultPager(execution, max_result_bytes, kept)
-        self.started = time.time()
-        self.ended: float | None = None
         self.last_access = time.monotonic()
 
     @property
@@ -40,9 +38,8 @@ class ConsoleStatement:
         return self.execution.state
 
     def elapsed_s(self) -> float:
-        if self.state.terminal and self.ended is None:
-            self.ended = time.time()
-        return round((self.ended or time.time()) - self.started, 3)
+        """From submission to the result being ready (or the end), as the execution recorded them."""
+        return round((self.execution.completed or time.time()) - self.execution.created, 3)
 
     def cancel(self) -> None:
         """Stop the statement: running, or FINISHED with rows still to be computed as pages ask."""

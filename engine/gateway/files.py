@@ -43,7 +43,9 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 _STATUS = {"NOT_FOUND": 404, "ALREADY_EXISTS": 409, "INVALID_PARAMETER_VALUE": 400, "PERMISSION_DENIED": 403,
            "RESOURCE_EXHAUSTED": 413, "UNAUTHENTICATED": 401, "DIRECTORY_NOT_EMPTY": 409,
-           "METHOD_NOT_ALLOWED": 405, "INTERNAL_ERROR": 500, "REQUEST_LIMIT_EXCEEDED": 429}
+           "METHOD_NOT_ALLOWED": 405, "INTERNAL_ERROR": 500, "REQUEST_LIMIT_EXCEEDED": 429,
+           # the web console's own (engine/console/app.py), which answers with this ApiError too
+           "CSRF_TOKEN_MISSING": 403, "CSRF_TOKEN_MISMATCH": 403, "SESSION_LIMIT_REACHED": 429}
 
 
 class ApiError(Exception):
@@ -57,7 +59,15 @@ class ClientGone(Exception):
     """The client closed the connection before the request body ended."""
 
 
-def _api_error(e: LakelensError) -> ApiError:
+def too_large(limit: int, *, passed: bool = False) -> ApiError:
+    """An upload over gateway.files.max_upload_bytes: declared so (refused before its body is
+    read), or `passed` it while streaming."""
+    said = f"the upload passed the limit of {limit} bytes" if passed else \
+        f"the file is larger than the upload limit of {limit} bytes"
+    return ApiError("RESOURCE_EXHAUSTED", f"{said} (gateway.files.max_upload_bytes)")
+
+
+def api_error(e: LakelensError) -> ApiError:
     if e.error_class == "LOGIN_THROTTLED":  # too many failed sign-ins lately (transport.LoginThrottle)
         wait = getattr(e, "retry_after_s", 1)
         return ApiError("REQUEST_LIMIT_EXCEEDED", str(e), 429, {"Retry-After": str(wait)})
@@ -257,7 +267,7 @@ class FilesApi:
             self._audit(h, user, verb, kind, volume_path, e.status, e.message)
             self._error(h, e, has_body, head=verb == "HEAD")
         except LakelensError as e:
-            api = _api_error(e)
+            api = api_error(e)
             self._audit(h, user, verb, kind, volume_path, api.status, api.message)
             self._error(h, api, has_body, head=verb == "HEAD")
         except ClientGone as e:
@@ -331,7 +341,7 @@ class FilesApi:
             h.close_connection = True
 
     @staticmethod
-    def _flag(query: dict, name: str) -> bool:
+    def flag(query: dict, name: str) -> bool:
         value = query.get(name, "false").lower()
         if value not in ("true", "false"):
             raise ApiError("INVALID_PARAMETER_VALUE", f"{name} must be true or false, not {value[:20]!r}")
@@ -376,7 +386,7 @@ class FilesApi:
         self._get_files(h, user, volume_path, query, head=True)
 
     def _put_files(self, h, user, volume_path, query) -> None:
-        overwrite = self._flag(query, "overwrite")
+        overwrite = self.flag(query, "overwrite")
         chunked = "chunked" in (h.headers.get("Transfer-Encoding") or "").lower()
         length = None
         if not chunked:
@@ -391,8 +401,7 @@ class FilesApi:
             if length < 0:
                 raise ApiError("INVALID_PARAMETER_VALUE", "bad Content-Length")
             if length > self.max_upload:
-                raise ApiError("RESOURCE_EXHAUSTED", f"the file is larger than the upload limit of "
-                                                     f"{self.max_upload} bytes (gateway.files.max_upload_bytes)")
+                raise too_large(self.max_upload)
         files, rel = self.open(user, volume_path, "WRITE VOLUME")
         writer = files.open_write(rel, overwrite=overwrite)  # conflicts answered before the body is read
         body = _Body(h.rfile, length, chunked)
@@ -400,8 +409,7 @@ class FilesApi:
             with writer:
                 for piece in body.pieces():
                     if writer.size + len(piece) > self.max_upload:
-                        raise ApiError("RESOURCE_EXHAUSTED", f"the upload passed the limit of {self.max_upload} "
-                                                             f"bytes (gateway.files.max_upload_bytes)")
+                        raise too_large(self.max_upload, passed=True)
                     writer.write(piece)
         except ApiError:
             h.close_connection = True

@@ -97,6 +97,18 @@ def _start_serve(home: Path, *args: str, log_name="serve.log") -> Gateway:
                    int(mf.group(1)) if mf else None, mc.group(1).rstrip("/") if mc else None)
 
 
+def stop_serve(gw: Gateway) -> None:
+    """SIGTERM, as an operator stops it: the server must exit 0 having closed everything."""
+    gw.process.send_signal(signal.SIGTERM)
+    try:
+        code = gw.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        gw.process.kill()
+        raise AssertionError("lakelens serve did not stop on SIGTERM")
+    assert code == 0, gw.log_text()[-2000:]
+    assert "gateway stopped" in gw.log_text()
+
+
 def govern(home: Path, *statements: str, admins: tuple[str, ...] = ("tester",)) -> None:
     """Set up a server's home as its administrator would before serving: `admins` become
     administrators (on `--auth none` servers the name a client sends is trusted, as in
@@ -127,14 +139,7 @@ def server(tmp_path_factory, s3):
            *(f"CREATE USER IF NOT EXISTS dbt_test_user_{i}" for i in (1, 2, 3)))
     gw = _start_serve(home)
     yield gw
-    gw.process.send_signal(signal.SIGTERM)
-    try:
-        code = gw.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        gw.process.kill()
-        raise AssertionError("lakelens serve did not stop on SIGTERM")
-    assert code == 0, gw.log_text()[-2000:]
-    assert "gateway stopped" in gw.log_text()
+    stop_serve(gw)
 
 
 def hive_connect(gw: Gateway, auth="NONE", user="tester", **kw):
@@ -222,9 +227,4 @@ def console(tmp_path_factory):
         s.sql(statement)
     gw = _start_serve(home, "--auth", "plain", log_name="console-serve.log")
     yield gw
-    gw.process.send_signal(signal.SIGTERM)
-    try:
-        gw.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        gw.process.kill()
-        raise AssertionError("lakelens serve did not stop on SIGTERM")
+    stop_serve(gw)

@@ -281,6 +281,12 @@ def test_upload_delete_and_restore_through_the_files_api(alice):
     assert [(e["name"], e["file_size"]) for e in listing["contents"]] == [("new.png", len(png))]
     got = alice.get(path)
     assert got.content == png and got.headers["content-type"] == "image/png"
+    part = alice.get(path, headers={"Range": "bytes=1-3"})
+    assert part.status_code == 206 and part.content == png[1:4]
+    assert part.headers["Content-Range"] == f"bytes 1-3/{len(png)}"
+    assert alice.get(path, headers={"Range": f"bytes={len(png)}-"}).status_code == 416
+    head = alice.http.head(alice.base + path)
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(len(png)) and not head.content
     st = alice.run("SELECT name, length(content) FROM demo.media.uploads")
     assert ["new.png", len(png)] in alice.rows(st["id"])["rows"]
 
@@ -291,6 +297,12 @@ def test_upload_delete_and_restore_through_the_files_api(alice):
     r = alice.post("/api/volumes/restore", {"path": "/Volumes/demo/media/uploads/drop/new.png"})
     assert r.status_code == 200, r.text
     assert alice.get(path).content == png
+    # A name with a quote is restored as that name (bound as a literal, not pasted).
+    odd = "/api/2.0/fs/files/Volumes/demo/media/uploads/it's.png"
+    assert alice.put(odd, png).status_code == 204 and alice.delete(odd).status_code == 204
+    r = alice.post("/api/volumes/restore", {"path": "/Volumes/demo/media/uploads/it's.png", "version": 1})
+    assert r.status_code == 200, r.text
+    assert alice.get(odd).content == png
     # Scans are readable but not writable for alice.
     assert alice.put("/api/2.0/fs/files/Volumes/demo/media/scans/x.png", png).status_code == 403
 
@@ -318,6 +330,10 @@ def test_hostile_input_is_refused_with_a_message(alice, console):
     restore = {"path": "/Volumes/demo/media/uploads/x", "version": "1"}  # a string, not a number
     assert alice.post("/api/volumes/restore", restore).status_code == 400
     assert alice.get("/api/statements/not-an-id").status_code == 404
+    # Sizes a client names are bounded: a long poll of at most 10 s, a cell that must exist.
+    st = alice.run("SELECT X'00' AS b")
+    assert alice.get(f"/api/statements/{st['id']}", params={"wait_s": 3600}).status_code == 400
+    assert alice.get(f"/api/statements/{st['id']}/cells/{10 ** 12}/0").status_code == 404
     assert alice.get("/api/tables/demo/media/assets`; DROP TABLE x; --").status_code in (400, 404)
     assert alice.get("/api/functions/ocr;drop").status_code == 400
     assert alice.get("/api/statements/" + "0" * 32 + "/rows", params={"offset": "-1"}).status_code in (400, 404)

@@ -202,6 +202,15 @@ def test_errors_show_at_their_line_and_column(alice_page):
     expect(error).to_contain_text("line 3, column 38")
     expect(page.locator(".cm-lintRange-error")).to_have_count(1)  # underlined in the editor
 
+    # The history lists it (from the audit log) with its state and client; a click reopens it.
+    page.evaluate("sql => window.lakelensConsole.setSql(sql)", "")
+    page.get_by_test_id("nav-history").click()
+    entry = page.get_by_test_id("history").locator("li", has_text="WHERE size > ORDER BY 1").first
+    expect(entry).to_contain_text("ERROR")
+    expect(entry).to_contain_text("web-console")
+    entry.click()
+    assert "WHERE size > ORDER BY 1" in page.evaluate("() => window.lakelensConsole.getSql()")
+
 
 def test_explorer_shows_tables_functions_and_hides_what_is_not_yours(browser, console):
     admin = open_page(browser, console.console_url)
@@ -229,6 +238,10 @@ def test_explorer_shows_tables_functions_and_hides_what_is_not_yours(browser, co
     detail.locator("[data-tab=sample]").click()
     expect(detail).to_contain_text("/Volumes/demo/media/scans/invoice_001.png", timeout=HANG_GUARD_MS)
     shot(page, "catalog-explorer.png")
+
+    tree.get_by_text("Functions", exact=False).first.click()
+    tree.locator("[data-node='ocr']").click()
+    expect(detail).to_contain_text("Usage: ocr(image BINARY")
 
     page.get_by_test_id("nav-recipes").click()
     page.locator("[data-recipe=documents_to_chunks]").click()

@@ -4,12 +4,9 @@ clients (PyHive, beeline, a raw TCLIService client)."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-
 import pytest
 
-from tests.clients.conftest import _start_serve, govern, hive_connect
+from tests.clients.conftest import _start_serve, govern, hive_connect, stop_serve
 
 SECRET = "lakelens-secret-7f3a9c"  # bytes that must never reach a client
 
@@ -34,11 +31,7 @@ def secure(tmp_path_factory):
     gw = _start_serve(home)
     gw.external, gw.outside = external, outside
     yield gw
-    gw.process.send_signal(signal.SIGTERM)
-    try:
-        gw.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        gw.process.kill()
+    stop_serve(gw)
 
 
 def execute(gw, statement: str, user: str = "eve", **kw):

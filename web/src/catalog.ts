@@ -3,6 +3,7 @@
 
 import { errorMessage, getJson, isAbort, url } from './api';
 import type { AppContext, DetailContext, View } from './context';
+import { badge, detailHeader } from './detailheader';
 import { el, showMessage } from './dom';
 import { objectRoute, type ObjectKind } from './routes';
 import { renderTableDetail } from './tabledetail';
@@ -147,29 +148,19 @@ export class CatalogView implements View {
       .map(([label, children]) => new TreeNode({ label: `${label} (${children.length})`, group: true, children }));
   }
 
+  /** lakelens' function library (SHOW FUNCTIONS), under the tree's "Functions" group. */
   private async loadFunctions(): Promise<TreeNode[]> {
     const { functions } = await getJson<{ functions: FunctionSummary[] }>('/api/functions');
-    const group = (label: string, kind: FunctionSummary['kind']): TreeNode | null => {
-      const children = functions
-        .filter((f) => f.kind === kind)
-        .map((f) =>
-          this.register(
-            `function:${f.name}`,
-            new TreeNode({
-              label: f.name,
-              attrs: { 'data-node': f.name, 'data-kind': 'function' },
-              onSelect: () => this.app.navigate(objectRoute('function', f.name)),
-            }),
-          ),
-        );
-      if (children.length === 0) return null;
-      const text = `${label} (${children.length})`;
-      // The long built-in list starts collapsed: handing it over as a "load" does that.
-      return kind === 'builtin'
-        ? new TreeNode({ label: text, group: true, load: async () => children })
-        : new TreeNode({ label: text, group: true, children });
-    };
-    return [group('lakelens', 'lakelens'), group('Built-in', 'builtin')].filter((g) => g !== null);
+    return functions.map((f) =>
+      this.register(
+        `function:${f.name}`,
+        new TreeNode({
+          label: f.name,
+          attrs: { 'data-node': f.name, 'data-kind': 'function', title: f.signature },
+          onSelect: () => this.app.navigate(objectRoute('function', f.name)),
+        }),
+      ),
+    );
   }
 
   private openDetail(kind: string | undefined, parts: string[]): void {
@@ -231,11 +222,7 @@ export class CatalogView implements View {
 async function renderFunctionDetail(body: HTMLElement, ctx: DetailContext, name: string): Promise<void> {
   const fn = await getJson<{ name: string; description: string }>(url`/api/functions/${name}`, ctx.signal);
   body.replaceChildren(
-    el(
-      'div',
-      { class: 'detail-header' },
-      el('div', null, el('h2', null, fn.name), el('div', { class: 'badges' }, el('span', { class: 'badge' }, 'FUNCTION'))),
-    ),
+    detailHeader(fn.name, [badge('FUNCTION')], null),
     el('pre', { class: 'function-description' }, fn.description),
   );
 }

@@ -36,8 +36,6 @@ export const SparkSQL = SQLDialect.define({
   backslashEscapes: true,
 });
 
-const dialectWords = new Set(`${KEYWORDS} ${TYPES}`.split(' '));
-
 /** Table names as the user may write them: fully qualified, relative to the
  *  current catalog, and bare for tables of the current schema. */
 function namespaceFor(tables: Record<string, string[]>, catalog: string, schema: string): SQLNamespace {
@@ -53,7 +51,7 @@ function namespaceFor(tables: Record<string, string[]>, catalog: string, schema:
   return namespace;
 }
 
-/** Completes plain words (functions, extra keywords) outside strings,
+/** Completes plain words (function names) outside strings,
  *  comments and qualified names (those are the schema source's job). */
 function wordSource(options: Completion[]): CompletionSource {
   return (context: CompletionContext): CompletionResult | null => {
@@ -71,12 +69,7 @@ function wordSource(options: Completion[]): CompletionSource {
  *  session's current catalog and schema. */
 export function sqlLanguage(data: CompletionData | null, catalog: string, schema: string): Extension {
   if (!data) return sql({ dialect: SparkSQL, upperCaseKeywords: true });
-  const words: Completion[] = [
-    ...data.functions.map((name) => ({ label: name, type: 'function', boost: 1 })),
-    ...(data.keywords ?? [])
-      .filter((k) => !dialectWords.has(k.toLowerCase()))
-      .map((k) => ({ label: k.toUpperCase(), type: 'keyword' })),
-  ];
+  const words: Completion[] = data.functions.map((name) => ({ label: name, type: 'function', boost: 1 }));
   return [
     sql({
       dialect: SparkSQL,

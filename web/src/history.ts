@@ -4,7 +4,7 @@
 import { errorMessage, getJson } from './api';
 import type { AppContext, View } from './context';
 import { el, showMessage } from './dom';
-import { formatSeconds, formatTime } from './format';
+import { formatTime } from './format';
 import type { HistoryEntry } from './types';
 
 export class HistoryView implements View {
@@ -54,7 +54,6 @@ export class HistoryView implements View {
       'li',
       {
         class: 'history-entry',
-        'data-statement': entry.id,
         tabindex: 0,
         title: entry.sql,
         onclick: open,
@@ -64,9 +63,9 @@ export class HistoryView implements View {
       },
       el('span', { class: 'state-badge', 'data-state': entry.state }, entry.state),
       el('span', { class: 'history-time' }, formatTime(entry.started_at)),
-      el('span', { class: 'history-elapsed' }, formatSeconds(entry.elapsed_s)),
+      el('span', { class: 'history-client' }, entry.client ?? ''),
       el('code', { class: 'history-sql' }, entry.sql.replace(/\s+/g, ' ').trim()),
-      entry.error_class ? el('span', { class: 'history-error' }, entry.error_class) : null,
+      entry.error ? el('span', { class: 'history-error', title: entry.error }, entry.error.split(' ')[0]) : null,
     );
   }
 }

@@ -3,6 +3,7 @@
 
 import { getJson, url } from './api';
 import type { DetailContext } from './context';
+import { badge, detailHeader } from './detailheader';
 import { el, simpleTable } from './dom';
 import { formatSeconds, formatTime } from './format';
 import { grantsTable } from './grants';
@@ -22,26 +23,11 @@ export async function renderTableDetail(
 ): Promise<void> {
   const detail = await getJson<TableDetail>(url`/api/tables/${catalog}/${schema}/${table}`, ctx.signal);
   body.replaceChildren(
-    el(
-      'div',
-      { class: 'detail-header' },
-      el(
-        'div',
-        null,
-        el('h2', null, detail.name),
-        el(
-          'div',
-          { class: 'badges' },
-          el('span', { class: 'badge' }, detail.type),
-          detail.format ? el('span', { class: 'badge' }, detail.format) : null,
-        ),
-        detail.comment ? el('p', { class: 'comment' }, detail.comment) : null,
-      ),
-      el(
-        'button',
-        { 'data-testid': 'query-in-editor', onclick: () => ctx.app.openInEditor(`SELECT * FROM ${detail.name} LIMIT 100`) },
-        'Query in editor',
-      ),
+    detailHeader(
+      detail.name,
+      [badge(detail.type), detail.format ? badge(detail.format) : null],
+      detail.comment,
+      { ctx, sql: `SELECT * FROM ${detail.name} LIMIT 100` },
     ),
     createTabs([
       {

@@ -80,13 +80,14 @@ export interface RowsPage {
   truncated: boolean;
 }
 
+/** One of the user's statements, from the server's audit log (any client's). */
 export interface HistoryEntry {
-  id: string;
   sql: string;
-  state: StatementState;
+  state: 'FINISHED' | 'ERROR';
   started_at: string;
-  elapsed_s: number;
-  error_class: string | null;
+  /** web-console, hiveserver2 (…), flight-sql (…). */
+  client: string | null;
+  error: string | null;
 }
 
 export interface Grant {
@@ -134,12 +135,14 @@ export interface SchemaObjects {
 
 export interface FunctionSummary {
   name: string;
-  kind: 'lakelens' | 'builtin';
+  /** extract, clean, filter, dedup, embed … */
+  class: string;
+  modality: string;
+  /** ocr(image BINARY [, lang STRING] …) → STRING */
+  signature: string;
 }
 
 export interface CompletionData {
-  /** Extra keywords beyond the editor's own Spark SQL list; may be left out. */
-  keywords?: string[];
   functions: string[];
   tables: Record<string, string[]>;
 }

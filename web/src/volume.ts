@@ -2,6 +2,7 @@
 
 import { getJson, url } from './api';
 import type { DetailContext } from './context';
+import { badge, detailHeader } from './detailheader';
 import { el } from './dom';
 import { FileBrowser } from './files';
 import { RecycleBin } from './recyclebin';
@@ -20,28 +21,16 @@ export async function renderVolumeDetail(
   const browser = new FileBrowser(detail.path, ctx, detail.writable);
   const bin = new RecycleBin(detail.path, ctx, () => void browser.refresh());
   body.replaceChildren(
-    el(
-      'div',
-      { class: 'detail-header' },
-      el(
-        'div',
-        null,
-        el('h2', null, detail.name),
-        el(
-          'div',
-          { class: 'badges' },
-          el('span', { class: 'badge' }, 'VOLUME'),
-          el('span', { class: 'badge' }, detail.type),
-          detail.owner ? el('span', { class: 'muted' }, `owner ${detail.owner}`) : null,
-          el('code', { class: 'muted' }, detail.path),
-        ),
-        detail.comment ? el('p', { class: 'comment' }, detail.comment) : null,
-      ),
-      el(
-        'button',
-        { 'data-testid': 'query-in-editor', onclick: () => ctx.app.openInEditor(`SELECT name, content FROM ${detail.name}`) },
-        'Query in editor',
-      ),
+    detailHeader(
+      detail.name,
+      [
+        badge('VOLUME'),
+        badge(detail.type),
+        detail.owner ? el('span', { class: 'muted' }, `owner ${detail.owner}`) : null,
+        el('code', { class: 'muted' }, detail.path),
+      ],
+      detail.comment,
+      { ctx, sql: `SELECT name, content FROM ${detail.name}` },
     ),
     createTabs([
       { id: 'files', label: 'Files', content: () => browser.element, onShow: () => void browser.refresh() },
